@@ -1,0 +1,17 @@
+//! Privileged tests (tiers `host` and `kernel-VM`). Each test works in fresh
+//! namespaces that a Drop guard removes; every result is cross-checked with
+//! iproute2's `ip -j`. Tests that need 802.1Q or ipvlan report themselves
+//! skipped on a kernel without them, and fail inside the kernel VM
+//! (`VLANMAC_REQUIRE_KERNEL=1`).
+
+mod common;
+
+mod addresses;
+mod errors;
+mod ipvlan;
+mod links;
+mod macvlan;
+mod namespaces;
+mod neighbours;
+mod routes;
+mod vlan;

@@ -1,0 +1,45 @@
+//! # vlanmac-core
+//!
+//! A typed async API over rtnetlink for putting network namespaces on
+//! 802.1Q VLANs through macvlan (and ipvlan): validated specs, namespaces
+//! made without `fork`, a connection bound to a namespace, link, address,
+//! route and neighbour operations, typed read-back and typed errors.
+//!
+//! ```no_run
+//! # async fn f() -> vlanmac_core::Result<()> {
+//! use vlanmac_core::{netns, link::{Macvlan, NewLink}, spec::*, Netlink, NetnsRef};
+//!
+//! let host = Netlink::current().await?;
+//! // ip link add link eth0 name eth0.10 type vlan id 10
+//! let trunk: IfName = "eth0".parse()?;
+//! let vlan = host.add_vlan(&trunk, VlanId::new(10)?).await?;
+//! host.set_up(&vlan, true).await?;
+//!
+//! // ip netns add container0
+//! let c0 = NetnsName::new("container0")?;
+//! netns::create(&c0).await?;
+//! let inner = Netlink::open(NetnsRef::Named(c0)).await?;
+//!
+//! // ip link add link eth0.10 name eth0 netns container0 type macvlan mode bridge
+//! let mv = NewLink::new("eth0".parse()?, Macvlan::new(vlan, MacvlanMode::Bridge)).up();
+//! host.add_link_into(&mv, &inner).await?;
+//! // ip -n container0 addr add 10.0.10.2/24 dev eth0
+//! inner.add_address(&"eth0".parse()?, &"10.0.10.2/24".parse()?).await?;
+//! inner.add_route(&RouteSpec::default_via("10.0.10.1".parse().unwrap())).await?;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+pub mod link;
+pub mod netlink;
+pub mod netns;
+mod ops;
+pub mod readback;
+pub mod spec;
+
+pub use error::{Error, KernelError, Result};
+pub use netlink::{Netlink, RequestStats};
+pub use netns::NetnsRef;
+pub use ops::TEMP_PREFIX;
+pub use readback::{Address, Link, LinkKind, Neighbour, OperState, Route};

@@ -1,0 +1,41 @@
+use netlink_packet_route::link::{InfoData, InfoVeth, LinkAttribute, LinkMessage};
+
+use crate::spec::IfName;
+
+/// A veth pair (`ip link add NAME type veth peer name PEER [netns NS]`): the
+/// lab's stand-in for a physical trunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Veth {
+    /// The other end's name.
+    pub peer: IfName,
+    /// Put the other end in this namespace (`IFLA_NET_NS_FD`), given as an
+    /// open namespace fd; `None` keeps it beside the first end.
+    pub(crate) peer_netns_fd: Option<i32>,
+}
+
+impl Veth {
+    /// A pair whose other end is called `peer`.
+    pub fn new(peer: IfName) -> Self {
+        Veth {
+            peer,
+            peer_netns_fd: None,
+        }
+    }
+
+    /// Puts the peer in the namespace of `target` (`... peer name P netns NS`).
+    #[must_use]
+    pub fn peer_in(mut self, target: &crate::Netlink) -> Self {
+        self.peer_netns_fd = Some(target.netns_raw_fd());
+        self
+    }
+
+    pub(crate) fn info_data(&self) -> InfoData {
+        let mut peer = LinkMessage::default();
+        peer.attributes
+            .push(LinkAttribute::IfName(self.peer.to_string()));
+        if let Some(fd) = self.peer_netns_fd {
+            peer.attributes.push(LinkAttribute::NetNsFd(fd));
+        }
+        InfoData::Veth(InfoVeth::Peer(peer))
+    }
+}

@@ -1,0 +1,46 @@
+//! Short-lived threads: the only place vlanmac changes a thread's namespace.
+
+use std::{os::fd::OwnedFd, thread};
+
+use futures::channel::oneshot;
+use nix::sched::{setns, CloneFlags};
+
+use crate::error::{Error, Result};
+
+/// Runs `f` on a new thread whose network namespace is `ns` (or the caller's
+/// if `None`) and returns its result without blocking the async caller. The
+/// thread exits afterwards, so its namespace switch dies with it.
+pub(crate) async fn run_in<T: Send + 'static>(
+    ns: Option<OwnedFd>,
+    what: String,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    spawn_blocking(move || {
+        if let Some(fd) = &ns {
+            setns(fd, CloneFlags::CLONE_NEWNET).map_err(|e| {
+                Error::from_errno(
+                    format!("{what}: enter the network namespace"),
+                    e as i32,
+                    None,
+                    None,
+                )
+            })?;
+        }
+        f()
+    })
+    .await
+}
+
+/// Runs `f` on a short-lived thread and awaits its result.
+pub(crate) async fn spawn_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let (tx, rx) = oneshot::channel();
+    thread::Builder::new()
+        .name("vlanmac-netns".into())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .map_err(|e| Error::io("spawn a namespace thread", e))?;
+    rx.await.unwrap_or(Err(Error::Closed))
+}

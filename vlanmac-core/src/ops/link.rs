@@ -1,0 +1,209 @@
+use std::collections::HashMap;
+
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_route::{link::LinkMessage, RouteNetlinkMessage as M};
+
+use super::temp_name::temp_ifname;
+use crate::{
+    error::{Error, KernelError, Result},
+    link::{self, LinkUpdate, NewLink, Vlan},
+    netlink::{Netlink, Op},
+    readback::Link,
+    spec::{IfName, SourceMacOp, VlanId},
+    Address,
+};
+
+impl Netlink {
+    /// `ip -d link show NAME`: one link, without addresses.
+    pub async fn link(&self, name: &IfName) -> Result<Link> {
+        let op = Op::new(format!("look up link {name} in netns {}", self.netns()));
+        let reply = self
+            .get_one(M::GetLink(link::get_link_by_name(name)), &op)
+            .await?;
+        match reply {
+            M::NewLink(m) => Link::from_message(&m).ok_or_else(|| Error::Decode {
+                what: op.what,
+                detail: "link without a name".into(),
+            }),
+            other => Err(Error::Decode {
+                what: op.what,
+                detail: format!("expected a link, got {other:?}"),
+            }),
+        }
+    }
+
+    /// The index of the link called `name` (NotFound if absent).
+    pub async fn link_index(&self, name: &IfName) -> Result<u32> {
+        Ok(self.link(name).await?.index)
+    }
+
+    /// Whether a link called `name` exists.
+    pub async fn link_exists(&self, name: &IfName) -> Result<bool> {
+        match self.link(name).await {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `ip -d addr show`: every link with its addresses, parents resolved to
+    /// names when they are in this namespace. Dumps the kernel interrupts
+    /// are retried.
+    pub async fn links(&self) -> Result<Vec<Link>> {
+        let op = Op::new(format!("dump links in netns {}", self.netns()));
+        let replies = self.dump(M::GetLink(LinkMessage::default()), &op).await?;
+        let mut links: Vec<Link> = replies
+            .iter()
+            .filter_map(|r| {
+                if let M::NewLink(m) = r {
+                    Link::from_message(m)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let mut by_index: HashMap<u32, Vec<Address>> = HashMap::new();
+        for a in self.addresses(None).await? {
+            by_index.entry(a.index).or_default().push(a);
+        }
+        let names: HashMap<u32, String> = links.iter().map(|l| (l.index, l.name.clone())).collect();
+        for l in &mut links {
+            l.addresses = by_index.remove(&l.index).unwrap_or_default();
+            if let Some(p) = &mut l.parent {
+                if p.netnsid.is_none() {
+                    p.name = names.get(&p.index).cloned();
+                }
+            }
+        }
+        Ok(links)
+    }
+
+    /// Creates a link in this namespace
+    /// (`ip link add [link PARENT] name NAME [mtu N] [address MAC] type KIND ...`).
+    ///
+    /// The parent is looked up here first (NotFound names it), and an MTU
+    /// above the parent's is refused before the kernel sees it.
+    pub async fn add_link(&self, spec: &NewLink) -> Result<()> {
+        let parent = self.checked_parent(spec).await?;
+        let op = Op::new(format!("{} in netns {}", spec.describe(), self.netns()))
+            .feature(spec.kind.feature());
+        let msg = link::new_link(spec, &spec.name, parent, None);
+        self.write(M::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &op)
+            .await
+    }
+
+    /// Creates a link whose parent is in this namespace directly inside the
+    /// namespace of `target` (a container's): the link is created there
+    /// under a temporary name (so a same-named link here cannot collide),
+    /// then renamed inside `target`; if the rename fails the temporary link
+    /// is deleted. Equivalent to `ip link add link P name TMP netns NS type
+    /// ...; ip -n NS link set TMP name NAME`.
+    pub async fn add_link_into(&self, spec: &NewLink, target: &Netlink) -> Result<()> {
+        let parent = self.checked_parent(spec).await?;
+        let tmp = temp_ifname();
+        let op = Op::new(format!(
+            "{} in netns {} (as {tmp})",
+            spec.describe(),
+            target.netns()
+        ))
+        .feature(spec.kind.feature());
+        let mut down = spec.clone();
+        down.up = false;
+        let msg = link::new_link(&down, &tmp, parent, Some(target.netns_raw_fd()));
+        self.write(M::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &op)
+            .await?;
+        let finish = async {
+            target
+                .set_link(&tmp, &LinkUpdate::new().name(spec.name.clone()))
+                .await?;
+            if spec.up {
+                target
+                    .set_link(&spec.name, &LinkUpdate::new().up(true))
+                    .await?;
+            }
+            Ok::<(), Error>(())
+        };
+        if let Err(e) = finish.await {
+            // Whichever name it has now, remove it: nothing half-made stays.
+            if target.delete_link(&tmp).await.is_err() {
+                let _ = target.delete_link(&spec.name).await;
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// `ip link add link PARENT name PARENT.ID type vlan id ID`: an 802.1Q
+    /// VLAN with the conventional name, returned.
+    pub async fn add_vlan(&self, parent: &IfName, id: VlanId) -> Result<IfName> {
+        let name = parent.vlan_child(id)?;
+        self.add_link(&NewLink::new(name.clone(), Vlan::new(parent.clone(), id)))
+            .await?;
+        Ok(name)
+    }
+
+    /// `ip link set NAME [up|down] [mtu N] [address MAC] [name NEW] [alias A] [netns NS]`.
+    pub async fn set_link(&self, name: &IfName, update: &LinkUpdate) -> Result<()> {
+        if update.is_empty() {
+            return Ok(());
+        }
+        let index = self.link_index(name).await?;
+        let op = Op::new(format!(
+            "set link {name} {} in netns {}",
+            update.describe(),
+            self.netns()
+        ));
+        self.write(M::SetLink(link::set_link(index, update)), 0, &op)
+            .await
+    }
+
+    /// `ip link set NAME up` / `down`.
+    pub async fn set_up(&self, name: &IfName, up: bool) -> Result<()> {
+        self.set_link(name, &LinkUpdate::new().up(up)).await
+    }
+
+    /// `ip link del NAME`.
+    pub async fn delete_link(&self, name: &IfName) -> Result<()> {
+        let index = self.link_index(name).await?;
+        let op = Op::new(format!("delete link {name} in netns {}", self.netns()));
+        self.write(M::DelLink(link::del_link(index)), 0, &op).await
+    }
+
+    /// Changes a source-mode macvlan's allowed-MAC list
+    /// (`ip link set NAME type macvlan macaddr add|del|set|flush [MAC...]`).
+    pub async fn source_macs(&self, name: &IfName, change: SourceMacOp) -> Result<()> {
+        let index = self.link_index(name).await?;
+        let op = Op::new(format!("set source MACs of macvlan {name} ({change:?})"));
+        self.write(M::NewLink(link::source_mac_change(index, change)), 0, &op)
+            .await
+    }
+
+    /// Looks up the parent of `spec` (if its kind has one) and checks the MTU.
+    async fn checked_parent(&self, spec: &NewLink) -> Result<Option<u32>> {
+        let Some(parent) = spec.kind.parent() else {
+            return Ok(None);
+        };
+        let p = self.link(parent).await.map_err(|e| match e {
+            Error::NotFound(mut k) => {
+                k.op = format!(
+                    "{}: parent {parent} not found in netns {}",
+                    spec.describe(),
+                    self.netns()
+                );
+                Error::NotFound(k)
+            }
+            other => other,
+        })?;
+        if let (Some(want), Some(have)) = (spec.mtu, p.mtu) {
+            if want.get() > have {
+                return Err(Error::InvalidArgument(KernelError {
+                    op: format!("{} with mtu {want}", spec.describe()),
+                    errno: libc::EINVAL,
+                    extack: None,
+                    hint: Some(format!("the mtu exceeds the parent {parent}'s mtu {have}")),
+                }));
+            }
+        }
+        Ok(Some(p.index))
+    }
+}

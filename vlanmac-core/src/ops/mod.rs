@@ -1,0 +1,10 @@
+//! Operations: methods on [`crate::Netlink`], each the equivalent of one
+//! `ip` command, built from pure messages and sent by the executor.
+
+mod address;
+mod link;
+mod neighbour;
+mod route;
+mod temp_name;
+
+pub use temp_name::TEMP_PREFIX;

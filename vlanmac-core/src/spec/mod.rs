@@ -1,0 +1,30 @@
+//! Pure, validated values: no I/O, no root, no kernel.
+//!
+//! Every constructor checks what the kernel (or iproute2) would check and
+//! returns [`SpecError`] naming the field and the rule it broke, so a bad
+//! value never reaches a netlink socket.
+
+mod address;
+mod error;
+mod ifname;
+mod ipvlan;
+mod mac;
+mod macvlan;
+mod mtu;
+mod netns_name;
+mod prefix;
+mod route;
+mod subnet;
+mod vlan;
+
+pub use address::AddressSpec;
+pub use error::SpecError;
+pub use ifname::IfName;
+pub use ipvlan::{IpvlanFlags, IpvlanMode};
+pub use mac::MacAddr;
+pub use macvlan::{MacvlanMode, SourceMacOp};
+pub use mtu::Mtu;
+pub use netns_name::NetnsName;
+pub use route::RouteSpec;
+pub use subnet::Subnet;
+pub use vlan::{VlanFlags, VlanId, VlanProtocol};

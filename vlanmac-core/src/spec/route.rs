@@ -1,0 +1,201 @@
+use std::{fmt, net::IpAddr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use super::{prefix, IfName, SpecError};
+
+/// A route (`ip route add DST [via GW] [dev DEV] [metric N] [table T]`).
+///
+/// ```
+/// use vlanmac_core::spec::RouteSpec;
+/// // ip route add default via 10.0.10.1
+/// let r = RouteSpec::default_via("10.0.10.1".parse().unwrap());
+/// assert!(r.is_default());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RouteSpec {
+    /// Destination; `0.0.0.0/0` or `::/0` for a default route.
+    pub dst: IpNet,
+    /// Next hop, if any.
+    pub gateway: Option<IpAddr>,
+    /// Output device, if any.
+    pub dev: Option<IfName>,
+    /// Route priority (`metric`); the kernel's default when `None`.
+    pub metric: Option<u32>,
+    /// Routing table; `main` (254) when `None`.
+    pub table: Option<u32>,
+}
+
+impl RouteSpec {
+    /// Validates a route to `dst` via `gateway` and/or out of `dev`.
+    /// Fields: `dst` (host bits), `gateway` (family), `route` (neither given).
+    pub fn new(
+        dst: IpNet,
+        gateway: Option<IpAddr>,
+        dev: Option<IfName>,
+    ) -> Result<Self, SpecError> {
+        if dst.trunc() != dst {
+            return Err(SpecError::new(
+                "dst",
+                dst,
+                format!("has host bits set (did you mean {}?)", dst.trunc()),
+            ));
+        }
+        if let Some(gw) = gateway {
+            if gw.is_ipv4() != dst.addr().is_ipv4() {
+                return Err(SpecError::new(
+                    "gateway",
+                    gw,
+                    format!("is not of the same address family as the destination {dst}"),
+                ));
+            }
+        }
+        if gateway.is_none() && dev.is_none() {
+            return Err(SpecError::new("route", dst, "needs a gateway or a device"));
+        }
+        Ok(RouteSpec {
+            dst,
+            gateway,
+            dev,
+            metric: None,
+            table: None,
+        })
+    }
+
+    /// `ip route add default via GW` (v4 or v6 after the gateway's family).
+    pub fn default_via(gateway: IpAddr) -> Self {
+        RouteSpec {
+            dst: default_net(gateway.is_ipv6()),
+            gateway: Some(gateway),
+            dev: None,
+            metric: None,
+            table: None,
+        }
+    }
+
+    /// Parses `DST` (`default` or `ADDR/PREFIX`) with an optional gateway.
+    pub fn parse(dst: &str, gateway: Option<&str>, dev: Option<&str>) -> Result<Self, SpecError> {
+        let gw = gateway
+            .map(|g| {
+                g.parse::<IpAddr>()
+                    .map_err(|_| SpecError::new("gateway", g, "is not an IP address"))
+            })
+            .transpose()?;
+        let dst = if dst == "default" {
+            default_net(gw.is_some_and(|g| g.is_ipv6()))
+        } else {
+            prefix::parse_ip_with_prefix("dst", dst)?
+        };
+        let dev = dev
+            .map(|d| IfName::new(d).map_err(|e| e.named("dev")))
+            .transpose()?;
+        RouteSpec::new(dst, gw, dev)
+    }
+
+    /// Sets the metric.
+    #[must_use]
+    pub fn with_metric(mut self, metric: u32) -> Self {
+        self.metric = Some(metric);
+        self
+    }
+
+    /// Sets the output device.
+    #[must_use]
+    pub fn with_dev(mut self, dev: IfName) -> Self {
+        self.dev = Some(dev);
+        self
+    }
+
+    /// Sets the table.
+    #[must_use]
+    pub fn with_table(mut self, table: u32) -> Self {
+        self.table = Some(table);
+        self
+    }
+
+    /// Whether the destination is `0.0.0.0/0` or `::/0`.
+    pub fn is_default(&self) -> bool {
+        self.dst.prefix_len() == 0
+    }
+
+    /// Whether this is an IPv6 route.
+    pub fn is_ipv6(&self) -> bool {
+        self.dst.addr().is_ipv6()
+    }
+}
+
+fn default_net(v6: bool) -> IpNet {
+    if v6 {
+        IpNet::V6(Ipv6Net::default())
+    } else {
+        IpNet::V4(Ipv4Net::default())
+    }
+}
+
+impl fmt::Display for RouteSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_default() {
+            f.write_str("default")?;
+        } else {
+            write!(f, "{}", self.dst)?;
+        }
+        if let Some(g) = self.gateway {
+            write!(f, " via {g}")?;
+        }
+        if let Some(d) = &self.dev {
+            write!(f, " dev {d}")?;
+        }
+        if let Some(m) = self.metric {
+            write!(f, " metric {m}")?;
+        }
+        if let Some(t) = self.table {
+            write!(f, " table {t}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_routes() {
+        let r = RouteSpec::default_via("10.0.10.1".parse().unwrap());
+        assert_eq!(r.to_string(), "default via 10.0.10.1");
+        let r6 = RouteSpec::parse("default", Some("2001:db8:babe:10::1"), None).unwrap();
+        assert!(r6.is_ipv6() && r6.is_default());
+    }
+
+    #[test]
+    fn invalid_routes() {
+        assert_eq!(
+            RouteSpec::parse("10.0.0.0/8", Some("2001:db8::1"), None)
+                .unwrap_err()
+                .field,
+            "gateway"
+        );
+        assert_eq!(
+            RouteSpec::parse("10.0.0.1/8", Some("10.0.0.1"), None)
+                .unwrap_err()
+                .field,
+            "dst"
+        );
+        assert_eq!(
+            RouteSpec::parse("10.0.0.0/8", None, None)
+                .unwrap_err()
+                .field,
+            "route"
+        );
+        assert_eq!(
+            RouteSpec::parse("10.0.0.0/8", None, Some("a/b"))
+                .unwrap_err()
+                .field,
+            "dev"
+        );
+        assert!(RouteSpec::parse("10.0.0.0/40", Some("10.0.0.1"), None)
+            .unwrap_err()
+            .rule
+            .contains("longer than 32"));
+    }
+}
