@@ -171,8 +171,15 @@ fn create_here(name: &NetnsName) -> Result<()> {
 }
 
 /// Makes `/run/netns` exist and be a shared mount point, as iproute2 does, so
-/// that namespace mounts propagate to other mount namespaces.
+/// that namespace mounts propagate to other mount namespaces. Serialized
+/// within the process: two threads that both found it unmounted would stack
+/// two bind mounts.
 fn prepare_run_dir() -> io::Result<()> {
+    static PREPARED: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut done = PREPARED.lock().unwrap_or_else(|p| p.into_inner());
+    if *done && Path::new(NETNS_RUN_DIR).is_dir() {
+        return Ok(());
+    }
     fs::create_dir_all(NETNS_RUN_DIR)?;
     let shared = || {
         mount(
@@ -184,7 +191,10 @@ fn prepare_run_dir() -> io::Result<()> {
         )
     };
     match shared() {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            *done = true;
+            Ok(())
+        }
         Err(nix::errno::Errno::EINVAL) => {
             // Not a mount point yet: bind it onto itself, then share it.
             mount(
@@ -194,7 +204,9 @@ fn prepare_run_dir() -> io::Result<()> {
                 MsFlags::MS_BIND | MsFlags::MS_REC,
                 None::<&str>,
             )?;
-            shared().map_err(io::Error::from)
+            shared().map_err(io::Error::from)?;
+            *done = true;
+            Ok(())
         }
         Err(e) => Err(e.into()),
     }
