@@ -1,11 +1,9 @@
-//! # vlanmac
+#![doc = include_str!("../README.md")]
 //!
-//! Put network namespaces and containers on 802.1Q VLANs through macvlan:
-//! typed, idempotent, fast. This facade re-exports the workspace's crates.
+//! ## This crate
 //!
-//! * [`core`] — the typed async rtnetlink API (specs, namespaces, links,
-//!   addresses, routes, neighbours, read-back, errors).
-//! * [`docker`] — the Docker adapter.
+//! The facade: it re-exports [`vlanmac_core`] (also as [`core`]) and
+//! [`vlanmac_docker`] (as [`docker`]).
 
 pub use vlanmac_core as core;
 pub use vlanmac_core::*;

@@ -45,4 +45,5 @@ async fn writes_are_counted_reads_are_not() {
         .await
         .unwrap();
     assert_eq!(nl.stats().writes(), before.1 + 1);
+    assert_eq!(ns.link_json("c0")["linkinfo"]["info_kind"], "veth");
 }

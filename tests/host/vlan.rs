@@ -92,7 +92,11 @@ async fn same_vlan_twice_is_already_exists_naming_it() {
     assert!(matches!(err, Error::AlreadyExists(_)), "{err}");
     let text = err.to_string();
     assert!(text.contains("other10") && text.contains("eth0"), "{text}");
-    assert!(err.kernel().unwrap().errno == libc::EEXIST);
+    let k = err.kernel().unwrap();
+    assert_eq!(k.errno, libc::EEXIST);
+    // The kernel's own words (NETLINK_EXT_ACK) travel with the error.
+    let extack = k.extack.as_deref().unwrap_or_default();
+    assert!(extack.contains("already exists"), "extack: {extack:?}");
     assert!(!ns.has_link("other10"));
 }
 
@@ -153,5 +157,10 @@ async fn vlan_on_a_kernel_without_8021q_is_kernel_unsupported() {
     let text = err.to_string();
     assert!(text.contains("does not support 802.1Q"), "{text}");
     assert!(text.contains("8021q"), "{text}");
+    assert_eq!(
+        err.kernel().unwrap().extack.as_deref(),
+        Some("Unknown device type"),
+        "{text}"
+    );
     assert!(!ns.has_link("eth0.10"));
 }
