@@ -37,6 +37,7 @@ pub mod netns;
 mod ops;
 pub mod readback;
 pub mod spec;
+pub mod topology;
 
 pub use error::{Error, KernelError, Result};
 pub use netlink::{Netlink, RequestStats};

@@ -54,7 +54,13 @@ impl SpecError {
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {:?} {}", self.field, self.value, self.rule)
+        if self.value.is_empty() {
+            write!(f, "{}: {}", self.field, self.rule)
+        } else if self.value.contains(char::is_whitespace) {
+            write!(f, "{}: {:?} {}", self.field, self.value, self.rule)
+        } else {
+            write!(f, "{}: {} {}", self.field, self.value, self.rule)
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod mtu;
 mod netns_name;
 mod prefix;
 mod route;
+mod serialize;
 mod subnet;
 mod vlan;
 

@@ -147,7 +147,7 @@ mod tests {
         assert_eq!(VlanId::new(4094).unwrap().get(), 4094);
         for bad in [0, 4095, 65536, u32::MAX] {
             let e = VlanId::new(bad).unwrap_err();
-            assert_eq!(e.to_string(), format!("vlan: \"{bad}\" is outside 1-4094"));
+            assert_eq!(e.to_string(), format!("vlan: {bad} is outside 1-4094"));
         }
     }
 

@@ -1,0 +1,123 @@
+//! The topology file as written (YAML or JSON): plain serde structs that
+//! reject unknown keys. Values stay text here; [`super::validate`] turns
+//! them into checked types and names the path of any bad field.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The whole file (DESIGN §3.2).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologyFile {
+    /// Marks what this topology created; default: the file's stem.
+    pub name: Option<String>,
+    /// Namespace holding the parents; default: the caller's own.
+    pub namespace: Option<String>,
+    /// An emulated router at the far end of the trunk.
+    pub lab: Option<LabFile>,
+    /// Networks by name.
+    #[serde(default)]
+    pub networks: BTreeMap<String, NetworkFile>,
+    /// Endpoints by name.
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, EndpointFile>,
+}
+
+/// `lab:`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabFile {
+    /// The veth standing in for the host's trunk, in `namespace`.
+    pub trunk: String,
+    /// The router-on-a-stick namespace holding the trunk's peer.
+    pub router: String,
+}
+
+/// `networks.NAME:`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkFile {
+    /// The trunk (`eth0`).
+    pub parent: String,
+    /// VLAN id: the network sits on `parent.vlan`.
+    pub vlan: Option<u32>,
+    /// `802.1Q` (default) or `802.1ad`.
+    pub vlan_protocol: Option<String>,
+    /// macvlan mode (default bridge).
+    pub mode: Option<String>,
+    /// `macvlan` (default) or `ipvlan`.
+    pub driver: Option<String>,
+    /// ipvlan mode: l2 (default), l3, l3s.
+    pub ipvlan_mode: Option<String>,
+    /// ipvlan flag: bridge (default), private, vepa.
+    pub ipvlan_flags: Option<String>,
+    /// source-mode allowed MACs.
+    pub source_macs: Option<Vec<String>>,
+    /// MTU of the endpoints' links.
+    pub mtu: Option<u32>,
+    /// IPv4 / IPv6 subnets.
+    #[serde(default)]
+    pub subnets: Vec<SubnetFile>,
+    /// A macvlan on the host for host <-> endpoint traffic.
+    pub host_shim: Option<ShimFile>,
+    /// Also a Docker network of this name.
+    pub docker: Option<bool>,
+}
+
+/// `networks.NAME.subnets[i]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubnetFile {
+    /// `10.0.10.0/24`
+    pub subnet: String,
+    /// `10.0.10.1`
+    pub gateway: Option<String>,
+    /// Where IPAM allocates from, inside the subnet.
+    pub ip_range: Option<String>,
+    /// Addresses IPAM must not hand out, by label (Docker's `--aux-address`).
+    pub aux_addresses: Option<BTreeMap<String, String>>,
+}
+
+/// `networks.NAME.host_shim`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShimFile {
+    /// Interface name on the host.
+    pub name: String,
+    /// Its IPv4 address.
+    pub ipv4: Option<String>,
+    /// Its IPv6 address.
+    pub ipv6: Option<String>,
+}
+
+/// `endpoints.NAME:`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointFile {
+    /// Named namespace (default: the endpoint's key).
+    pub netns: Option<String>,
+    /// Or a process's namespace.
+    pub pid: Option<u32>,
+    /// Or a Docker container's.
+    pub container: Option<String>,
+    /// Interfaces, eth0, eth1, ... in this order.
+    #[serde(default)]
+    pub attach: Vec<AttachFile>,
+}
+
+/// `endpoints.NAME.attach[i]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachFile {
+    /// The network's name.
+    pub network: String,
+    /// Static IPv4 (IPAM fills it in when omitted).
+    pub ipv4: Option<String>,
+    /// Static IPv6 (IPAM fills it in when omitted and the network has IPv6).
+    pub ipv6: Option<String>,
+    /// MAC (default: 02:42 + the IPv4 address).
+    pub mac: Option<String>,
+    /// Interface name (default: eth0, eth1, ... by position).
+    pub name: Option<String>,
+}
