@@ -65,6 +65,22 @@ pub enum Error {
     /// Any other errno.
     #[error("kernel error: {0}")]
     Kernel(KernelError),
+    /// The kernel holds something that contradicts the spec and vlanmac
+    /// will not change silently (a link of the right name but another kind,
+    /// another VLAN id, …).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// An `apply` failed at one step; everything it had created was rolled
+    /// back (`rollback` lists what could not be undone, if anything).
+    #[error("apply stopped at `{step}`: {source}{}", rollback_note(rollback))]
+    Apply {
+        /// The step that failed, as the plan prints it.
+        step: String,
+        /// Why it failed.
+        source: Box<Error>,
+        /// Undo steps that failed (empty: the kernel is as before).
+        rollback: Vec<String>,
+    },
     /// A dump raced changes (NLM_F_DUMP_INTR) every time it was tried.
     #[error("{what}: the kernel interrupted the dump {attempts} times in a row (NLM_F_DUMP_INTR)")]
     DumpInterrupted {
@@ -93,6 +109,14 @@ pub enum Error {
     /// The netlink connection's I/O thread is gone.
     #[error("the netlink connection is closed")]
     Closed,
+}
+
+fn rollback_note(failed: &[String]) -> String {
+    if failed.is_empty() {
+        "; everything this apply had created was rolled back".into()
+    } else {
+        format!("; rollback incomplete: {}", failed.join("; "))
+    }
 }
 
 /// Short name for this crate's results.
@@ -169,6 +193,7 @@ impl Error {
     /// The errno behind this error, when there is one.
     pub fn errno(&self) -> Option<i32> {
         match self {
+            Error::Apply { source, .. } => source.errno(),
             Error::Io { source, .. } => source.raw_os_error(),
             other => other.kernel().map(|k| k.errno),
         }

@@ -36,11 +36,13 @@ pub mod netlink;
 pub mod netns;
 mod ops;
 pub mod readback;
+pub mod render;
 pub mod spec;
 pub mod topology;
+pub mod verify;
 
 pub use error::{Error, KernelError, Result};
-pub use netlink::{Netlink, RequestStats};
+pub use netlink::{FaultInjector, Netlink, RequestStats, Shared};
 pub use netns::NetnsRef;
 pub use ops::TEMP_PREFIX;
 pub use readback::{Address, Link, LinkKind, Neighbour, OperState, Route};

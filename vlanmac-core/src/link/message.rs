@@ -105,6 +105,13 @@ pub(crate) fn del_link(index: u32) -> LinkMessage {
     msg
 }
 
+/// `RTM_DELLINK` for every link of `group` (index 0 + `IFLA_GROUP`).
+pub(crate) fn del_group(group: u32) -> LinkMessage {
+    let mut msg = LinkMessage::default();
+    msg.attributes.push(LinkAttribute::Group(group));
+    msg
+}
+
 /// `RTM_GETLINK` for the link called `name`.
 pub(crate) fn get_link_by_name(name: &IfName) -> LinkMessage {
     let mut msg = LinkMessage::default();

@@ -7,6 +7,7 @@
 
 mod dump;
 pub(crate) mod extack;
+mod faults;
 mod io_thread;
 mod stats;
 
@@ -22,6 +23,7 @@ use netlink_packet_core::{
 use netlink_packet_route::RouteNetlinkMessage;
 
 pub use dump::MAX_DUMP_ATTEMPTS;
+pub use faults::FaultInjector;
 pub use stats::RequestStats;
 
 use crate::{
@@ -52,7 +54,18 @@ pub struct Netlink {
     netns: NetnsRef,
     ns_fd: Arc<OwnedFd>,
     stats: Arc<RequestStats>,
+    faults: Option<Arc<FaultInjector>>,
     _io: io_thread::IoThread,
+}
+
+/// What several handles share: one request counter and, in tests, one
+/// fault injector (see [`Netlink::open_shared`]).
+#[derive(Debug, Clone, Default)]
+pub struct Shared {
+    /// Requests counted across the handles.
+    pub stats: Arc<RequestStats>,
+    /// Fails the k-th write across the handles.
+    pub faults: Option<Arc<FaultInjector>>,
 }
 
 impl std::fmt::Debug for Netlink {
@@ -94,6 +107,13 @@ impl Netlink {
     /// Opens a connection in `netns` (`ip -n NAME`, `/proc/PID/ns/net`, a
     /// path, or the caller's own namespace).
     pub async fn open(netns: impl Into<NetnsRef>) -> Result<Self> {
+        Netlink::open_shared(netns, &Shared::default()).await
+    }
+
+    /// Opens a connection in `netns` that counts its requests in (and takes
+    /// faults from) `shared`, so a multi-namespace operation can be measured
+    /// or fault-injected as a whole.
+    pub async fn open_shared(netns: impl Into<NetnsRef>, shared: &Shared) -> Result<Self> {
         let netns = netns.into();
         let ns_fd = netns.open()?;
         let enter = match netns {
@@ -124,7 +144,8 @@ impl Netlink {
             handle,
             netns,
             ns_fd: Arc::new(ns_fd),
-            stats: Arc::new(RequestStats::default()),
+            stats: shared.stats.clone(),
+            faults: shared.faults.clone(),
             _io: io,
         })
     }
@@ -165,6 +186,11 @@ impl Netlink {
     ) -> Result<(Vec<RouteNetlinkMessage>, bool)> {
         let is_write = flags & NLM_F_DUMP != NLM_F_DUMP && !is_get(&msg);
         self.stats.record(is_write);
+        if is_write {
+            if let Some(errno) = self.faults.as_ref().and_then(|f| f.on_write()) {
+                return Err(op.error(errno, Some("fault injected by FaultInjector".into())));
+            }
+        }
         let mut req = NetlinkMessage::from(msg);
         req.header.flags = NLM_F_REQUEST | flags;
         let mut replies = self

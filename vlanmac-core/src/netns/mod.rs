@@ -10,6 +10,7 @@
 //! namespace): every switch happens on a short-lived thread of its own,
 //! which does one thing (create a namespace, open a socket) and exits.
 
+pub mod sysctl;
 mod thread;
 
 use std::{

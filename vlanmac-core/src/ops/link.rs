@@ -89,7 +89,20 @@ impl Netlink {
             .feature(spec.kind.feature());
         let msg = link::new_link(spec, &spec.name, parent, None);
         self.write(M::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &op)
-            .await
+            .await?;
+        // The kernel ignores IFLA_IFALIAS on creation: set it right after,
+        // and take the link away again if that fails.
+        if let Some(alias) = &spec.alias {
+            let update = LinkUpdate {
+                alias: Some(alias.clone()),
+                ..LinkUpdate::default()
+            };
+            if let Err(e) = self.set_link(&spec.name, &update).await {
+                let _ = self.delete_link(&spec.name).await;
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// Creates a link whose parent is in this namespace directly inside the
@@ -113,9 +126,13 @@ impl Netlink {
         self.write(M::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &op)
             .await?;
         let finish = async {
-            target
-                .set_link(&tmp, &LinkUpdate::new().name(spec.name.clone()))
-                .await?;
+            // The rename also sets the alias, which creation ignores.
+            let rename = LinkUpdate {
+                name: Some(spec.name.clone()),
+                alias: spec.alias.clone(),
+                ..LinkUpdate::default()
+            };
+            target.set_link(&tmp, &rename).await?;
             if spec.up {
                 target
                     .set_link(&spec.name, &LinkUpdate::new().up(true))
@@ -167,6 +184,17 @@ impl Netlink {
         let index = self.link_index(name).await?;
         let op = Op::new(format!("delete link {name} in netns {}", self.netns()));
         self.write(M::DelLink(link::del_link(index)), 0, &op).await
+    }
+
+    /// Deletes every link of `group` in this namespace with one request
+    /// (`ip link delete group N`): one RCU grace period for all of them
+    /// instead of one per link.
+    pub async fn delete_group(&self, group: u32) -> Result<()> {
+        let op = Op::new(format!(
+            "delete link group {group} in netns {}",
+            self.netns()
+        ));
+        self.write(M::DelLink(link::del_group(group)), 0, &op).await
     }
 
     /// Changes a source-mode macvlan's allowed-MAC list

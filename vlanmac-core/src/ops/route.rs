@@ -1,6 +1,9 @@
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 use netlink_packet_route::{
-    route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType},
+    route::{
+        RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteScope,
+        RouteType,
+    },
     AddressFamily, RouteNetlinkMessage as M,
 };
 
@@ -46,6 +49,9 @@ pub(crate) fn route_message(route: &RouteSpec, oif: Option<u32>, delete: bool) -
             RouteScope::Link
         };
         h.kind = RouteType::Unicast;
+        if route.onlink {
+            h.flags |= RouteFlags::Onlink;
+        }
     }
     let a = &mut m.attributes;
     if route.dst.prefix_len() > 0 {

@@ -24,6 +24,9 @@ pub struct RouteSpec {
     pub metric: Option<u32>,
     /// Routing table; `main` (254) when `None`.
     pub table: Option<u32>,
+    /// `onlink`: take the gateway as directly reachable on `dev`, so the
+    /// route can be added before the link is up.
+    pub onlink: bool,
 }
 
 impl RouteSpec {
@@ -59,6 +62,7 @@ impl RouteSpec {
             dev,
             metric: None,
             table: None,
+            onlink: false,
         })
     }
 
@@ -70,6 +74,7 @@ impl RouteSpec {
             dev: None,
             metric: None,
             table: None,
+            onlink: false,
         }
     }
 
@@ -103,6 +108,13 @@ impl RouteSpec {
     #[must_use]
     pub fn with_dev(mut self, dev: IfName) -> Self {
         self.dev = Some(dev);
+        self
+    }
+
+    /// Marks the gateway as on-link (`onlink`).
+    #[must_use]
+    pub fn with_onlink(mut self) -> Self {
+        self.onlink = true;
         self
     }
 
@@ -150,6 +162,9 @@ impl fmt::Display for RouteSpec {
         }
         if let Some(t) = self.table {
             write!(f, " table {t}")?;
+        }
+        if self.onlink {
+            f.write_str(" onlink")?;
         }
         Ok(())
     }

@@ -582,6 +582,27 @@ fn cross_checks(t: &Topology) -> R<()> {
             ));
         }
     }
+    // Each endpoint has a namespace of its own, apart from the host's and the router's.
+    let mut spaces: HashMap<&EndpointNs, String> = HashMap::new();
+    for e in &t.endpoints {
+        let p = format!("endpoints.{}", e.name);
+        if let EndpointNs::Netns(n) = &e.netns {
+            if t.namespace.as_ref() == Some(n) || t.lab.as_ref().is_some_and(|l| &l.router == n) {
+                return Err(SpecError::new(
+                    &p,
+                    n,
+                    "uses the namespace of the host or of the lab router",
+                ));
+            }
+        }
+        if let Some(other) = spaces.insert(&e.netns, p.clone()) {
+            return Err(SpecError::new(
+                &p,
+                &e.name,
+                format!("shares its namespace with {other}"),
+            ));
+        }
+    }
     // Every IPAM pool is large enough.
     ipam::check_pools(t)?;
     // MACs given or derived from static IPv4s do not collide.

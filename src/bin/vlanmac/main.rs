@@ -1,0 +1,204 @@
+//! The `vlanmac` command line (DESIGN §3.1). Exit codes: 0 success, 1 an
+//! operation or check failed, 2 invalid input (the message names the field).
+
+mod demo;
+mod output;
+mod show;
+
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use vlanmac::{
+    topology::{apply::ApplyOptions, Topology},
+    Error, Shared,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "vlanmac",
+    version,
+    about = "Namespaces and containers on 802.1Q VLANs through macvlan"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the changes `apply` would make; changes nothing.
+    Plan {
+        /// Topology file (YAML or JSON).
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make the kernel match the topology (rolled back if any step fails).
+    Apply {
+        /// Topology file (YAML or JSON).
+        file: PathBuf,
+        /// Only report what would change.
+        #[arg(long)]
+        check: bool,
+        /// Show before/after of each change.
+        #[arg(long)]
+        diff: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove what FILE's apply created, nothing else.
+    Down {
+        /// Topology file (YAML or JSON).
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reachability, hop counts, neighbours and read-back; exit 1 on any failure.
+    Verify {
+        /// Topology file (YAML or JSON).
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Links with kind, VLAN, mode, parent, MAC, MTU and addresses (like `ip -d addr`).
+    Show {
+        /// Namespace to show (default: the current one).
+        #[arg(long)]
+        netns: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Render configuration for what lives outside the host.
+    Render {
+        /// Topology file (YAML or JSON).
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: RenderFormat,
+    },
+    /// The seed walkthrough in throwaway namespaces: apply, verify, tear down.
+    Demo {
+        /// Also through Docker (needs the Docker adapter).
+        #[arg(long)]
+        docker: bool,
+        /// Leave everything in place afterwards.
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RenderFormat {
+    CiscoRouter,
+    CiscoSwitch,
+    Dot,
+    SystemdNetworkd,
+}
+
+/// Exit code for an error: 2 for invalid input, 1 otherwise.
+fn fail(e: &Error) -> ExitCode {
+    eprintln!("vlanmac: {e}");
+    match e {
+        Error::InvalidSpec(_) => ExitCode::from(2),
+        _ => ExitCode::from(1),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("vlanmac: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn load(file: &std::path::Path) -> Result<Topology, Error> {
+    Topology::from_path(file)
+}
+
+async fn run(cmd: Command) -> Result<ExitCode, Error> {
+    let shared = Shared::default();
+    match cmd {
+        Command::Plan { file, json } => {
+            let t = load(&file)?;
+            let plan = t.plan(&shared).await?;
+            output::print(json, &plan, || plan.to_string());
+        }
+        Command::Apply {
+            file,
+            check,
+            diff,
+            json,
+        } => {
+            let t = load(&file)?;
+            if check {
+                let plan = t.plan(&shared).await?;
+                output::print(json, &output::CheckResult::from(&plan), || {
+                    output::plan_text(&plan, diff)
+                });
+                return Ok(ExitCode::SUCCESS);
+            }
+            let progress = (!json && output::stderr_is_tty()).then(|| output::progress_bar());
+            let opts = ApplyOptions {
+                shared: shared.clone(),
+                progress: progress.map(|p| p as Arc<_>),
+            };
+            let res = t.apply(&opts).await?;
+            output::finish_progress(json);
+            output::print(json, &res, || output::apply_text(&res, diff));
+        }
+        Command::Down { file, json } => {
+            let t = load(&file)?;
+            let res = t.down(&shared).await?;
+            output::print(json, &res, || output::down_text(&res));
+        }
+        Command::Verify { file, json } => {
+            let t = load(&file)?;
+            let report = vlanmac::verify::verify(&t, &shared).await?;
+            output::print(json, &report, || report.to_string());
+            return Ok(if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
+        }
+        Command::Show { netns, json } => return show::show(netns.as_deref(), json).await,
+        Command::Render { file, format } => {
+            let t = load(&file)?;
+            let text = match format {
+                RenderFormat::CiscoRouter => vlanmac::render::cisco_router(&t),
+                RenderFormat::CiscoSwitch => vlanmac::render::cisco_switch(&t),
+                RenderFormat::Dot => vlanmac::render::dot(&t),
+                RenderFormat::SystemdNetworkd => vlanmac::render::systemd_networkd(&t),
+            };
+            print!("{text}");
+        }
+        Command::Demo { docker, keep } => return demo::demo(docker, keep).await,
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,66 @@
+//! Network sysctls of a namespace (`ip netns exec NS sysctl KEY[=VALUE]`),
+//! read and written through `/proc/sys/net` on a short-lived thread that
+//! entered the namespace: `/proc/sys/net` shows the namespace of the thread
+//! that opens it.
+
+use super::{thread, NetnsRef};
+use crate::error::{Error, Result};
+
+/// Validates a dotted key (`net.ipv4.conf.all.forwarding`): only `net.`
+/// keys, no path tricks. Returns the `/proc/sys` path.
+fn path_of(key: &str) -> Result<String> {
+    let ok = key.starts_with("net.")
+        && key.split('.').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+        });
+    if !ok {
+        return Err(crate::spec::SpecError::new("sysctl", key, "is not a net.* sysctl key").into());
+    }
+    Ok(format!("/proc/sys/{}", key.replace('.', "/")))
+}
+
+fn enter(ns: &NetnsRef) -> Result<Option<std::os::fd::OwnedFd>> {
+    match ns {
+        NetnsRef::Current => Ok(None),
+        other => other.open().map(Some),
+    }
+}
+
+/// Reads a network sysctl inside `ns`, trimmed.
+pub async fn read(ns: &NetnsRef, key: &str) -> Result<String> {
+    let path = path_of(key)?;
+    let what = format!("read sysctl {key} in netns {ns}");
+    thread::run_in(enter(ns)?, what.clone(), move || {
+        std::fs::read_to_string(&path)
+            .map(|s| s.trim().to_string())
+            .map_err(|e| Error::io(what, e))
+    })
+    .await
+}
+
+/// Writes a network sysctl inside `ns`.
+pub async fn write(ns: &NetnsRef, key: &str, value: &str) -> Result<()> {
+    let path = path_of(key)?;
+    let what = format!("set sysctl {key}={value} in netns {ns}");
+    let value = value.to_string();
+    thread::run_in(enter(ns)?, what.clone(), move || {
+        std::fs::write(&path, value).map_err(|e| Error::io(what, e))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_are_checked() {
+        assert_eq!(
+            super::path_of("net.ipv4.conf.all.forwarding").unwrap(),
+            "/proc/sys/net/ipv4/conf/all/forwarding"
+        );
+        for bad in ["kernel.panic", "net..x", "net.ipv4/../../x", "net.a b", ""] {
+            assert!(super::path_of(bad).is_err(), "{bad}");
+        }
+    }
+}

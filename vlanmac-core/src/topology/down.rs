@@ -1,0 +1,169 @@
+//! `down`: removes what the topology's applies created and nothing else,
+//! in batches: whole namespaces it created, then its links per namespace by
+//! link group (one `RTM_DELLINK`), falling back to one by one only where a
+//! group also holds links it must keep. A link another topology also owns
+//! loses this topology's mark instead.
+
+use serde::Serialize;
+
+use super::{
+    marks,
+    model::Topology,
+    observe::{exists, Handles},
+    places::{places, Place, Role, HOST},
+};
+use crate::{
+    error::{Error, Result},
+    link::LinkUpdate,
+    netlink::{Netlink, Shared},
+    netns::{self, NetnsRef},
+    readback::Link,
+    spec::IfName,
+};
+
+/// What `down` removed.
+#[derive(Debug, Clone, Serialize)]
+pub struct DownResult {
+    /// The topology's name.
+    pub topology: String,
+    /// What was removed or unmarked, in order.
+    pub removed: Vec<String>,
+}
+
+/// Removes what `t`'s applies created.
+pub async fn down(t: &Topology, shared: &Shared) -> Result<DownResult> {
+    let places = places(t)?;
+    let mut handles = Handles::new(&places, shared.clone());
+    let mut removed = Vec::new();
+    let name = &t.name;
+    let lo = IfName::from_trusted("lo".into());
+
+    // Which named namespaces are this topology's alone (marked on lo)?
+    let mut own_ns = vec![false; places.len()];
+    for (i, p) in places.iter().enumerate() {
+        if p.named.is_some() && exists(p) {
+            let lo_alias = handles.nl(i).await?.link(&lo).await?.alias;
+            own_ns[i] = marks::owners(lo_alias.as_deref()) == [name.clone()].into();
+        }
+    }
+
+    // 1. Endpoints: their namespaces whole, or their links by group.
+    for (i, p) in places.iter().enumerate() {
+        if !matches!(p.role, Role::Endpoint(_)) || !exists(p) {
+            continue;
+        }
+        if own_ns[i] {
+            delete_netns(&mut handles, i, p, &mut removed).await?;
+        } else {
+            remove_links(t, handles.nl(i).await?, p, &mut removed).await?;
+        }
+    }
+    // Namespaces this topology created for endpoints no longer in its file.
+    for ns in netns::list()? {
+        if places.iter().any(|p| p.named.as_ref() == Some(&ns)) {
+            continue;
+        }
+        let nl = Netlink::open_shared(NetnsRef::Named(ns.clone()), shared).await?;
+        let alias = nl.link(&lo).await?.alias;
+        drop(nl);
+        if marks::owners(alias.as_deref()) == [name.clone()].into() {
+            netns::delete(&ns).await?;
+            removed.push(format!("netns {ns} (no longer in the topology)"));
+        }
+    }
+
+    // 2. The host side: shims, VLAN subinterfaces and the lab trunk, by
+    // group (explicitly, so nothing lingers until a namespace is reaped).
+    if exists(&places[HOST]) {
+        let host = &places[HOST];
+        remove_links(t, handles.nl(HOST).await?, host, &mut removed).await?;
+    }
+
+    // 3. The lab router, then the host namespace itself if it is ours.
+    for (i, p) in places.iter().enumerate() {
+        if p.role == Role::Router && exists(p) && own_ns[i] {
+            delete_netns(&mut handles, i, p, &mut removed).await?;
+        }
+    }
+    if own_ns[HOST] && exists(&places[HOST]) {
+        let host = places[HOST].clone();
+        delete_netns(&mut handles, HOST, &host, &mut removed).await?;
+    }
+    Ok(DownResult {
+        topology: t.name.clone(),
+        removed,
+    })
+}
+
+async fn delete_netns(
+    handles: &mut Handles,
+    i: usize,
+    p: &Place,
+    removed: &mut Vec<String>,
+) -> Result<()> {
+    handles.drop_handle(i);
+    if let Some(n) = &p.named {
+        netns::delete(n).await?;
+        removed.push(format!("netns {n}"));
+    }
+    Ok(())
+}
+
+/// Removes the links of `nl`'s namespace that this topology owns: all at
+/// once by group when the group holds only links owned by it alone, else
+/// one by one; shared links just lose this topology's mark.
+async fn remove_links(
+    t: &Topology,
+    nl: &Netlink,
+    p: &Place,
+    removed: &mut Vec<String>,
+) -> Result<()> {
+    let group = marks::group_of(&t.name);
+    let links = nl.links().await?;
+    let sole = |l: &Link| marks::owners(l.alias.as_deref()) == [t.name.clone()].into();
+    let shared_links: Vec<&Link> = links
+        .iter()
+        .filter(|l| marks::owned_by(l.alias.as_deref(), &t.name) && !sole(l))
+        .collect();
+    for l in &shared_links {
+        let alias = marks::without_owner(l.alias.as_deref(), &t.name).unwrap_or_default();
+        if let Ok(dev) = IfName::new(l.name.clone()) {
+            nl.set_link(&dev, &LinkUpdate::new().alias(alias)?).await?;
+            removed.push(format!(
+                "mark {} from {}/{} (still used by others)",
+                t.name, p.label, l.name
+            ));
+        }
+    }
+    let doomed: Vec<&Link> = links.iter().filter(|l| sole(l) && l.name != "lo").collect();
+    if doomed.is_empty() {
+        return Ok(());
+    }
+    let in_group: Vec<&Link> = links.iter().filter(|l| l.group == group).collect();
+    let group_is_ours = !in_group.is_empty() && in_group.iter().all(|l| sole(l));
+    if group_is_ours {
+        nl.delete_group(group).await?;
+        removed.push(format!(
+            "links {} in {} (group {group:#x}, one request)",
+            in_group
+                .iter()
+                .map(|l| l.name.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            p.label
+        ));
+    }
+    // Whatever is ours outside the group (or the group was mixed).
+    let left = nl.links().await?;
+    for l in left.iter().filter(|l| sole(l) && l.name != "lo") {
+        if let Ok(dev) = IfName::new(l.name.clone()) {
+            match nl.delete_link(&dev).await {
+                Ok(()) | Err(Error::NotFound(_)) => {
+                    removed.push(format!("link {}/{}", p.label, l.name))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
