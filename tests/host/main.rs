@@ -5,6 +5,7 @@
 //! (`VLANMAC_REQUIRE_KERNEL=1`).
 
 mod common;
+mod topo_common;
 
 mod addresses;
 mod errors;
@@ -14,4 +15,6 @@ mod macvlan;
 mod namespaces;
 mod neighbours;
 mod routes;
+mod seed;
+mod topology;
 mod vlan;

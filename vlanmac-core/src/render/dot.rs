@@ -3,7 +3,11 @@ use std::fmt::Write;
 use crate::topology::{EndpointNs, Topology};
 
 fn q(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n");
+    format!("\"{escaped}\"")
 }
 
 /// A Graphviz diagram like the seed's figure: the router, the trunk, the
@@ -29,7 +33,7 @@ pub fn dot(t: &Topology) -> String {
     let _ = writeln!(
         s,
         "  router [label={}, shape=ellipse];",
-        q(&format!("{router}\\n{}", gw_lines.join("\\n")))
+        q(&format!("{router}\n{}", gw_lines.join("\n")))
     );
     let mut trunks: Vec<String> = t.networks.iter().map(|n| n.parent.to_string()).collect();
     trunks.sort();
@@ -45,7 +49,7 @@ pub fn dot(t: &Topology) -> String {
             s,
             "  {} [label={}];",
             q(&id),
-            q(&format!("{host}: {tr}\\n802.1Q trunk"))
+            q(&format!("{host}: {tr}\n802.1Q trunk"))
         );
         let _ = writeln!(s, "  router -- {} [label=\"trunk\"];", q(&id));
     }
@@ -67,10 +71,10 @@ pub fn dot(t: &Topology) -> String {
             "  {} [label={}, shape=note];",
             q(&nid),
             q(&format!(
-                "{} ({} {mode})\\n{lp}\\n{}",
+                "{} ({} {mode})\n{lp}\n{}",
                 n.name,
                 n.driver.kind(),
-                subnets.join("\\n")
+                subnets.join("\n")
             ))
         );
         let _ = writeln!(s, "  {} -- {};", q(&format!("trunk:{}", n.parent)), q(&nid));
@@ -97,7 +101,7 @@ pub fn dot(t: &Topology) -> String {
             s,
             "  {} [label={}, shape=component];",
             q(&eid),
-            q(&lines.join("\\n"))
+            q(&lines.join("\n"))
         );
         for a in &e.attach {
             let _ = writeln!(

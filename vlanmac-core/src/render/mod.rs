@@ -4,6 +4,8 @@
 
 mod cisco;
 mod dot;
+#[cfg(test)]
+mod golden_tests;
 mod networkd;
 
 pub use cisco::{cisco_router, cisco_switch};

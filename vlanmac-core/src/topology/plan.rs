@@ -456,10 +456,15 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
         }
     }
 
-    // 4. Links up (and lo in the router's and endpoints' namespaces).
+    // 4. Links up, and lo in the router's and endpoints' namespaces that
+    // this topology creates or owns (another namespace's lo is its owner's).
     let mut up: Vec<(usize, IfName)> = d.links.iter().map(|l| (l.place, l.name.clone())).collect();
     for (i, p) in places.iter().enumerate() {
-        if p.role != Role::Host {
+        let ours = !seen[i].exists
+            || seen[i]
+                .link("lo")
+                .is_some_and(|l| marks::owned_by(l.alias.as_deref(), &t.name));
+        if p.role != Role::Host && ours {
             up.push((i, IfName::from_trusted("lo".into())));
         }
     }

@@ -1,0 +1,204 @@
+//! Fixtures for topology tests: unique topologies, a guard that takes them
+//! down on drop, and a snapshot of the whole kernel state that matters.
+
+use std::{collections::BTreeMap, process::Command};
+
+use serde_json::Value;
+use vlanmac::{
+    topology::{self, Topology},
+    Shared,
+};
+
+use crate::common::*;
+
+/// A flat (untagged) lab topology with unique names: host namespace, lab
+/// router, one network with IPv4 + IPv6, a host shim, two endpoints (one
+/// static, one from IPAM).
+pub fn flat_yaml(tag: &str) -> String {
+    let p = format!("vt{}{tag}", std::process::id());
+    format!(
+        r#"
+name: {p}
+namespace: {p}-host
+lab: {{ trunk: eth0, router: {p}-rtr }}
+networks:
+  lan:
+    parent: eth0
+    subnets:
+      - {{ subnet: 10.77.0.0/24, gateway: 10.77.0.1 }}
+      - {{ subnet: "2001:db8:77::/64", gateway: "2001:db8:77::1" }}
+    host_shim: {{ name: lan-host, ipv4: 10.77.0.254 }}
+endpoints:
+  {p}-a: {{ attach: [ {{ network: lan, ipv4: 10.77.0.2, ipv6: "2001:db8:77::2" }} ] }}
+  {p}-b: {{ attach: [ {{ network: lan }} ] }}
+"#
+    )
+}
+
+/// Parses YAML into a topology (panics on invalid input: test data).
+pub fn topo(yaml: &str) -> Topology {
+    topology::from_yaml(yaml, "test").unwrap()
+}
+
+/// Runs `down` when dropped, so a failing test leaves nothing behind.
+pub struct TopoGuard(pub Topology);
+
+impl Drop for TopoGuard {
+    fn drop(&mut self) {
+        let t = self.0.clone();
+        let r = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(t.down(&Shared::default()))
+        })
+        .join();
+        if let Ok(Err(e)) = r {
+            eprintln!("warning: down of {} failed: {e}", self.0.name);
+        }
+    }
+}
+
+/// Namespace names of a topology (host, router, endpoints).
+pub fn namespaces_of(t: &Topology) -> Vec<String> {
+    let mut v: Vec<String> = t.namespace.iter().map(|n| n.to_string()).collect();
+    v.extend(t.lab.iter().map(|l| l.router.to_string()));
+    for e in &t.endpoints {
+        if let topology::EndpointNs::Netns(n) = &e.netns {
+            v.push(n.to_string());
+        }
+    }
+    v
+}
+
+fn summarize_links(v: &Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let up = l["flags"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|x| x == "UP"));
+            format!(
+                "{} kind={} up={up} mtu={} mac={} alias={} group={}",
+                l["ifname"].as_str().unwrap_or("?"),
+                l["linkinfo"]["info_kind"].as_str().unwrap_or("-"),
+                l["mtu"],
+                l["address"].as_str().unwrap_or("-"),
+                l["ifalias"].as_str().unwrap_or("-"),
+                l["group"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect()
+}
+
+fn summarize_addrs(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in v.as_array().into_iter().flatten() {
+        for a in l["addr_info"].as_array().into_iter().flatten() {
+            out.push(format!(
+                "{} {}/{}",
+                l["ifname"].as_str().unwrap_or("?"),
+                a["local"].as_str().unwrap_or("?"),
+                a["prefixlen"]
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn summarize_routes(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            format!(
+                "{} via {} dev {}",
+                r["dst"].as_str().unwrap_or("?"),
+                r["gateway"].as_str().unwrap_or("-"),
+                r["dev"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every namespace that exists among `names` (plus the list itself) with
+/// its links, addresses and routes, as comparable text.
+pub fn snapshot(names: &[String]) -> BTreeMap<String, Vec<String>> {
+    let mut s = BTreeMap::new();
+    let listed = run_ip(&["netns", "list"]);
+    let present: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    s.insert(
+        "netns".to_string(),
+        names
+            .iter()
+            .filter(|n| present.contains(&n.as_str()))
+            .cloned()
+            .collect(),
+    );
+    for n in names.iter().filter(|n| present.contains(&n.as_str())) {
+        let j = |args: &[&str]| ip_json(Some(n), args);
+        let mut v = summarize_links(&j(&["-d", "link", "show"]));
+        v.extend(summarize_addrs(&j(&["addr", "show"])));
+        v.extend(summarize_routes(&j(&["route", "show"])));
+        v.extend(summarize_routes(&j(&["-6", "route", "show"])));
+        v.retain(|x| !x.contains("fe80::") && !x.starts_with("fe80"));
+        s.insert(n.clone(), v);
+    }
+    s
+}
+
+/// Links named like vlanmac's temporary names, in the given namespaces.
+pub fn temp_links(names: &[String]) -> Vec<String> {
+    let listed = run_ip(&["netns", "list"]);
+    let mut out = Vec::new();
+    for n in names {
+        if !listed
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some(n))
+        {
+            continue;
+        }
+        for l in ip_json(Some(n), &["link", "show"])
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let name = l["ifname"].as_str().unwrap_or("");
+            if name.starts_with(vlanmac::TEMP_PREFIX) {
+                out.push(format!("{n}/{name}"));
+            }
+        }
+    }
+    out
+}
+
+/// Runs the `vlanmac` binary; returns (exit code, stdout, stderr).
+pub fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vlanmac"))
+        .args(args)
+        .output()
+        .expect("run vlanmac");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Writes `text` to a fresh file named `name` in a temp dir and returns its path.
+pub fn write_temp(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vlanmac-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}

@@ -1,0 +1,448 @@
+//! The topology engine on this machine's kernel (untagged networks; the
+//! 802.1Q cases are in `seed.rs` and run in the kernel VM).
+
+use std::sync::Arc;
+
+use crate::{common::*, topo_common::*};
+use vlanmac::{
+    topology::apply::ApplyOptions,
+    verify::{self, CheckKind},
+    Error, FaultInjector, Shared,
+};
+
+#[tokio::test]
+async fn apply_is_idempotent_verify_passes_down_removes_everything() {
+    let t = topo(&flat_yaml("cyc"));
+    let names = namespaces_of(&t);
+    let before = snapshot(&names);
+    let guard = TopoGuard(t.clone());
+    let shared = Shared::default();
+    let res = t
+        .apply(&ApplyOptions {
+            shared: shared.clone(),
+            progress: None,
+        })
+        .await
+        .unwrap();
+    assert!(res.changed && res.writes > 0);
+
+    // Cross-check with iproute2.
+    let a = &names[2];
+    let b = &names[3];
+    let ja = ip_json(Some(a), &["-d", "link", "show", "dev", "eth0"]);
+    assert_eq!(ja[0]["linkinfo"]["info_kind"], "macvlan");
+    assert_eq!(ja[0]["linkinfo"]["info_data"]["mode"], "bridge");
+    assert_eq!(ja[0]["address"], "02:42:0a:4d:00:02");
+    assert_eq!(ja[0]["ifalias"], format!("vlanmac:{}", t.name));
+    let addrs = TestNsView(a).addrs();
+    assert!(
+        addrs.contains(&"10.77.0.2/24".to_string())
+            && addrs.contains(&"2001:db8:77::2/64".to_string()),
+        "{addrs:?}"
+    );
+    // IPAM gave b the first free address (.1 gateway, .2 static).
+    assert!(TestNsView(b).addrs().contains(&"10.77.0.3/24".to_string()));
+    let r = ip_json(Some(a), &["route", "show", "default"]);
+    assert_eq!(
+        (r[0]["gateway"].as_str(), r[0]["dev"].as_str()),
+        (Some("10.77.0.1"), Some("eth0"))
+    );
+    let r6 = ip_json(Some(a), &["-6", "route", "show", "default"]);
+    assert_eq!(r6[0]["gateway"], "2001:db8:77::1");
+    let fwd = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &names[1],
+            "cat",
+            "/proc/sys/net/ipv4/conf/all/forwarding",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&fwd.stdout).trim(), "1");
+
+    // A second apply changes nothing and sends no write.
+    let stats = Shared::default();
+    let again = t
+        .apply(&ApplyOptions {
+            shared: stats.clone(),
+            progress: None,
+        })
+        .await
+        .unwrap();
+    assert!(!again.changed, "{:?}", again.changes);
+    assert_eq!(stats.stats.writes(), 0);
+    assert!(stats.stats.requests() > 0);
+    assert!(t.plan(&Shared::default()).await.unwrap().is_empty());
+
+    // verify: pings, hop counts, router neighbours, host shim.
+    let report = verify::verify(&t, &Shared::default()).await.unwrap();
+    assert!(report.passed(), "{report}");
+    let kinds = |k| report.checks.iter().filter(|c| c.kind == k).count();
+    assert!(
+        kinds(CheckKind::Ping) >= 8
+            && kinds(CheckKind::Hops) >= 4
+            && kinds(CheckKind::Neighbour) == 2,
+        "{report}"
+    );
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.from.ends_with("(host)") && c.ok),
+        "{report}"
+    );
+
+    let down = t.down(&Shared::default()).await.unwrap();
+    assert!(
+        down.removed.iter().any(|r| r.contains("one request")),
+        "{:?}",
+        down.removed
+    );
+    assert_eq!(snapshot(&names), before);
+    drop(guard);
+}
+
+/// `ip -n NS -j addr` for a namespace the test did not make with TestNs.
+struct TestNsView<'a>(&'a str);
+impl TestNsView<'_> {
+    fn addrs(&self) -> Vec<String> {
+        let v = ip_json(Some(self.0), &["addr", "show", "dev", "eth0"]);
+        v[0]["addr_info"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| format!("{}/{}", x["local"].as_str().unwrap_or(""), x["prefixlen"]))
+            .collect()
+    }
+}
+
+/// A topology in namespaces the test made itself (so rollback must undo
+/// link by link there): a pre-existing host namespace with its own trunk,
+/// and a pre-existing endpoint namespace.
+fn preexisting_yaml(p: &str, host: &str, ep: &str) -> String {
+    format!(
+        r#"
+name: {p}
+namespace: {host}
+networks:
+  lan:
+    parent: trunk0
+    subnets: [ {{ subnet: 10.78.0.0/24, gateway: 10.78.0.1 }}, {{ subnet: "2001:db8:78::/64", gateway: "2001:db8:78::1" }} ]
+    host_shim: {{ name: shim0, ipv4: 10.78.0.254 }}
+endpoints:
+  e1: {{ netns: {ep}, attach: [ {{ network: lan, ipv4: 10.78.0.2 }} ] }}
+  {p}-e2: {{ attach: [ {{ network: lan, ipv4: 10.78.0.3 }} ] }}
+"#
+    )
+}
+
+/// A failure injected at every netlink write of an apply, in turn: each
+/// time the error names the failing step, the kernel state of every
+/// namespace involved equals the state before, and no temporary link is
+/// left.
+#[tokio::test]
+async fn rollback_after_a_failure_at_every_step() {
+    let host = TestNs::new("rbh");
+    let ep = TestNs::new("rbe");
+    host.ip(&[
+        "link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1",
+    ]);
+    host.ip(&["link", "set", "trunk0", "up"]);
+    host.ip(&["link", "set", "trunk1", "up"]); // carrier for the macvlans
+    let p = format!("vt{}rb", std::process::id());
+    let t = topo(&preexisting_yaml(&p, host.name.as_str(), ep.name.as_str()));
+    let _guard = TopoGuard(t.clone());
+    let names = namespaces_of(&t);
+    let before = snapshot(&names);
+
+    // How many writes does a full apply take?
+    let counting = Shared::default();
+    t.apply(&ApplyOptions {
+        shared: counting.clone(),
+        progress: None,
+    })
+    .await
+    .unwrap();
+    let total = counting.stats.writes();
+    t.down(&Shared::default()).await.unwrap();
+    assert_eq!(snapshot(&names), before, "down did not restore the state");
+    assert!(total >= 10, "{total}");
+
+    for k in 1..=total {
+        let faults = Arc::new(FaultInjector::fail_write(k, libc::EIO));
+        let shared = Shared {
+            faults: Some(faults.clone()),
+            ..Shared::default()
+        };
+        let err = t
+            .apply(&ApplyOptions {
+                shared,
+                progress: None,
+            })
+            .await
+            .unwrap_err();
+        assert!(faults.fired());
+        let Error::Apply {
+            step,
+            source,
+            rollback,
+        } = &err
+        else {
+            panic!("write {k}: not an Apply error: {err}")
+        };
+        assert!(
+            rollback.is_empty(),
+            "write {k}: rollback failed: {rollback:?}"
+        );
+        assert!(
+            !step.is_empty() && err.to_string().contains(step.as_str()),
+            "write {k}: {err}"
+        );
+        assert!(
+            source.to_string().contains("fault injected"),
+            "write {k}: {source}"
+        );
+        assert_eq!(
+            snapshot(&names),
+            before,
+            "write {k} ({step}): state differs after rollback"
+        );
+        assert!(
+            temp_links(&names).is_empty(),
+            "write {k}: {:?}",
+            temp_links(&names)
+        );
+    }
+    // And with no fault it converges. (No lab router here, so nothing
+    // answers for the gateways; everything else must pass.)
+    t.apply(&ApplyOptions::default()).await.unwrap();
+    let report = verify::verify(&t, &Shared::default()).await.unwrap();
+    let failed: Vec<_> = report
+        .failures()
+        .filter(|c| !c.to.starts_with("gateway"))
+        .collect();
+    assert!(failed.is_empty(), "{report}");
+    assert!(
+        report.failures().count() > 0,
+        "gateway pings cannot pass without a router:\n{report}"
+    );
+    t.down(&Shared::default()).await.unwrap();
+    assert_eq!(snapshot(&names), before);
+}
+
+/// `down` removes exactly what was created: the pre-existing trunk, the
+/// pre-existing endpoint namespace and another topology's links stay.
+#[tokio::test]
+async fn down_keeps_preexisting_parents_and_other_topologies() {
+    let host = TestNs::new("dkh");
+    let ep = TestNs::new("dke");
+    host.ip(&[
+        "link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1",
+    ]);
+    host.ip(&["link", "set", "trunk0", "up"]);
+    let pa = format!("vt{}dka", std::process::id());
+    let a = topo(&preexisting_yaml(&pa, host.name.as_str(), ep.name.as_str()));
+    let pb = format!("vt{}dkb", std::process::id());
+    let b = topo(&format!(
+        r#"
+name: {pb}
+namespace: {}
+networks:
+  other: {{ parent: trunk0, subnets: [ {{ subnet: 10.79.0.0/24 }} ] }}
+endpoints:
+  {pb}-x: {{ attach: [ {{ network: other, ipv4: 10.79.0.5 }} ] }}
+"#,
+        host.name
+    ));
+    let _ga = TopoGuard(a.clone());
+    let _gb = TopoGuard(b.clone());
+    a.apply(&ApplyOptions::default()).await.unwrap();
+    b.apply(&ApplyOptions::default()).await.unwrap();
+    a.down(&Shared::default()).await.unwrap();
+    assert!(
+        host.has_link("trunk0") && host.has_link("trunk1"),
+        "pre-existing trunk removed"
+    );
+    assert!(!host.has_link("shim0"));
+    assert!(
+        netns_exists(ep.name.as_str()),
+        "pre-existing endpoint namespace removed"
+    );
+    assert!(!ep.has_link("eth0"));
+    // b is untouched and still works.
+    assert!(b.plan(&Shared::default()).await.unwrap().is_empty());
+    let xs = format!("{pb}-x");
+    assert!(TestNsView(&xs)
+        .addrs()
+        .contains(&"10.79.0.5/24".to_string()));
+    b.down(&Shared::default()).await.unwrap();
+    assert!(!netns_exists(&xs));
+    assert!(host.has_link("trunk0"));
+}
+
+fn netns_exists(name: &str) -> bool {
+    run_ip(&["netns", "list"])
+        .lines()
+        .any(|l| l.split_whitespace().next() == Some(name))
+}
+
+/// IPAM skips addresses already present in the kernel.
+#[tokio::test]
+async fn ipam_avoids_addresses_present_in_the_kernel() {
+    let host = TestNs::new("ipk");
+    host.ip(&[
+        "link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1",
+    ]);
+    host.ip(&["addr", "add", "10.80.0.2/24", "dev", "trunk1"]);
+    let p = format!("vt{}ipk", std::process::id());
+    let t = topo(&format!(
+        r#"
+name: {p}
+namespace: {}
+networks:
+  n: {{ parent: trunk0, subnets: [ {{ subnet: 10.80.0.0/24, gateway: 10.80.0.1 }} ] }}
+endpoints:
+  {p}-e: {{ attach: [ {{ network: n }} ] }}
+"#,
+        host.name
+    ));
+    let _g = TopoGuard(t.clone());
+    t.apply(&ApplyOptions::default()).await.unwrap();
+    let e = format!("{p}-e");
+    assert_eq!(
+        TestNsView(&e)
+            .addrs()
+            .iter()
+            .filter(|a| a.starts_with("10."))
+            .collect::<Vec<_>>(),
+        vec!["10.80.0.3/24"]
+    );
+    // Sticky: a second apply keeps it.
+    assert!(t.plan(&Shared::default()).await.unwrap().is_empty());
+}
+
+/// A link of the right name but another kind is a conflict; nothing changes.
+#[tokio::test]
+async fn a_link_of_another_kind_is_a_conflict() {
+    let host = TestNs::new("cfh");
+    let ep = TestNs::new("cfe");
+    host.ip(&[
+        "link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1",
+    ]);
+    ep.ip(&["link", "add", "eth0", "type", "veth", "peer", "name", "x1"]);
+    let p = format!("vt{}cf", std::process::id());
+    let t = topo(&preexisting_yaml(&p, host.name.as_str(), ep.name.as_str()));
+    let _g = TopoGuard(t.clone());
+    let names = namespaces_of(&t);
+    let before = snapshot(&names);
+    let err = t.apply(&ApplyOptions::default()).await.unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("is a veth but the topology needs a macvlan"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&names), before);
+}
+
+#[test]
+fn cli_plan_apply_check_diff_json_verify_down() {
+    let yaml = flat_yaml("cli");
+    let t = topo(&yaml);
+    let _g = TopoGuard(t.clone());
+    let names = namespaces_of(&t);
+    let before = snapshot(&names);
+    let file = write_temp("cli.yaml", &yaml);
+    let f = file.to_str().unwrap();
+
+    let (code, out, _) = cli(&["plan", f]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("+ ") && out.contains("~ ") && out.contains("to create"),
+        "{out}"
+    );
+    let (code, out, _) = cli(&["plan", f, "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(j["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["sign"] == "+"));
+    let (code, out, _) = cli(&["apply", f, "--check", "--diff"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("    + 1"), "{out}"); // the sysctl's after line
+    assert_eq!(snapshot(&names), before, "--check changed the kernel");
+
+    let (code, out, err) = cli(&["apply", f, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "no progress without a terminal: {err:?}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["changed"], true);
+    let (code, out, _) = cli(&["apply", f, "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (j["changed"].as_bool(), j["writes"].as_u64()),
+        (Some(false), Some(0))
+    );
+
+    let (code, out, _) = cli(&["verify", f]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 failed"), "{out}");
+    let (code, out, _) = cli(&["show", "--netns", &names[2], "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(j
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["name"] == "eth0" && l["mode"] == "bridge"));
+
+    // Break something: verify fails with exit 1 and says what.
+    run_ip(&["-n", &names[3], "addr", "flush", "dev", "eth0"]);
+    let (code, out, _) = cli(&["verify", f, "--json"]);
+    assert_eq!(code, 1);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(j["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["ok"] == false && c["kind"] == "readback"));
+
+    let (code, out, _) = cli(&["down", f]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(snapshot(&names), before);
+}
+
+#[test]
+fn cli_invalid_input_exits_2_naming_the_field() {
+    let bad = flat_yaml("bad").replace(
+        "subnet: 10.77.0.0/24, gateway: 10.77.0.1",
+        "subnet: 10.77.0.0/24, gateway: 10.78.0.1",
+    );
+    let f = write_temp("bad.yaml", &bad);
+    let (code, _, err) = cli(&["apply", f.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "networks.lan.subnets[0].gateway: 10.78.0.1 is outside the subnet 10.77.0.0/24"
+        ),
+        "{err}"
+    );
+    let f = write_temp(
+        "vlan.yaml",
+        &flat_yaml("badv").replace("parent: eth0\n", "parent: eth0\n    vlan: 4095\n"),
+    );
+    let (code, _, err) = cli(&["plan", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("networks.lan.vlan: 4095 is outside 1-4094"),
+        "{err}"
+    );
+    let (code, _, _) = cli(&["render", "/nonexistent.yaml", "--format", "dot"]);
+    assert_eq!(code, 1);
+    let (code, _, _) = cli(&["frobnicate"]);
+    assert_eq!(code, 2);
+}
