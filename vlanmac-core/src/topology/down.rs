@@ -63,11 +63,21 @@ pub async fn down(t: &Topology, shared: &Shared) -> Result<DownResult> {
         if places.iter().any(|p| p.named.as_ref() == Some(&ns)) {
             continue;
         }
-        let nl = Netlink::open_shared(NetnsRef::Named(ns.clone()), shared).await?;
-        let alias = nl.link(&lo).await?.alias;
-        drop(nl);
+        // It may vanish between the listing and here: then it is not ours to remove.
+        let alias = match Netlink::open_shared(NetnsRef::Named(ns.clone()), shared).await {
+            Ok(nl) => match nl.link(&lo).await {
+                Ok(l) => l.alias,
+                Err(Error::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            },
+            Err(Error::NotFound(_)) => continue,
+            Err(e) => return Err(e),
+        };
         if marks::owners(alias.as_deref()) == [name.clone()].into() {
-            netns::delete(&ns).await?;
+            match netns::delete(&ns).await {
+                Ok(()) | Err(Error::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
             removed.push(format!("netns {ns} (no longer in the topology)"));
         }
     }
