@@ -446,3 +446,73 @@ fn cli_invalid_input_exits_2_naming_the_field() {
     let (code, _, _) = cli(&["frobnicate"]);
     assert_eq!(code, 2);
 }
+
+/// `-` changes: what this topology created and the spec no longer has goes.
+#[tokio::test]
+async fn removed_from_the_spec_is_removed_from_the_kernel() {
+    let yaml = flat_yaml("rm");
+    let t = topo(&yaml);
+    let _g = TopoGuard(t.clone());
+    t.apply(&ApplyOptions::default()).await.unwrap();
+    let host = &namespaces_of(&t)[0];
+    assert!(ip_json(Some(host), &["link", "show"])
+        .to_string()
+        .contains("lan-host"));
+    let without_shim =
+        topo(&yaml.replace("    host_shim: { name: lan-host, ipv4: 10.77.0.254 }\n", ""));
+    let plan = without_shim.plan(&Shared::default()).await.unwrap();
+    let removals: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.sign == vlanmac::topology::plan::Sign::Remove)
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(removals.len(), 1, "{plan}");
+    assert!(removals[0].contains("link lan-host"), "{plan}");
+    without_shim.apply(&ApplyOptions::default()).await.unwrap();
+    assert!(!ip_json(Some(host), &["link", "show"])
+        .to_string()
+        .contains("lan-host"));
+    assert!(without_shim
+        .plan(&Shared::default())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// On a terminal, apply shows progress (on stderr); `--json` stays quiet.
+#[test]
+fn progress_on_a_terminal_only() {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        record_skip(
+            "progress_on_a_terminal_only",
+            "util-linux `script` (a pseudo-terminal) is missing",
+        );
+        return;
+    }
+    let yaml = flat_yaml("tty");
+    let t = topo(&yaml);
+    let _g = TopoGuard(t.clone());
+    let f = write_temp("tty.yaml", &yaml);
+    let run = |extra: &str| {
+        let cmd = format!(
+            "{} apply {} {extra}",
+            env!("CARGO_BIN_EXE_vlanmac"),
+            f.display()
+        );
+        let out = std::process::Command::new("/usr/bin/script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = run("");
+    assert!(
+        shown.contains("[  1/") && shown.contains("\x1b[2K"),
+        "no progress on a terminal: {shown:?}"
+    );
+    let (code, _, _) = cli(&["down", f.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let quiet = run("--json");
+    assert!(!quiet.contains("[  1/"), "progress with --json: {quiet:?}");
+}
