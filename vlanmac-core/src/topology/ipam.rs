@@ -220,13 +220,7 @@ pub fn assign(
     for e in &t.endpoints {
         for (i, a) in e.attach.iter().enumerate() {
             let p = format!("endpoints.{}.attach[{i}]", e.name);
-            let n = t.network(&a.network).ok_or_else(|| {
-                SpecError::new(
-                    format!("{p}.network"),
-                    &a.network,
-                    "is not a network of this topology",
-                )
-            })?;
+            let n = t.network_of(&p, a)?;
             let (mut v4, mut v6) = sticky
                 .get(&(e.name.clone(), i))
                 .copied()

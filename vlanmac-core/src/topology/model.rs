@@ -208,4 +208,19 @@ impl Topology {
     pub fn network(&self, name: &str) -> Option<&Network> {
         self.networks.iter().find(|n| n.name == name)
     }
+
+    /// The network attachment `a` (at `path`) names, or an error naming it.
+    pub(crate) fn network_of(
+        &self,
+        path: &str,
+        a: &Attachment,
+    ) -> Result<&Network, crate::spec::SpecError> {
+        self.network(&a.network).ok_or_else(|| {
+            crate::spec::SpecError::new(
+                format!("{path}.network"),
+                &a.network,
+                "is not a network of this topology",
+            )
+        })
+    }
 }

@@ -475,13 +475,7 @@ fn cross_checks(t: &Topology) -> R<()> {
     for e in &t.endpoints {
         for (i, a) in e.attach.iter().enumerate() {
             let p = format!("endpoints.{}.attach[{i}]", e.name);
-            let n = t.network(&a.network).ok_or_else(|| {
-                SpecError::new(
-                    format!("{p}.network"),
-                    &a.network,
-                    "is not a network of this topology",
-                )
-            })?;
+            let n = t.network_of(&p, a)?;
             if let Some(v4) = a.ipv4 {
                 address_in_network(&format!("{p}.ipv4"), IpAddr::V4(v4), n, &mut used)?;
             }

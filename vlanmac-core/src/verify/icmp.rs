@@ -121,34 +121,8 @@ impl Pinger {
             pkt[2..4].copy_from_slice(&c.to_be_bytes());
         } // the kernel fills in ICMPv6 checksums
         let sent = match dst {
-            IpAddr::V4(a) => {
-                let sa = sockaddr_in(a);
-                // SAFETY: sendto with a valid sockaddr_in.
-                unsafe {
-                    libc::sendto(
-                        self.fd.as_raw_fd(),
-                        pkt.as_ptr() as *const libc::c_void,
-                        pkt.len(),
-                        0,
-                        &sa as *const _ as *const libc::sockaddr,
-                        mem::size_of::<libc::sockaddr_in>() as u32,
-                    )
-                }
-            }
-            IpAddr::V6(a) => {
-                let sa = sockaddr_in6(a);
-                // SAFETY: sendto with a valid sockaddr_in6.
-                unsafe {
-                    libc::sendto(
-                        self.fd.as_raw_fd(),
-                        pkt.as_ptr() as *const libc::c_void,
-                        pkt.len(),
-                        0,
-                        &sa as *const _ as *const libc::sockaddr,
-                        mem::size_of::<libc::sockaddr_in6>() as u32,
-                    )
-                }
-            }
+            IpAddr::V4(a) => send_to(&self.fd, &pkt, &sockaddr_in(a)),
+            IpAddr::V6(a) => send_to(&self.fd, &pkt, &sockaddr_in6(a)),
         };
         if sent < 0 {
             return Err(io::Error::last_os_error());
@@ -233,6 +207,21 @@ impl Pinger {
                 .then_some(Reply::TimeExceeded(from));
         }
         None
+    }
+}
+
+/// `sendto(2)` to a `sockaddr_in` or `sockaddr_in6`.
+fn send_to<A>(fd: &OwnedFd, pkt: &[u8], addr: &A) -> isize {
+    // SAFETY: `addr` is a complete sockaddr of its family and `pkt` a live buffer.
+    unsafe {
+        libc::sendto(
+            fd.as_raw_fd(),
+            pkt.as_ptr() as *const libc::c_void,
+            pkt.len(),
+            0,
+            addr as *const A as *const libc::sockaddr,
+            mem::size_of::<A>() as u32,
+        )
     }
 }
 
