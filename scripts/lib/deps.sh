@@ -8,7 +8,8 @@ ensure_deps() {
   command -v ip >/dev/null || apt+=(iproute2)
   command -v qemu-system-x86_64 >/dev/null || apt+=(qemu-system-x86)
   ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || apt+=(linux-image-amd64)
-  command -v busybox >/dev/null || apt+=(busybox-static)
+  [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || apt+=(busybox-static)
+  [ -x /usr/sbin/dockerd ] || apt+=(docker.io)
   command -v python3 >/dev/null || apt+=(python3 python3-pip)
   if [ ${#apt[@]} -gt 0 ]; then
     say "installing ${apt[*]}"

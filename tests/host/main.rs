@@ -5,9 +5,11 @@
 //! (`VLANMAC_REQUIRE_KERNEL=1`).
 
 mod common;
+mod docker_common;
 mod topo_common;
 
 mod addresses;
+mod docker;
 mod errors;
 mod ipvlan;
 mod links;

@@ -1,7 +1,38 @@
 //! # vlanmac-docker
 //!
-//! The Docker side of vlanmac. For now it holds the naming rule shared with
-//! Docker's macvlan driver; the bollard adapter lands with the Docker issue.
+//! Docker's side of vlanmac, on bollard: macvlan and ipvlan networks built
+//! from topology networks (`docker network create -d macvlan -o parent=eth0.10
+//! --subnet ... --gateway ... --ipv6`), containers connected with static
+//! addresses (`docker network connect --ip --ip6`), a typed `docker inspect`
+//! view, and pipework-style direct attachment of a macvlan into a
+//! container's namespace through vlanmac-core.
+//!
+//! ```no_run
+//! # async fn f() -> vlanmac_docker::Result<()> {
+//! use vlanmac_docker::{DockerAdapter, DockerNetworkSpec, EndpointRequest};
+//! let docker = DockerAdapter::open().await?; // $DOCKER_HOST or /var/run/docker.sock
+//! let t = vlanmac_core::topology::from_path("examples/seed.yaml".as_ref())?;
+//! for n in &t.networks {
+//!     docker.ensure_network(&DockerNetworkSpec::from_network(n, &t.name)).await?;
+//! }
+//! let req = EndpointRequest { ipv4: Some("10.0.20.3".parse().unwrap()), ipv6: Some("2001:db8:babe:20::3".parse().unwrap()), mac: None };
+//! docker.connect("macvlan20", "container1", &req).await?; // docker network connect --ip ... --ip6 ...
+//! println!("{:?}", docker.inspect("container1").await?.networks);
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod client;
+mod direct;
+mod endpoint;
+mod error;
+mod network;
+
+pub use client::{DockerAdapter, DEFAULT_SOCKET, TIMEOUT_SECS};
+pub use direct::{DirectAttach, ATTACH_MARK};
+pub use endpoint::{ContainerNetworks, EndpointRequest, EndpointView};
+pub use error::{Error, Result};
+pub use network::{DockerNetworkSpec, DockerSubnet, NetworkOutcome, LABEL_TOPOLOGY};
 
 use vlanmac_core::spec::{IfName, SpecError, VlanId};
 
