@@ -51,18 +51,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 async fn vlanmac_create(n: usize, round: usize) -> Duration {
     let ns = Ns::new(&format!("v{round}"));
     let nl = Netlink::open(NetnsRef::Named(ns.0.clone())).await.unwrap();
-    nl.add_link(&NewLink::new(name("t0"), Veth::new(name("t1"))))
-        .await
-        .unwrap();
+    nl.add_link(&NewLink::new(name("t0"), Veth::new(name("t1")))).await.unwrap();
     let start = Instant::now();
     for i in 0..n {
         let dev = name(&format!("mv{i}"));
-        nl.add_link(&NewLink::new(
-            dev.clone(),
-            Macvlan::new(name("t0"), MacvlanMode::Bridge),
-        ))
-        .await
-        .unwrap();
+        nl.add_link(&NewLink::new(dev.clone(), Macvlan::new(name("t0"), MacvlanMode::Bridge))).await.unwrap();
         let a: AddressSpec = format!("10.{}.{}.1/32", i / 250, i % 250).parse().unwrap();
         nl.add_address(&dev, &a).await.unwrap();
         nl.set_up(&dev, true).await.unwrap();
@@ -83,11 +76,7 @@ fn ip_batch_create(n: usize, round: usize) -> Duration {
         ));
     }
     let run = |s: &str| {
-        let mut c = Command::new("ip")
-            .args(["-n", nsn, "-batch", "-"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut c = Command::new("ip").args(["-n", nsn, "-batch", "-"]).stdin(Stdio::piped()).spawn().unwrap();
         c.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
         assert!(c.wait().unwrap().success());
     };
@@ -119,20 +108,14 @@ fn raw_getlink(iters: usize) -> Duration {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let n = args.first().copied().unwrap_or(100);
     let rounds = args.get(1).copied().unwrap_or(3).max(1);
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("benches/links: needs root (creates namespaces); skipped");
         return;
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut ours = Vec::new();
     let mut batch = Vec::new();
     for r in 0..rounds {
@@ -152,25 +135,10 @@ fn main() {
     });
     let (o, b) = (median(ours), median(batch));
     println!("create {n} macvlans + IPv4 + up, median of {rounds}:");
-    println!(
-        "  {:<28} {:>10.1} ms",
-        "vlanmac (sequential)",
-        o.as_secs_f64() * 1e3
-    );
+    println!("  {:<28} {:>10.1} ms", "vlanmac (sequential)", o.as_secs_f64() * 1e3);
     println!("  {:<28} {:>10.1} ms", "ip -batch", b.as_secs_f64() * 1e3);
-    println!(
-        "  ratio ip -batch / vlanmac: {:.2}",
-        b.as_secs_f64() / o.as_secs_f64()
-    );
+    println!("  ratio ip -batch / vlanmac: {:.2}", b.as_secs_f64() / o.as_secs_f64());
     println!("one link lookup, mean of {iters}:");
-    println!(
-        "  {:<28} {:>10.1} us",
-        "raw RTM_GETLINK (floor)",
-        floor.as_secs_f64() * 1e6
-    );
-    println!(
-        "  {:<28} {:>10.1} us",
-        "vlanmac Netlink::link",
-        lookup.as_secs_f64() * 1e6
-    );
+    println!("  {:<28} {:>10.1} us", "raw RTM_GETLINK (floor)", floor.as_secs_f64() * 1e6);
+    println!("  {:<28} {:>10.1} us", "vlanmac Netlink::link", lookup.as_secs_f64() * 1e6);
 }

@@ -43,12 +43,7 @@ async fn main() {
 async fn run() -> Result<()> {
     let pid = std::process::id();
     let ns = |s: &str| NetnsName::new(format!("{s}-{pid}"));
-    let (host, c0, c1, c2) = (
-        ns("seed-host")?,
-        ns("container0")?,
-        ns("container1")?,
-        ns("container2")?,
-    );
+    let (host, c0, c1, c2) = (ns("seed-host")?, ns("container0")?, ns("container1")?, ns("container2")?);
     let mut guard = Throwaway(Vec::new());
     for n in [&host, &c0, &c1, &c2] {
         netns::create(n).await?; // ip netns add ...
@@ -57,8 +52,7 @@ async fn run() -> Result<()> {
     let h = Netlink::open(NetnsRef::Named(host.clone())).await?;
 
     // The trunk: a veth pair standing in for the host's eth0 and the router.
-    h.add_link(&NewLink::new(name("eth0"), Veth::new(name("router0"))))
-        .await?;
+    h.add_link(&NewLink::new(name("eth0"), Veth::new(name("router0")))).await?;
     h.set_up(&name("eth0"), true).await?;
     for id in [10, 20] {
         // ip link add link eth0 name eth0.<id> type vlan id <id>; ip link set eth0.<id> up
@@ -68,45 +62,15 @@ async fn run() -> Result<()> {
 
     // (container, interface, VLAN subinterface, IPv4, IPv6, gateways)
     let plan = [
-        (
-            &c0,
-            "eth0",
-            "eth0.10",
-            "10.0.10.2/24",
-            "2001:db8:babe:10::2/64",
-            Some(("10.0.10.1", "2001:db8:babe:10::1")),
-        ),
-        (
-            &c1,
-            "eth0",
-            "eth0.10",
-            "10.0.10.3/24",
-            "2001:db8:babe:10::3/64",
-            Some(("10.0.10.1", "2001:db8:babe:10::1")),
-        ),
-        (
-            &c1,
-            "eth1",
-            "eth0.20",
-            "10.0.20.3/24",
-            "2001:db8:babe:20::3/64",
-            None,
-        ),
-        (
-            &c2,
-            "eth0",
-            "eth0.20",
-            "10.0.20.4/24",
-            "2001:db8:babe:20::4/64",
-            Some(("10.0.20.1", "2001:db8:babe:20::1")),
-        ),
+        (&c0, "eth0", "eth0.10", "10.0.10.2/24", "2001:db8:babe:10::2/64", Some(("10.0.10.1", "2001:db8:babe:10::1"))),
+        (&c1, "eth0", "eth0.10", "10.0.10.3/24", "2001:db8:babe:10::3/64", Some(("10.0.10.1", "2001:db8:babe:10::1"))),
+        (&c1, "eth1", "eth0.20", "10.0.20.3/24", "2001:db8:babe:20::3/64", None),
+        (&c2, "eth0", "eth0.20", "10.0.20.4/24", "2001:db8:babe:20::4/64", Some(("10.0.20.1", "2001:db8:babe:20::1"))),
     ];
     for (ctr, dev, parent, v4, v6, gateways) in plan {
         let inner = Netlink::open(NetnsRef::Named(ctr.clone())).await?;
         let v4: AddressSpec = v4.parse()?;
-        let std::net::IpAddr::V4(ip4) = v4.addr() else {
-            unreachable!("an IPv4 literal")
-        };
+        let std::net::IpAddr::V4(ip4) = v4.addr() else { unreachable!("an IPv4 literal") };
         // Docker's MAC scheme, as in the seed's `docker inspect`: 02:42 + IPv4.
         let spec = NewLink::new(name(dev), Macvlan::new(name(parent), MacvlanMode::Bridge))
             .mac(MacAddr::docker_style(ip4))
@@ -115,12 +79,8 @@ async fn run() -> Result<()> {
         inner.add_address(&name(dev), &v4).await?;
         inner.add_address(&name(dev), &v6.parse()?).await?; // nodad
         if let Some((g4, g6)) = gateways {
-            inner
-                .add_route(&RouteSpec::default_via(g4.parse().expect("literal")))
-                .await?;
-            inner
-                .add_route(&RouteSpec::default_via(g6.parse().expect("literal")))
-                .await?;
+            inner.add_route(&RouteSpec::default_via(g4.parse().expect("literal"))).await?;
+            inner.add_route(&RouteSpec::default_via(g6.parse().expect("literal"))).await?;
         }
     }
 
@@ -129,19 +89,10 @@ async fn run() -> Result<()> {
     for l in inner.links().await? {
         let addrs: Vec<String> = l.addresses.iter().map(|a| a.net.to_string()).collect();
         let mac = l.mac.map(|m| m.to_string()).unwrap_or_default();
-        println!(
-            "  {:<5} {:<8} {mac} mtu {} {}",
-            l.name,
-            l.kind.name(),
-            l.mtu.unwrap_or(0),
-            addrs.join(" ")
-        );
+        println!("  {:<5} {:<8} {mac} mtu {} {}", l.name, l.kind.name(), l.mtu.unwrap_or(0), addrs.join(" "));
     }
     for r in inner.routes().await?.iter().filter(|r| r.is_default()) {
-        println!(
-            "  default via {}",
-            r.gateway.map(|g| g.to_string()).unwrap_or_default()
-        );
+        println!("  default via {}", r.gateway.map(|g| g.to_string()).unwrap_or_default());
     }
     Ok(())
 }

@@ -29,12 +29,8 @@ pub struct TestNs {
 impl TestNs {
     pub fn new(tag: &str) -> TestNs {
         static SEQ: AtomicU32 = AtomicU32::new(0);
-        let name = NetnsName::new(format!(
-            "vmt-{}-{}-{tag}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ))
-        .unwrap();
+        let name = NetnsName::new(format!("vmt-{}-{}-{tag}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)))
+            .unwrap();
         netns::create_blocking(&name).unwrap();
         TestNs { name }
     }
@@ -55,18 +51,12 @@ impl TestNs {
     /// `ip -n NS -d -j link show dev NAME`, the first (only) entry.
     pub fn link_json(&self, name: &str) -> Value {
         let v = self.ip_json(&["-d", "link", "show", "dev", name]);
-        v.get(0)
-            .cloned()
-            .unwrap_or_else(|| panic!("no link {name} in {}: {v}", self.name))
+        v.get(0).cloned().unwrap_or_else(|| panic!("no link {name} in {}: {v}", self.name))
     }
 
     /// Whether `ip` sees a link called `name` in this namespace.
     pub fn has_link(&self, name: &str) -> bool {
-        self.ip_json(&["link", "show"])
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|l| l["ifname"] == name)
+        self.ip_json(&["link", "show"]).as_array().unwrap().iter().any(|l| l["ifname"] == name)
     }
 
     /// `ip -n NS -j addr show dev NAME`: the addresses as `addr/prefix`.
@@ -74,11 +64,7 @@ impl TestNs {
         let v = self.ip_json(&["addr", "show", "dev", dev]);
         v[0]["addr_info"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|x| format!("{}/{}", x["local"].as_str().unwrap(), x["prefixlen"]))
-                    .collect()
-            })
+            .map(|a| a.iter().map(|x| format!("{}/{}", x["local"].as_str().unwrap(), x["prefixlen"])).collect())
             .unwrap_or_default()
     }
 
@@ -100,11 +86,7 @@ impl Drop for TestNs {
 
 pub fn run_ip(args: &[&str]) -> String {
     let out = Command::new(ip_bin()).args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "ip {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -134,9 +116,7 @@ fn ip_bin() -> &'static str {
 pub async fn veth_trunk(host: &TestNs, far: &TestNs, trunk: &str, peer: &str) {
     let h = host.nl().await;
     let f = far.nl().await;
-    h.add_link(&NewLink::new(n(trunk), Veth::new(n(peer)).peer_in(&f)))
-        .await
-        .unwrap();
+    h.add_link(&NewLink::new(n(trunk), Veth::new(n(peer)).peer_in(&f))).await.unwrap();
     h.set_up(&n(trunk), true).await.unwrap();
     f.set_up(&n(peer), true).await.unwrap();
 }
@@ -153,15 +133,10 @@ pub enum Feature {
 pub async fn kernel_has(feature: Feature) -> bool {
     let ns = TestNs::new("probe");
     let nl = ns.nl().await;
-    nl.add_link(&NewLink::new(n("p0"), Veth::new(n("p1"))))
-        .await
-        .unwrap();
+    nl.add_link(&NewLink::new(n("p0"), Veth::new(n("p1")))).await.unwrap();
     let spec = match feature {
         Feature::Vlan8021q => NewLink::new(n("p0.5"), Vlan::new(n("p0"), VlanId::new(5).unwrap())),
-        Feature::Ipvlan => NewLink::new(
-            n("pi"),
-            vlanmac::link::Ipvlan::new(n("p0"), vlanmac::spec::IpvlanMode::L2),
-        ),
+        Feature::Ipvlan => NewLink::new(n("pi"), vlanmac::link::Ipvlan::new(n("p0"), vlanmac::spec::IpvlanMode::L2)),
     };
     match nl.add_link(&spec).await {
         Ok(()) => true,
@@ -182,10 +157,7 @@ pub async fn require(feature: Feature, test: &str) -> bool {
     if kernel_has(feature).await {
         return true;
     }
-    assert!(
-        !kernel_required(),
-        "{test}: the kernel lacks {feature:?} but VLANMAC_REQUIRE_KERNEL=1"
-    );
+    assert!(!kernel_required(), "{test}: the kernel lacks {feature:?} but VLANMAC_REQUIRE_KERNEL=1");
     record_skip(test, &format!("the running kernel lacks {feature:?}"));
     false
 }
@@ -193,11 +165,7 @@ pub async fn require(feature: Feature, test: &str) -> bool {
 pub fn record_skip(test: &str, reason: &str) {
     eprintln!("SKIPPED {test}: {reason}");
     if let Ok(path) = std::env::var("VLANMAC_SKIP_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
             let _ = writeln!(f, "{test}\t{reason}");
         }
     }
@@ -220,22 +188,13 @@ pub fn drop_cap_net_admin_on_this_thread() {
     }
     const V3: u32 = 0x2008_0522;
     const CAP_NET_ADMIN: u32 = 12;
-    let mut h = Header {
-        version: V3,
-        pid: 0,
-    };
+    let mut h = Header { version: V3, pid: 0 };
     let mut d = [Data::default(); 2];
     // SAFETY: capget/capset with a v3 header and two data slots, as documented.
     unsafe {
-        assert_eq!(
-            libc::syscall(libc::SYS_capget, &mut h as *mut Header, d.as_mut_ptr()),
-            0
-        );
+        assert_eq!(libc::syscall(libc::SYS_capget, &mut h as *mut Header, d.as_mut_ptr()), 0);
         d[0].effective &= !(1 << CAP_NET_ADMIN);
         d[0].permitted &= !(1 << CAP_NET_ADMIN);
-        assert_eq!(
-            libc::syscall(libc::SYS_capset, &mut h as *mut Header, d.as_ptr()),
-            0
-        );
+        assert_eq!(libc::syscall(libc::SYS_capset, &mut h as *mut Header, d.as_ptr()), 0);
     }
 }

@@ -24,45 +24,28 @@ pub async fn docker_env(test: &str) -> Option<DockerEnv> {
     let host = std::env::var("VLANMAC_DOCKER_HOST").ok();
     let required = std::env::var("VLANMAC_REQUIRE_DOCKER").is_ok_and(|v| v == "1");
     let Some(host) = host else {
-        assert!(
-            !required,
-            "{test}: VLANMAC_REQUIRE_DOCKER=1 but no VLANMAC_DOCKER_HOST"
-        );
-        record_skip(
-            test,
-            "no private Docker engine (VLANMAC_DOCKER_HOST unset; scripts/test starts one)",
-        );
+        assert!(!required, "{test}: VLANMAC_REQUIRE_DOCKER=1 but no VLANMAC_DOCKER_HOST");
+        record_skip(test, "no private Docker engine (VLANMAC_DOCKER_HOST unset; scripts/test starts one)");
         return None;
     };
-    let adapter = DockerAdapter::open_at(&host)
-        .await
-        .unwrap_or_else(|e| panic!("{test}: {e}"));
+    let adapter = DockerAdapter::open_at(&host).await.unwrap_or_else(|e| panic!("{test}: {e}"));
     Some(DockerEnv {
         adapter,
         netns: std::env::var("VLANMAC_DOCKER_NETNS").expect("VLANMAC_DOCKER_NETNS"),
-        image: std::env::var("VLANMAC_DOCKER_IMAGE")
-            .unwrap_or_else(|_| "vlanmac-test:busybox".into()),
+        image: std::env::var("VLANMAC_DOCKER_IMAGE").unwrap_or_else(|_| "vlanmac-test:busybox".into()),
         host,
     })
 }
 
 pub fn unique(tag: &str) -> String {
     static SEQ: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "vt{}{}{tag}",
-        std::process::id() % 100000,
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("vt{}{}{tag}", std::process::id() % 100000, SEQ.fetch_add(1, Ordering::Relaxed))
 }
 
 impl DockerEnv {
     /// Runs Debian's docker client against the private engine.
     pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
-        let out = Command::new("/usr/bin/docker")
-            .env("DOCKER_HOST", &self.host)
-            .args(args)
-            .output()
-            .expect("docker");
+        let out = Command::new("/usr/bin/docker").env("DOCKER_HOST", &self.host).args(args).output().expect("docker");
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -83,25 +66,10 @@ impl DockerEnv {
     pub fn parent(&self, tag: &str) -> Parent {
         let a = format!("{}a", unique(tag));
         let b = format!("{}b", &a[..a.len() - 1]);
-        run_ip(&[
-            "-n",
-            &self.netns,
-            "link",
-            "add",
-            &a,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            &b,
-        ]);
+        run_ip(&["-n", &self.netns, "link", "add", &a, "type", "veth", "peer", "name", &b]);
         run_ip(&["-n", &self.netns, "link", "set", &a, "up"]);
         run_ip(&["-n", &self.netns, "link", "set", &b, "up"]);
-        Parent {
-            netns: self.netns.clone(),
-            name: a,
-            peer: b,
-        }
+        Parent { netns: self.netns.clone(), name: a, peer: b }
     }
 }
 
@@ -134,9 +102,7 @@ pub struct Parent {
 
 impl Drop for Parent {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["-n", &self.netns, "link", "del", &self.name])
-            .output();
+        let _ = Command::new("ip").args(["-n", &self.netns, "link", "del", &self.name]).output();
     }
 }
 

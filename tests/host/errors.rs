@@ -14,14 +14,10 @@ fn without_cap_net_admin_is_permission_denied() {
     let nsref = ns.as_ref();
     let res = std::thread::spawn(move || {
         drop_cap_net_admin_on_this_thread();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async move {
             let nl = Netlink::open(nsref).await?;
-            nl.add_link(&NewLink::new(n("x0"), Veth::new(n("x1"))))
-                .await
+            nl.add_link(&NewLink::new(n("x0"), Veth::new(n("x1")))).await
         })
     })
     .join()
@@ -41,9 +37,7 @@ async fn writes_are_counted_reads_are_not() {
     nl.routes().await.unwrap();
     assert_eq!(nl.stats().writes(), before.1);
     assert!(nl.stats().requests() >= before.0 + 3);
-    nl.add_link(&NewLink::new(n("c0"), Veth::new(n("c1"))))
-        .await
-        .unwrap();
+    nl.add_link(&NewLink::new(n("c0"), Veth::new(n("c1")))).await.unwrap();
     assert_eq!(nl.stats().writes(), before.1 + 1);
     assert_eq!(ns.link_json("c0")["linkinfo"]["info_kind"], "veth");
 }

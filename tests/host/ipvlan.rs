@@ -12,20 +12,13 @@ async fn ipvlan_modes_and_flags() {
     }
     let ns = TestNs::new("ipvlan");
     let nl = ns.nl().await;
-    nl.add_link(&NewLink::new(n("t0"), Veth::new(n("t1"))))
-        .await
-        .unwrap();
+    nl.add_link(&NewLink::new(n("t0"), Veth::new(n("t1")))).await.unwrap();
     let mut i = 0;
     for mode in IpvlanMode::ALL {
         for flags in IpvlanFlags::ALL {
             let name = format!("ipv{i}");
             i += 1;
-            nl.add_link(&NewLink::new(
-                n(&name),
-                Ipvlan::new(n("t0"), mode).flags(flags),
-            ))
-            .await
-            .unwrap();
+            nl.add_link(&NewLink::new(n(&name), Ipvlan::new(n("t0"), mode).flags(flags))).await.unwrap();
             let j = ns.link_json(&name);
             assert_eq!(j["linkinfo"]["info_kind"], "ipvlan");
             assert_eq!(j["linkinfo"]["info_data"]["mode"], mode.as_str(), "{name}");
@@ -36,14 +29,7 @@ async fn ipvlan_modes_and_flags() {
                 assert!(data.get(other.as_str()).is_none(), "{name}: {data}");
             }
             let l = nl.link(&n(&name)).await.unwrap();
-            assert_eq!(
-                l.kind,
-                LinkKind::Ipvlan {
-                    mode: Some(mode),
-                    flags
-                },
-                "{name}"
-            );
+            assert_eq!(l.kind, LinkKind::Ipvlan { mode: Some(mode), flags }, "{name}");
         }
     }
 }
@@ -55,22 +41,9 @@ async fn macvlan_and_ipvlan_on_one_parent_is_busy() {
     }
     let ns = TestNs::new("busy");
     let nl = ns.nl().await;
-    nl.add_link(&NewLink::new(n("t0"), Veth::new(n("t1"))))
-        .await
-        .unwrap();
-    nl.add_link(&NewLink::new(
-        n("mv0"),
-        Macvlan::new(n("t0"), MacvlanMode::Bridge),
-    ))
-    .await
-    .unwrap();
-    let err = nl
-        .add_link(&NewLink::new(
-            n("ipv0"),
-            Ipvlan::new(n("t0"), IpvlanMode::L2),
-        ))
-        .await
-        .unwrap_err();
+    nl.add_link(&NewLink::new(n("t0"), Veth::new(n("t1")))).await.unwrap();
+    nl.add_link(&NewLink::new(n("mv0"), Macvlan::new(n("t0"), MacvlanMode::Bridge))).await.unwrap();
+    let err = nl.add_link(&NewLink::new(n("ipv0"), Ipvlan::new(n("t0"), IpvlanMode::L2))).await.unwrap_err();
     assert!(matches!(err, Error::Busy(_)), "{err}");
     assert!(!ns.has_link("ipv0"));
 }

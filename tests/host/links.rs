@@ -26,20 +26,11 @@ async fn veth_pair_across_namespaces() {
 async fn set_up_down_mtu_mac_name_alias() {
     let ns = TestNs::new("set");
     let nl = ns.nl().await;
-    nl.add_link(&NewLink::new(n("s0"), Veth::new(n("s1"))))
+    nl.add_link(&NewLink::new(n("s0"), Veth::new(n("s1")))).await.unwrap();
+    let mac: MacAddr = "02:42:0a:00:0a:02".parse().unwrap();
+    nl.set_link(&n("s0"), &LinkUpdate::new().mtu(Mtu::new(1400).unwrap()).mac(mac).alias("vlanmac:test").unwrap())
         .await
         .unwrap();
-    let mac: MacAddr = "02:42:0a:00:0a:02".parse().unwrap();
-    nl.set_link(
-        &n("s0"),
-        &LinkUpdate::new()
-            .mtu(Mtu::new(1400).unwrap())
-            .mac(mac)
-            .alias("vlanmac:test")
-            .unwrap(),
-    )
-    .await
-    .unwrap();
     nl.set_up(&n("s0"), true).await.unwrap();
     let j = ns.link_json("s0");
     assert_eq!(j["mtu"], 1400);
@@ -47,15 +38,10 @@ async fn set_up_down_mtu_mac_name_alias() {
     assert_eq!(j["ifalias"], "vlanmac:test");
     assert!(j["flags"].as_array().unwrap().iter().any(|f| f == "UP"));
     let l = nl.link(&n("s0")).await.unwrap();
-    assert_eq!(
-        (l.mtu, l.mac, l.alias.as_deref()),
-        (Some(1400), Some(mac), Some("vlanmac:test"))
-    );
+    assert_eq!((l.mtu, l.mac, l.alias.as_deref()), (Some(1400), Some(mac), Some("vlanmac:test")));
 
     nl.set_up(&n("s0"), false).await.unwrap();
-    nl.set_link(&n("s0"), &LinkUpdate::new().name(n("renamed0")))
-        .await
-        .unwrap();
+    nl.set_link(&n("s0"), &LinkUpdate::new().name(n("renamed0"))).await.unwrap();
     assert!(ns.has_link("renamed0") && !ns.has_link("s0"));
     let j = ns.link_json("renamed0");
     assert!(!j["flags"].as_array().unwrap().iter().any(|f| f == "UP"));
@@ -67,20 +53,13 @@ async fn move_link_to_another_namespace_and_delete() {
     let b = TestNs::new("mvb");
     let na = a.nl().await;
     let nb = b.nl().await;
-    na.add_link(&NewLink::new(n("m0"), Veth::new(n("m1"))))
-        .await
-        .unwrap();
-    na.set_link(&n("m1"), &LinkUpdate::new().netns(&nb))
-        .await
-        .unwrap();
+    na.add_link(&NewLink::new(n("m0"), Veth::new(n("m1")))).await.unwrap();
+    na.set_link(&n("m1"), &LinkUpdate::new().netns(&nb)).await.unwrap();
     assert!(b.has_link("m1") && !a.has_link("m1"));
     nb.delete_link(&n("m1")).await.unwrap();
     // Deleting one end of a veth deletes both.
     assert!(!b.has_link("m1") && !a.has_link("m0"));
-    assert!(matches!(
-        na.delete_link(&n("m0")).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(na.delete_link(&n("m0")).await, Err(Error::NotFound(_))));
 }
 
 #[tokio::test]
@@ -89,9 +68,7 @@ async fn create_inside_another_namespace_via_temporary_name() {
     let ctr = TestNs::new("cic");
     let nh = host.nl().await;
     let nc = ctr.nl().await;
-    nh.add_link(&NewLink::new(n("eth0"), Veth::new(n("peer0"))))
-        .await
-        .unwrap();
+    nh.add_link(&NewLink::new(n("eth0"), Veth::new(n("peer0")))).await.unwrap();
     // The host has an eth0 itself: creating "eth0" in the container must not
     // collide with it.
     let spec = NewLink::new(n("eth0"), Macvlan::new(n("eth0"), MacvlanMode::Bridge)).up();
@@ -107,19 +84,10 @@ async fn create_inside_another_namespace_via_temporary_name() {
         .iter()
         .map(|l| l["ifname"].as_str().unwrap().to_string())
         .collect();
-    assert!(
-        !names.iter().any(|x| x.starts_with(TEMP_PREFIX)),
-        "{names:?}"
-    );
+    assert!(!names.iter().any(|x| x.starts_with(TEMP_PREFIX)), "{names:?}");
     // Read-back from inside: the parent is in another namespace.
     let l = nc.link(&n("eth0")).await.unwrap();
-    assert!(matches!(
-        l.kind,
-        LinkKind::Macvlan {
-            mode: Some(MacvlanMode::Bridge),
-            ..
-        }
-    ));
+    assert!(matches!(l.kind, LinkKind::Macvlan { mode: Some(MacvlanMode::Bridge), .. }));
     assert!(l.parent.as_ref().unwrap().netnsid.is_some());
 }
 
@@ -129,28 +97,16 @@ async fn failed_rename_deletes_the_temporary_link() {
     let ctr = TestNs::new("frc");
     let nh = host.nl().await;
     let nc = ctr.nl().await;
-    nh.add_link(&NewLink::new(n("trunk0"), Veth::new(n("peer0"))))
-        .await
-        .unwrap();
-    ctr.ip(&[
-        "link", "add", "eth0", "type", "veth", "peer", "name", "taken1",
-    ]);
+    nh.add_link(&NewLink::new(n("trunk0"), Veth::new(n("peer0")))).await.unwrap();
+    ctr.ip(&["link", "add", "eth0", "type", "veth", "peer", "name", "taken1"]);
     let before = ctr.ip_json(&["link", "show"]).as_array().unwrap().len();
     let spec = NewLink::new(n("eth0"), Macvlan::new(n("trunk0"), MacvlanMode::Bridge));
     let err = nh.add_link_into(&spec, &nc).await.unwrap_err();
     assert!(matches!(err, Error::AlreadyExists(_)), "{err}");
     let links = ctr.ip_json(&["link", "show"]);
-    let names: Vec<&str> = links
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["ifname"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = links.as_array().unwrap().iter().map(|l| l["ifname"].as_str().unwrap()).collect();
     assert_eq!(names.len(), before, "{names:?}");
-    assert!(
-        !names.iter().any(|x| x.starts_with(TEMP_PREFIX)),
-        "{names:?}"
-    );
+    assert!(!names.iter().any(|x| x.starts_with(TEMP_PREFIX)), "{names:?}");
     // The pre-existing eth0 is untouched (still a veth).
     assert_eq!(ctr.link_json("eth0")["linkinfo"]["info_kind"], "veth");
 }
@@ -159,31 +115,18 @@ async fn failed_rename_deletes_the_temporary_link() {
 async fn links_dump_matches_ip() {
     let ns = TestNs::new("dump");
     let nl = ns.nl().await;
-    nl.add_link(&NewLink::new(n("d0"), Veth::new(n("d1"))))
-        .await
-        .unwrap();
-    nl.add_link(&NewLink::new(
-        n("mv0"),
-        Macvlan::new(n("d0"), MacvlanMode::Private),
-    ))
-    .await
-    .unwrap();
+    nl.add_link(&NewLink::new(n("d0"), Veth::new(n("d1")))).await.unwrap();
+    nl.add_link(&NewLink::new(n("mv0"), Macvlan::new(n("d0"), MacvlanMode::Private))).await.unwrap();
     let ours = nl.links().await.unwrap();
     let theirs = ns.ip_json(&["-d", "link", "show"]);
     let theirs = theirs.as_array().unwrap();
     assert_eq!(ours.len(), theirs.len());
     for j in theirs {
-        let l = ours
-            .iter()
-            .find(|l| j["ifname"] == l.name.as_str())
-            .unwrap();
+        let l = ours.iter().find(|l| j["ifname"] == l.name.as_str()).unwrap();
         assert_eq!(j["ifindex"].as_u64(), Some(u64::from(l.index)));
         assert_eq!(j["mtu"].as_u64(), l.mtu.map(u64::from));
     }
     let mv = ours.iter().find(|l| l.name == "mv0").unwrap();
     assert_eq!(mv.parent.as_ref().unwrap().name.as_deref(), Some("d0"));
-    assert_eq!(
-        theirs.iter().find(|j| j["ifname"] == "mv0").unwrap()["link"],
-        "d0"
-    );
+    assert_eq!(theirs.iter().find(|j| j["ifname"] == "mv0").unwrap()["link"], "d0");
 }

@@ -15,9 +15,7 @@ async fn create_list_delete_like_ip_netns() {
     let name = NetnsName::new(format!("vmt-{}-lifecycle", std::process::id())).unwrap();
     netns::create(&name).await.unwrap();
     let listed = run_ip(&["netns", "list"]);
-    let seen = listed
-        .lines()
-        .any(|l| l.split_whitespace().next() == Some(name.as_str()));
+    let seen = listed.lines().any(|l| l.split_whitespace().next() == Some(name.as_str()));
     let ours = netns::list().unwrap().contains(&name);
     let again = netns::create(&name).await;
     netns::delete(&name).await.unwrap();
@@ -26,29 +24,20 @@ async fn create_list_delete_like_ip_netns() {
     assert!(matches!(again, Err(Error::AlreadyExists(_))), "{again:?}");
     assert!(!netns::exists(&name));
     assert!(!run_ip(&["netns", "list"]).contains(name.as_str()));
-    assert!(matches!(
-        netns::delete(&name).await,
-        Err(Error::NotFound(_))
-    ));
+    assert!(matches!(netns::delete(&name).await, Err(Error::NotFound(_))));
 }
 
 #[tokio::test]
 async fn open_by_name_path_and_pid() {
     let ns = TestNs::new("open");
-    ns.ip(&[
-        "link", "add", "marker0", "type", "veth", "peer", "name", "marker1",
-    ]);
+    ns.ip(&["link", "add", "marker0", "type", "veth", "peer", "name", "marker1"]);
     let by_name = Netlink::open(ns.as_ref()).await.unwrap();
-    let by_path = Netlink::open(NetnsRef::Path(ns.as_ref().path()))
-        .await
-        .unwrap();
+    let by_path = Netlink::open(NetnsRef::Path(ns.as_ref().path())).await.unwrap();
     for nl in [&by_name, &by_path] {
         assert!(nl.link_exists(&n("marker0")).await.unwrap());
     }
     // By pid: our own process is in the host namespace, which has no marker.
-    let by_pid = Netlink::open(NetnsRef::Pid(std::process::id()))
-        .await
-        .unwrap();
+    let by_pid = Netlink::open(NetnsRef::Pid(std::process::id())).await.unwrap();
     assert!(!by_pid.link_exists(&n("marker0")).await.unwrap());
     let missing = Netlink::open(NetnsRef::named("vmt-does-not-exist").unwrap()).await;
     assert!(matches!(missing, Err(Error::NotFound(_))), "{missing:?}");
@@ -58,18 +47,12 @@ async fn open_by_name_path_and_pid() {
 fn names_cannot_escape_run_netns() {
     for bad in ["../x", "/etc", "a/b", "..", ".", ""] {
         let e = NetnsRef::named(bad).unwrap_err();
-        assert!(
-            matches!(e, Error::InvalidSpec(ref s) if s.field == "netns"),
-            "{bad:?}: {e}"
-        );
+        assert!(matches!(e, Error::InvalidSpec(ref s) if s.field == "netns"), "{bad:?}: {e}");
     }
 }
 
 fn ns_inode(path: &str) -> String {
-    std::fs::read_link(path)
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
+    std::fs::read_link(path).unwrap().to_string_lossy().into_owned()
 }
 
 /// 4 namespaces x 250 concurrent operations on a multi-thread runtime: every
@@ -86,9 +69,7 @@ fn concurrent_ops_never_move_runtime_threads() {
         .enable_all()
         .on_thread_start(move || {
             let tid = unsafe { libc::gettid() };
-            w.lock()
-                .unwrap()
-                .insert(tid, ns_inode("/proc/thread-self/ns/net"));
+            w.lock().unwrap().insert(tid, ns_inode("/proc/thread-self/ns/net"));
         })
         .build()
         .unwrap();
@@ -112,9 +93,7 @@ fn concurrent_ops_never_move_runtime_threads() {
                     } else {
                         &nl
                     };
-                    let addr: AddressSpec = format!("10.{i}.{}.{}/32", j / 200, j % 200 + 1)
-                        .parse()
-                        .unwrap();
+                    let addr: AddressSpec = format!("10.{i}.{}.{}/32", j / 200, j % 200 + 1).parse().unwrap();
                     h.add_address(&n("lo"), &addr).await.unwrap();
                     h.links().await.unwrap();
                     ns_inode("/proc/thread-self/ns/net") != original
@@ -127,34 +106,20 @@ fn concurrent_ops_never_move_runtime_threads() {
         }
         drift
     });
-    assert_eq!(
-        drift, 0,
-        "a task ran on a thread outside the original namespace"
-    );
+    assert_eq!(drift, 0, "a task ran on a thread outside the original namespace");
     // Each namespace got exactly its own 250 addresses (plus 127.0.0.1).
     for (i, ns) in spaces.iter().enumerate() {
         let addrs = ns.addrs("lo");
-        let mine = addrs
-            .iter()
-            .filter(|a| a.starts_with(&format!("10.{i}.")))
-            .count();
+        let mine = addrs.iter().filter(|a| a.starts_with(&format!("10.{i}."))).count();
         let v4_total = addrs.iter().filter(|a| a.starts_with("10.")).count();
         assert_eq!((mine, v4_total), (250, 250), "netns {}: {addrs:?}", ns.name);
     }
     let seen = workers.lock().unwrap().clone();
-    assert!(
-        seen.len() >= 4,
-        "expected at least 4 runtime threads, saw {}",
-        seen.len()
-    );
+    assert!(seen.len() >= 4, "expected at least 4 runtime threads, saw {}", seen.len());
     for (tid, at_start) in &seen {
         assert_eq!(at_start, &original);
         if let Ok(now) = std::fs::read_link(format!("/proc/self/task/{tid}/ns/net")) {
-            assert_eq!(
-                now.to_string_lossy(),
-                original,
-                "runtime thread {tid} changed namespace"
-            );
+            assert_eq!(now.to_string_lossy(), original, "runtime thread {tid} changed namespace");
         }
     }
     drop(rt);

@@ -44,45 +44,22 @@ async fn seed_walkthrough_end_to_end() {
         assert_eq!(j[0]["link"], "eth0");
     }
     // container1: eth0 on VLAN 10, eth1 on VLAN 20, as in the seed.
-    assert_eq!(
-        addrs_of("container1", "eth0"),
-        vec!["10.0.10.3/24", "2001:db8:babe:10::3/64"]
-    );
-    assert_eq!(
-        addrs_of("container1", "eth1"),
-        vec!["10.0.20.3/24", "2001:db8:babe:20::3/64"]
-    );
+    assert_eq!(addrs_of("container1", "eth0"), vec!["10.0.10.3/24", "2001:db8:babe:10::3/64"]);
+    assert_eq!(addrs_of("container1", "eth1"), vec!["10.0.20.3/24", "2001:db8:babe:20::3/64"]);
     let r4 = ip_json(Some("container1"), &["route", "show", "default"]);
-    assert_eq!(
-        (r4[0]["gateway"].as_str(), r4[0]["dev"].as_str()),
-        (Some("10.0.10.1"), Some("eth0"))
-    );
+    assert_eq!((r4[0]["gateway"].as_str(), r4[0]["dev"].as_str()), (Some("10.0.10.1"), Some("eth0")));
     let r6 = ip_json(Some("container1"), &["-6", "route", "show", "default"]);
-    assert_eq!(
-        (r6[0]["gateway"].as_str(), r6[0]["dev"].as_str()),
-        (Some("2001:db8:babe:10::1"), Some("eth0"))
-    );
+    assert_eq!((r6[0]["gateway"].as_str(), r6[0]["dev"].as_str()), (Some("2001:db8:babe:10::1"), Some("eth0")));
     let routes = ip_json(Some("container1"), &["route", "show"]);
-    assert!(routes
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|r| r["dst"] == "10.0.20.0/24" && r["dev"] == "eth1"));
+    assert!(routes.as_array().unwrap().iter().any(|r| r["dst"] == "10.0.20.0/24" && r["dev"] == "eth1"));
     assert!(
-        ip_json(Some("container1"), &["-d", "link", "show", "dev", "eth1"])[0]["linkinfo"]
-            ["info_data"]["mode"]
+        ip_json(Some("container1"), &["-d", "link", "show", "dev", "eth1"])[0]["linkinfo"]["info_data"]["mode"]
             == "bridge"
     );
 
     // A second apply is a no-op with no netlink write.
     let counting = Shared::default();
-    let again = t
-        .apply(&ApplyOptions {
-            shared: counting.clone(),
-            progress: None,
-        })
-        .await
-        .unwrap();
+    let again = t.apply(&ApplyOptions { shared: counting.clone(), progress: None }).await.unwrap();
     assert!(!again.changed);
     assert_eq!(counting.stats.writes(), 0);
 
@@ -94,20 +71,14 @@ async fn seed_walkthrough_end_to_end() {
         report
             .checks
             .iter()
-            .find(|c| {
-                c.kind == CheckKind::Hops && c.from == from && c.to.ends_with(&format!(" {to}"))
-            })
+            .find(|c| c.kind == CheckKind::Hops && c.from == from && c.to.ends_with(&format!(" {to}")))
             .map(|c| c.observed.clone())
             .unwrap_or_else(|| panic!("no hop check {from} -> {to}\n{report}"))
     };
     assert_eq!(hop("container0", "10.0.10.3"), "1 hop");
     assert_eq!(hop("container0", "10.0.20.3"), "2 hops via 10.0.10.1");
     assert_eq!(hop("container0", "10.0.20.4"), "2 hops via 10.0.10.1");
-    let pings = report
-        .checks
-        .iter()
-        .filter(|c| c.kind == CheckKind::Ping)
-        .count();
+    let pings = report.checks.iter().filter(|c| c.kind == CheckKind::Ping).count();
     // 3 endpoints x (the others' addresses + 4 gateways): 10 + 8 + 10.
     assert!(pings == 28, "{pings} pings\n{report}");
     let neigh = ip_json(Some("seed-router"), &["neigh", "show"]);
@@ -117,26 +88,14 @@ async fn seed_walkthrough_end_to_end() {
         ("10.0.20.3", "02:42:0a:00:14:03", "eth0.20"),
         ("10.0.20.4", "02:42:0a:00:14:04", "eth0.20"),
     ] {
-        let e = neigh
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|n| n["dst"] == ip)
-            .unwrap_or_else(|| panic!("no {ip}: {neigh}"));
-        assert_eq!(
-            (e["lladdr"].as_str(), e["dev"].as_str()),
-            (Some(mac), Some(dev)),
-            "{e}"
-        );
+        let e = neigh.as_array().unwrap().iter().find(|n| n["dst"] == ip).unwrap_or_else(|| panic!("no {ip}: {neigh}"));
+        assert_eq!((e["lladdr"].as_str(), e["dev"].as_str()), (Some(mac), Some(dev)), "{e}");
     }
 
     // down: exactly as before.
     t.down(&Shared::default()).await.unwrap();
     assert_eq!(snapshot(&names), before);
-    assert_eq!(
-        ip_json(None, &["link", "show"]).as_array().unwrap().len(),
-        host_links_before
-    );
+    assert_eq!(ip_json(None, &["link", "show"]).as_array().unwrap().len(), host_links_before);
     drop(guard);
 }
 
@@ -148,22 +107,9 @@ async fn shared_vlan_goes_with_its_last_user() {
         return;
     }
     let host = TestNs::new("shv");
-    host.ip(&[
-        "link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1",
-    ]);
+    host.ip(&["link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1"]);
     host.ip(&["link", "set", "trunk0", "up"]);
-    host.ip(&[
-        "link",
-        "add",
-        "link",
-        "trunk0",
-        "name",
-        "trunk0.30",
-        "type",
-        "vlan",
-        "id",
-        "30",
-    ]);
+    host.ip(&["link", "add", "link", "trunk0", "name", "trunk0.30", "type", "vlan", "id", "30"]);
     let mk = |p: &str, net: &str, ip: &str| {
         topo(&format!(
             r#"
@@ -195,35 +141,14 @@ endpoints:
     let _gb = TopoGuard(b.clone());
     a.apply(&ApplyOptions::default()).await.unwrap();
     b.apply(&ApplyOptions::default()).await.unwrap();
-    let alias = host.link_json("trunk0.10")["ifalias"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
-    assert!(
-        alias.contains(&a.name) && alias.contains(&b.name),
-        "{alias}"
-    );
-    assert!(
-        host.link_json("trunk0.30").get("ifalias").is_none(),
-        "a pre-existing VLAN got marked"
-    );
+    let alias = host.link_json("trunk0.10")["ifalias"].as_str().unwrap_or("").to_string();
+    assert!(alias.contains(&a.name) && alias.contains(&b.name), "{alias}");
+    assert!(host.link_json("trunk0.30").get("ifalias").is_none(), "a pre-existing VLAN got marked");
     a.down(&Shared::default()).await.unwrap();
-    assert!(
-        host.has_link("trunk0.10"),
-        "a VLAN still used by b was removed"
-    );
-    assert!(
-        host.has_link("trunk0.30"),
-        "a pre-existing VLAN was removed"
-    );
-    assert_eq!(
-        host.link_json("trunk0.10")["ifalias"],
-        format!("vlanmac:{}", b.name)
-    );
-    assert!(
-        b.plan(&Shared::default()).await.unwrap().is_empty(),
-        "b was disturbed"
-    );
+    assert!(host.has_link("trunk0.10"), "a VLAN still used by b was removed");
+    assert!(host.has_link("trunk0.30"), "a pre-existing VLAN was removed");
+    assert_eq!(host.link_json("trunk0.10")["ifalias"], format!("vlanmac:{}", b.name));
+    assert!(b.plan(&Shared::default()).await.unwrap().is_empty(), "b was disturbed");
     b.down(&Shared::default()).await.unwrap();
     assert!(!host.has_link("trunk0.10"));
     assert!(host.has_link("trunk0.30") && host.has_link("trunk0"));

@@ -47,10 +47,7 @@ impl Drop for TopoGuard {
     fn drop(&mut self) {
         let t = self.0.clone();
         let r = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(t.down(&Shared::default()))
         })
         .join();
@@ -77,9 +74,7 @@ fn summarize_links(v: &Value) -> Vec<String> {
         .into_iter()
         .flatten()
         .map(|l| {
-            let up = l["flags"]
-                .as_array()
-                .is_some_and(|f| f.iter().any(|x| x == "UP"));
+            let up = l["flags"].as_array().is_some_and(|f| f.iter().any(|x| x == "UP"));
             format!(
                 "{} kind={} up={up} mtu={} mac={} alias={} group={}",
                 l["ifname"].as_str().unwrap_or("?"),
@@ -132,18 +127,8 @@ fn summarize_routes(v: &Value) -> Vec<String> {
 pub fn snapshot(names: &[String]) -> BTreeMap<String, Vec<String>> {
     let mut s = BTreeMap::new();
     let listed = run_ip(&["netns", "list"]);
-    let present: Vec<&str> = listed
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
-    s.insert(
-        "netns".to_string(),
-        names
-            .iter()
-            .filter(|n| present.contains(&n.as_str()))
-            .cloned()
-            .collect(),
-    );
+    let present: Vec<&str> = listed.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    s.insert("netns".to_string(), names.iter().filter(|n| present.contains(&n.as_str())).cloned().collect());
     for n in names.iter().filter(|n| present.contains(&n.as_str())) {
         let j = |args: &[&str]| ip_json(Some(n), args);
         let mut v = summarize_links(&j(&["-d", "link", "show"]));
@@ -161,17 +146,10 @@ pub fn temp_links(names: &[String]) -> Vec<String> {
     let listed = run_ip(&["netns", "list"]);
     let mut out = Vec::new();
     for n in names {
-        if !listed
-            .lines()
-            .any(|l| l.split_whitespace().next() == Some(n))
-        {
+        if !listed.lines().any(|l| l.split_whitespace().next() == Some(n)) {
             continue;
         }
-        for l in ip_json(Some(n), &["link", "show"])
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
+        for l in ip_json(Some(n), &["link", "show"]).as_array().into_iter().flatten() {
             let name = l["ifname"].as_str().unwrap_or("");
             if name.starts_with(vlanmac::TEMP_PREFIX) {
                 out.push(format!("{n}/{name}"));
@@ -183,10 +161,7 @@ pub fn temp_links(names: &[String]) -> Vec<String> {
 
 /// Runs the `vlanmac` binary; returns (exit code, stdout, stderr).
 pub fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_vlanmac"))
-        .args(args)
-        .output()
-        .expect("run vlanmac");
+    let out = Command::new(env!("CARGO_BIN_EXE_vlanmac")).args(args).output().expect("run vlanmac");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

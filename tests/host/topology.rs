@@ -17,13 +17,7 @@ async fn apply_is_idempotent_verify_passes_down_removes_everything() {
     let before = snapshot(&names);
     let guard = TopoGuard(t.clone());
     let shared = Shared::default();
-    let res = t
-        .apply(&ApplyOptions {
-            shared: shared.clone(),
-            progress: None,
-        })
-        .await
-        .unwrap();
+    let res = t.apply(&ApplyOptions { shared: shared.clone(), progress: None }).await.unwrap();
     assert!(res.changed && res.writes > 0);
 
     // Cross-check with iproute2.
@@ -36,40 +30,24 @@ async fn apply_is_idempotent_verify_passes_down_removes_everything() {
     assert_eq!(ja[0]["ifalias"], format!("vlanmac:{}", t.name));
     let addrs = TestNsView(a).addrs();
     assert!(
-        addrs.contains(&"10.77.0.2/24".to_string())
-            && addrs.contains(&"2001:db8:77::2/64".to_string()),
+        addrs.contains(&"10.77.0.2/24".to_string()) && addrs.contains(&"2001:db8:77::2/64".to_string()),
         "{addrs:?}"
     );
     // IPAM gave b the first free address (.1 gateway, .2 static).
     assert!(TestNsView(b).addrs().contains(&"10.77.0.3/24".to_string()));
     let r = ip_json(Some(a), &["route", "show", "default"]);
-    assert_eq!(
-        (r[0]["gateway"].as_str(), r[0]["dev"].as_str()),
-        (Some("10.77.0.1"), Some("eth0"))
-    );
+    assert_eq!((r[0]["gateway"].as_str(), r[0]["dev"].as_str()), (Some("10.77.0.1"), Some("eth0")));
     let r6 = ip_json(Some(a), &["-6", "route", "show", "default"]);
     assert_eq!(r6[0]["gateway"], "2001:db8:77::1");
     let fwd = std::process::Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &names[1],
-            "cat",
-            "/proc/sys/net/ipv4/conf/all/forwarding",
-        ])
+        .args(["netns", "exec", &names[1], "cat", "/proc/sys/net/ipv4/conf/all/forwarding"])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&fwd.stdout).trim(), "1");
 
     // A second apply changes nothing and sends no write.
     let stats = Shared::default();
-    let again = t
-        .apply(&ApplyOptions {
-            shared: stats.clone(),
-            progress: None,
-        })
-        .await
-        .unwrap();
+    let again = t.apply(&ApplyOptions { shared: stats.clone(), progress: None }).await.unwrap();
     assert!(!again.changed, "{:?}", again.changes);
     assert_eq!(stats.stats.writes(), 0);
     assert!(stats.stats.requests() > 0);
@@ -79,26 +57,11 @@ async fn apply_is_idempotent_verify_passes_down_removes_everything() {
     let report = verify::verify(&t, &Shared::default()).await.unwrap();
     assert!(report.passed(), "{report}");
     let kinds = |k| report.checks.iter().filter(|c| c.kind == k).count();
-    assert!(
-        kinds(CheckKind::Ping) >= 8
-            && kinds(CheckKind::Hops) >= 4
-            && kinds(CheckKind::Neighbour) == 2,
-        "{report}"
-    );
-    assert!(
-        report
-            .checks
-            .iter()
-            .any(|c| c.from.ends_with("(host)") && c.ok),
-        "{report}"
-    );
+    assert!(kinds(CheckKind::Ping) >= 8 && kinds(CheckKind::Hops) >= 4 && kinds(CheckKind::Neighbour) == 2, "{report}");
+    assert!(report.checks.iter().any(|c| c.from.ends_with("(host)") && c.ok), "{report}");
 
     let down = t.down(&Shared::default()).await.unwrap();
-    assert!(
-        down.removed.iter().any(|r| r.contains("one request")),
-        "{:?}",
-        down.removed
-    );
+    assert!(down.removed.iter().any(|r| r.contains("one request")), "{:?}", down.removed);
     assert_eq!(snapshot(&names), before);
     drop(guard);
 }
@@ -145,9 +108,7 @@ endpoints:
 async fn rollback_after_a_failure_at_every_step() {
     let host = TestNs::new("rbh");
     let ep = TestNs::new("rbe");
-    host.ip(&[
-        "link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1",
-    ]);
+    host.ip(&["link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1"]);
     host.ip(&["link", "set", "trunk0", "up"]);
     host.ip(&["link", "set", "trunk1", "up"]); // carrier for the macvlans
     let p = format!("vt{}rb", std::process::id());
@@ -158,12 +119,7 @@ async fn rollback_after_a_failure_at_every_step() {
 
     // How many writes does a full apply take?
     let counting = Shared::default();
-    t.apply(&ApplyOptions {
-        shared: counting.clone(),
-        progress: None,
-    })
-    .await
-    .unwrap();
+    t.apply(&ApplyOptions { shared: counting.clone(), progress: None }).await.unwrap();
     let total = counting.stats.writes();
     t.down(&Shared::default()).await.unwrap();
     assert_eq!(snapshot(&names), before, "down did not restore the state");
@@ -171,62 +127,23 @@ async fn rollback_after_a_failure_at_every_step() {
 
     for k in 1..=total {
         let faults = Arc::new(FaultInjector::fail_write(k, libc::EIO));
-        let shared = Shared {
-            faults: Some(faults.clone()),
-            ..Shared::default()
-        };
-        let err = t
-            .apply(&ApplyOptions {
-                shared,
-                progress: None,
-            })
-            .await
-            .unwrap_err();
+        let shared = Shared { faults: Some(faults.clone()), ..Shared::default() };
+        let err = t.apply(&ApplyOptions { shared, progress: None }).await.unwrap_err();
         assert!(faults.fired());
-        let Error::Apply {
-            step,
-            source,
-            rollback,
-        } = &err
-        else {
-            panic!("write {k}: not an Apply error: {err}")
-        };
-        assert!(
-            rollback.is_empty(),
-            "write {k}: rollback failed: {rollback:?}"
-        );
-        assert!(
-            !step.is_empty() && err.to_string().contains(step.as_str()),
-            "write {k}: {err}"
-        );
-        assert!(
-            source.to_string().contains("fault injected"),
-            "write {k}: {source}"
-        );
-        assert_eq!(
-            snapshot(&names),
-            before,
-            "write {k} ({step}): state differs after rollback"
-        );
-        assert!(
-            temp_links(&names).is_empty(),
-            "write {k}: {:?}",
-            temp_links(&names)
-        );
+        let Error::Apply { step, source, rollback } = &err else { panic!("write {k}: not an Apply error: {err}") };
+        assert!(rollback.is_empty(), "write {k}: rollback failed: {rollback:?}");
+        assert!(!step.is_empty() && err.to_string().contains(step.as_str()), "write {k}: {err}");
+        assert!(source.to_string().contains("fault injected"), "write {k}: {source}");
+        assert_eq!(snapshot(&names), before, "write {k} ({step}): state differs after rollback");
+        assert!(temp_links(&names).is_empty(), "write {k}: {:?}", temp_links(&names));
     }
     // And with no fault it converges. (No lab router here, so nothing
     // answers for the gateways; everything else must pass.)
     t.apply(&ApplyOptions::default()).await.unwrap();
     let report = verify::verify(&t, &Shared::default()).await.unwrap();
-    let failed: Vec<_> = report
-        .failures()
-        .filter(|c| !c.to.starts_with("gateway"))
-        .collect();
+    let failed: Vec<_> = report.failures().filter(|c| !c.to.starts_with("gateway")).collect();
     assert!(failed.is_empty(), "{report}");
-    assert!(
-        report.failures().count() > 0,
-        "gateway pings cannot pass without a router:\n{report}"
-    );
+    assert!(report.failures().count() > 0, "gateway pings cannot pass without a router:\n{report}");
     t.down(&Shared::default()).await.unwrap();
     assert_eq!(snapshot(&names), before);
 }
@@ -237,9 +154,7 @@ async fn rollback_after_a_failure_at_every_step() {
 async fn down_keeps_preexisting_parents_and_other_topologies() {
     let host = TestNs::new("dkh");
     let ep = TestNs::new("dke");
-    host.ip(&[
-        "link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1",
-    ]);
+    host.ip(&["link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1"]);
     host.ip(&["link", "set", "trunk0", "up"]);
     let pa = format!("vt{}dka", std::process::id());
     let a = topo(&preexisting_yaml(&pa, host.name.as_str(), ep.name.as_str()));
@@ -260,40 +175,28 @@ endpoints:
     a.apply(&ApplyOptions::default()).await.unwrap();
     b.apply(&ApplyOptions::default()).await.unwrap();
     a.down(&Shared::default()).await.unwrap();
-    assert!(
-        host.has_link("trunk0") && host.has_link("trunk1"),
-        "pre-existing trunk removed"
-    );
+    assert!(host.has_link("trunk0") && host.has_link("trunk1"), "pre-existing trunk removed");
     assert!(!host.has_link("shim0"));
-    assert!(
-        netns_exists(ep.name.as_str()),
-        "pre-existing endpoint namespace removed"
-    );
+    assert!(netns_exists(ep.name.as_str()), "pre-existing endpoint namespace removed");
     assert!(!ep.has_link("eth0"));
     // b is untouched and still works.
     assert!(b.plan(&Shared::default()).await.unwrap().is_empty());
     let xs = format!("{pb}-x");
-    assert!(TestNsView(&xs)
-        .addrs()
-        .contains(&"10.79.0.5/24".to_string()));
+    assert!(TestNsView(&xs).addrs().contains(&"10.79.0.5/24".to_string()));
     b.down(&Shared::default()).await.unwrap();
     assert!(!netns_exists(&xs));
     assert!(host.has_link("trunk0"));
 }
 
 fn netns_exists(name: &str) -> bool {
-    run_ip(&["netns", "list"])
-        .lines()
-        .any(|l| l.split_whitespace().next() == Some(name))
+    run_ip(&["netns", "list"]).lines().any(|l| l.split_whitespace().next() == Some(name))
 }
 
 /// IPAM skips addresses already present in the kernel.
 #[tokio::test]
 async fn ipam_avoids_addresses_present_in_the_kernel() {
     let host = TestNs::new("ipk");
-    host.ip(&[
-        "link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1",
-    ]);
+    host.ip(&["link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1"]);
     host.ip(&["addr", "add", "10.80.0.2/24", "dev", "trunk1"]);
     let p = format!("vt{}ipk", std::process::id());
     let t = topo(&format!(
@@ -311,11 +214,7 @@ endpoints:
     t.apply(&ApplyOptions::default()).await.unwrap();
     let e = format!("{p}-e");
     assert_eq!(
-        TestNsView(&e)
-            .addrs()
-            .iter()
-            .filter(|a| a.starts_with("10."))
-            .collect::<Vec<_>>(),
+        TestNsView(&e).addrs().iter().filter(|a| a.starts_with("10.")).collect::<Vec<_>>(),
         vec!["10.80.0.3/24"]
     );
     // Sticky: a second apply keeps it.
@@ -327,9 +226,7 @@ endpoints:
 async fn a_link_of_another_kind_is_a_conflict() {
     let host = TestNs::new("cfh");
     let ep = TestNs::new("cfe");
-    host.ip(&[
-        "link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1",
-    ]);
+    host.ip(&["link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1"]);
     ep.ip(&["link", "add", "eth0", "type", "veth", "peer", "name", "x1"]);
     let p = format!("vt{}cf", std::process::id());
     let t = topo(&preexisting_yaml(&p, host.name.as_str(), ep.name.as_str()));
@@ -338,11 +235,7 @@ async fn a_link_of_another_kind_is_a_conflict() {
     let before = snapshot(&names);
     let err = t.apply(&ApplyOptions::default()).await.unwrap_err();
     assert!(matches!(err, Error::Conflict(_)), "{err}");
-    assert!(
-        err.to_string()
-            .contains("is a veth but the topology needs a macvlan"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("is a veth but the topology needs a macvlan"), "{err}");
     assert_eq!(snapshot(&names), before);
 }
 
@@ -358,18 +251,11 @@ fn cli_plan_apply_check_diff_json_verify_down() {
 
     let (code, out, _) = cli(&["plan", f]);
     assert_eq!(code, 0);
-    assert!(
-        out.contains("+ ") && out.contains("~ ") && out.contains("to create"),
-        "{out}"
-    );
+    assert!(out.contains("+ ") && out.contains("~ ") && out.contains("to create"), "{out}");
     let (code, out, _) = cli(&["plan", f, "--json"]);
     assert_eq!(code, 0);
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert!(j["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|c| c["sign"] == "+"));
+    assert!(j["changes"].as_array().unwrap().iter().any(|c| c["sign"] == "+"));
     let (code, out, _) = cli(&["apply", f, "--check", "--diff"]);
     assert_eq!(code, 0);
     assert!(out.contains("    + 1"), "{out}"); // the sysctl's after line
@@ -383,10 +269,7 @@ fn cli_plan_apply_check_diff_json_verify_down() {
     let (code, out, _) = cli(&["apply", f, "--json"]);
     assert_eq!(code, 0);
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(
-        (j["changed"].as_bool(), j["writes"].as_u64()),
-        (Some(false), Some(0))
-    );
+    assert_eq!((j["changed"].as_bool(), j["writes"].as_u64()), (Some(false), Some(0)));
 
     let (code, out, _) = cli(&["verify", f]);
     assert_eq!(code, 0, "{out}");
@@ -394,22 +277,14 @@ fn cli_plan_apply_check_diff_json_verify_down() {
     let (code, out, _) = cli(&["show", "--netns", &names[2], "--json"]);
     assert_eq!(code, 0);
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert!(j
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|l| l["name"] == "eth0" && l["mode"] == "bridge"));
+    assert!(j.as_array().unwrap().iter().any(|l| l["name"] == "eth0" && l["mode"] == "bridge"));
 
     // Break something: verify fails with exit 1 and says what.
     run_ip(&["-n", &names[3], "addr", "flush", "dev", "eth0"]);
     let (code, out, _) = cli(&["verify", f, "--json"]);
     assert_eq!(code, 1);
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert!(j["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|c| c["ok"] == false && c["kind"] == "readback"));
+    assert!(j["checks"].as_array().unwrap().iter().any(|c| c["ok"] == false && c["kind"] == "readback"));
 
     let (code, out, _) = cli(&["down", f]);
     assert_eq!(code, 0, "{out}");
@@ -418,29 +293,16 @@ fn cli_plan_apply_check_diff_json_verify_down() {
 
 #[test]
 fn cli_invalid_input_exits_2_naming_the_field() {
-    let bad = flat_yaml("bad").replace(
-        "subnet: 10.77.0.0/24, gateway: 10.77.0.1",
-        "subnet: 10.77.0.0/24, gateway: 10.78.0.1",
-    );
+    let bad = flat_yaml("bad")
+        .replace("subnet: 10.77.0.0/24, gateway: 10.77.0.1", "subnet: 10.77.0.0/24, gateway: 10.78.0.1");
     let f = write_temp("bad.yaml", &bad);
     let (code, _, err) = cli(&["apply", f.to_str().unwrap()]);
     assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains(
-            "networks.lan.subnets[0].gateway: 10.78.0.1 is outside the subnet 10.77.0.0/24"
-        ),
-        "{err}"
-    );
-    let f = write_temp(
-        "vlan.yaml",
-        &flat_yaml("badv").replace("parent: eth0\n", "parent: eth0\n    vlan: 4095\n"),
-    );
+    assert!(err.contains("networks.lan.subnets[0].gateway: 10.78.0.1 is outside the subnet 10.77.0.0/24"), "{err}");
+    let f = write_temp("vlan.yaml", &flat_yaml("badv").replace("parent: eth0\n", "parent: eth0\n    vlan: 4095\n"));
     let (code, _, err) = cli(&["plan", f.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("networks.lan.vlan: 4095 is outside 1-4094"),
-        "{err}"
-    );
+    assert!(err.contains("networks.lan.vlan: 4095 is outside 1-4094"), "{err}");
     let (code, _, _) = cli(&["render", "/nonexistent.yaml", "--format", "dot"]);
     assert_eq!(code, 1);
     let (code, _, _) = cli(&["frobnicate"]);
@@ -455,11 +317,8 @@ async fn removed_from_the_spec_is_removed_from_the_kernel() {
     let _g = TopoGuard(t.clone());
     t.apply(&ApplyOptions::default()).await.unwrap();
     let host = &namespaces_of(&t)[0];
-    assert!(ip_json(Some(host), &["link", "show"])
-        .to_string()
-        .contains("lan-host"));
-    let without_shim =
-        topo(&yaml.replace("    host_shim: { name: lan-host, ipv4: 10.77.0.254 }\n", ""));
+    assert!(ip_json(Some(host), &["link", "show"]).to_string().contains("lan-host"));
+    let without_shim = topo(&yaml.replace("    host_shim: { name: lan-host, ipv4: 10.77.0.254 }\n", ""));
     let plan = without_shim.plan(&Shared::default()).await.unwrap();
     let removals: Vec<String> = plan
         .changes
@@ -470,24 +329,15 @@ async fn removed_from_the_spec_is_removed_from_the_kernel() {
     assert_eq!(removals.len(), 1, "{plan}");
     assert!(removals[0].contains("link lan-host"), "{plan}");
     without_shim.apply(&ApplyOptions::default()).await.unwrap();
-    assert!(!ip_json(Some(host), &["link", "show"])
-        .to_string()
-        .contains("lan-host"));
-    assert!(without_shim
-        .plan(&Shared::default())
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(!ip_json(Some(host), &["link", "show"]).to_string().contains("lan-host"));
+    assert!(without_shim.plan(&Shared::default()).await.unwrap().is_empty());
 }
 
 /// On a terminal, apply shows progress (on stderr); `--json` stays quiet.
 #[test]
 fn progress_on_a_terminal_only() {
     if !std::path::Path::new("/usr/bin/script").exists() {
-        record_skip(
-            "progress_on_a_terminal_only",
-            "util-linux `script` (a pseudo-terminal) is missing",
-        );
+        record_skip("progress_on_a_terminal_only", "util-linux `script` (a pseudo-terminal) is missing");
         return;
     }
     let yaml = flat_yaml("tty");
@@ -495,22 +345,12 @@ fn progress_on_a_terminal_only() {
     let _g = TopoGuard(t.clone());
     let f = write_temp("tty.yaml", &yaml);
     let run = |extra: &str| {
-        let cmd = format!(
-            "{} apply {} {extra}",
-            env!("CARGO_BIN_EXE_vlanmac"),
-            f.display()
-        );
-        let out = std::process::Command::new("/usr/bin/script")
-            .args(["-qec", &cmd, "/dev/null"])
-            .output()
-            .unwrap();
+        let cmd = format!("{} apply {} {extra}", env!("CARGO_BIN_EXE_vlanmac"), f.display());
+        let out = std::process::Command::new("/usr/bin/script").args(["-qec", &cmd, "/dev/null"]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let shown = run("");
-    assert!(
-        shown.contains("[  1/") && shown.contains("\x1b[2K"),
-        "no progress on a terminal: {shown:?}"
-    );
+    assert!(shown.contains("[  1/") && shown.contains("\x1b[2K"), "no progress on a terminal: {shown:?}");
     let (code, _, _) = cli(&["down", f.to_str().unwrap()]);
     assert_eq!(code, 0);
     let quiet = run("--json");

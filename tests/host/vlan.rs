@@ -16,21 +16,13 @@ async fn vlan_8021q_and_8021ad_with_flags() {
     }
     let ns = TestNs::new("vlan");
     let nl = ns.nl().await;
-    nl.add_link(&NewLink::new(n("eth0"), Veth::new(n("peer0"))))
-        .await
-        .unwrap();
+    nl.add_link(&NewLink::new(n("eth0"), Veth::new(n("peer0")))).await.unwrap();
     let name = nl.add_vlan(&n("eth0"), id(10)).await.unwrap();
     assert_eq!(name.as_str(), "eth0.10");
-    let flags = VlanFlags {
-        reorder_hdr: Some(false),
-        loose_binding: Some(true),
-        ..Default::default()
-    };
+    let flags = VlanFlags { reorder_hdr: Some(false), loose_binding: Some(true), ..Default::default() };
     nl.add_link(&NewLink::new(
         n("eth0.20"),
-        Vlan::new(n("eth0"), id(20))
-            .protocol(VlanProtocol::Ieee8021Ad)
-            .flags(flags),
+        Vlan::new(n("eth0"), id(20)).protocol(VlanProtocol::Ieee8021Ad).flags(flags),
     ))
     .await
     .unwrap();
@@ -52,43 +44,23 @@ async fn vlan_8021q_and_8021ad_with_flags() {
 
     let links = nl.links().await.unwrap();
     let l20 = links.iter().find(|l| l.name == "eth0.20").unwrap();
-    let LinkKind::Vlan {
-        id: got,
-        protocol,
-        flags: f,
-    } = &l20.kind
-    else {
-        panic!("{:?}", l20.kind)
-    };
-    assert_eq!(
-        (*got, *protocol),
-        (Some(id(20)), Some(VlanProtocol::Ieee8021Ad))
-    );
+    let LinkKind::Vlan { id: got, protocol, flags: f } = &l20.kind else { panic!("{:?}", l20.kind) };
+    assert_eq!((*got, *protocol), (Some(id(20)), Some(VlanProtocol::Ieee8021Ad)));
     assert_eq!((f.loose_binding, f.reorder_hdr), (Some(true), Some(false)));
     assert_eq!(l20.parent.as_ref().unwrap().name.as_deref(), Some("eth0"));
 }
 
 #[tokio::test]
 async fn same_vlan_twice_is_already_exists_naming_it() {
-    if !require(
-        Feature::Vlan8021q,
-        "same_vlan_twice_is_already_exists_naming_it",
-    )
-    .await
-    {
+    if !require(Feature::Vlan8021q, "same_vlan_twice_is_already_exists_naming_it").await {
         return;
     }
     let ns = TestNs::new("dupvlan");
     let nl = ns.nl().await;
-    nl.add_link(&NewLink::new(n("eth0"), Veth::new(n("peer0"))))
-        .await
-        .unwrap();
+    nl.add_link(&NewLink::new(n("eth0"), Veth::new(n("peer0")))).await.unwrap();
     nl.add_vlan(&n("eth0"), id(10)).await.unwrap();
     // Same parent + protocol + id under another name: the kernel refuses.
-    let err = nl
-        .add_link(&NewLink::new(n("other10"), Vlan::new(n("eth0"), id(10))))
-        .await
-        .unwrap_err();
+    let err = nl.add_link(&NewLink::new(n("other10"), Vlan::new(n("eth0"), id(10)))).await.unwrap_err();
     assert!(matches!(err, Error::AlreadyExists(_)), "{err}");
     let text = err.to_string();
     assert!(text.contains("other10") && text.contains("eth0"), "{text}");
@@ -102,21 +74,14 @@ async fn same_vlan_twice_is_already_exists_naming_it() {
 
 #[tokio::test]
 async fn seed_layout_vlans_and_macvlans_into_containers() {
-    if !require(
-        Feature::Vlan8021q,
-        "seed_layout_vlans_and_macvlans_into_containers",
-    )
-    .await
-    {
+    if !require(Feature::Vlan8021q, "seed_layout_vlans_and_macvlans_into_containers").await {
         return;
     }
     let host = TestNs::new("seedh");
     let c1 = TestNs::new("seedc1");
     let nh = host.nl().await;
     let n1 = c1.nl().await;
-    nh.add_link(&NewLink::new(n("eth0"), Veth::new(n("router0"))))
-        .await
-        .unwrap();
+    nh.add_link(&NewLink::new(n("eth0"), Veth::new(n("router0")))).await.unwrap();
     nh.set_up(&n("eth0"), true).await.unwrap();
     for v in [10, 20] {
         let sub = nh.add_vlan(&n("eth0"), id(v)).await.unwrap();
@@ -142,9 +107,7 @@ async fn seed_layout_vlans_and_macvlans_into_containers() {
 async fn vlan_on_a_kernel_without_8021q_is_kernel_unsupported() {
     let ns = TestNs::new("novlan");
     let nl = ns.nl().await;
-    nl.add_link(&NewLink::new(n("eth0"), Veth::new(n("peer0"))))
-        .await
-        .unwrap();
+    nl.add_link(&NewLink::new(n("eth0"), Veth::new(n("peer0")))).await.unwrap();
     let res = nl.add_vlan(&n("eth0"), id(10)).await;
     if kernel_has(Feature::Vlan8021q).await {
         // The kernel VM has 802.1Q: here the same call must simply work.
@@ -157,10 +120,6 @@ async fn vlan_on_a_kernel_without_8021q_is_kernel_unsupported() {
     let text = err.to_string();
     assert!(text.contains("does not support 802.1Q"), "{text}");
     assert!(text.contains("8021q"), "{text}");
-    assert_eq!(
-        err.kernel().unwrap().extack.as_deref(),
-        Some("Unknown device type"),
-        "{text}"
-    );
+    assert_eq!(err.kernel().unwrap().extack.as_deref(), Some("Unknown device type"), "{text}");
     assert!(!ns.has_link("eth0.10"));
 }

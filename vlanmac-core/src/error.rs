@@ -127,19 +127,9 @@ const EPERM: i32 = libc::EPERM;
 impl Error {
     /// Classifies a failed request by errno. `unsupported` is the hint used
     /// when the kernel says the feature is missing.
-    pub fn from_errno(
-        op: impl Into<String>,
-        errno: i32,
-        extack: Option<String>,
-        unsupported: Option<&str>,
-    ) -> Self {
+    pub fn from_errno(op: impl Into<String>, errno: i32, extack: Option<String>, unsupported: Option<&str>) -> Self {
         let errno = errno.abs();
-        let mut e = KernelError {
-            op: op.into(),
-            errno,
-            extack,
-            hint: None,
-        };
+        let mut e = KernelError { op: op.into(), errno, extack, hint: None };
         match errno {
             libc::EEXIST => Error::AlreadyExists(e),
             libc::ENODEV | libc::ENOENT | libc::ESRCH | libc::ENXIO => Error::NotFound(e),
@@ -152,11 +142,9 @@ impl Error {
                 );
                 Error::PermissionDenied(e)
             }
-            libc::EINVAL
-            | libc::ERANGE
-            | libc::EADDRNOTAVAIL
-            | libc::E2BIG
-            | libc::ENAMETOOLONG => Error::InvalidArgument(e),
+            libc::EINVAL | libc::ERANGE | libc::EADDRNOTAVAIL | libc::E2BIG | libc::ENAMETOOLONG => {
+                Error::InvalidArgument(e)
+            }
             libc::EOPNOTSUPP | libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT => {
                 e.hint = Some(match unsupported {
                     Some(feature) => format!("the running kernel does not support {feature}"),
@@ -170,10 +158,7 @@ impl Error {
 
     /// An I/O failure while doing `op`.
     pub fn io(op: impl Into<String>, source: io::Error) -> Self {
-        Error::Io {
-            op: op.into(),
-            source,
-        }
+        Error::Io { op: op.into(), source }
     }
 
     /// The kernel-side details, for the variants that have them.
@@ -220,12 +205,7 @@ mod tests {
 
     #[test]
     fn messages_say_what_and_why() {
-        let e = Error::from_errno(
-            "add vlan eth0.10",
-            95,
-            Some("Unknown device type".into()),
-            Some("802.1Q VLANs"),
-        );
+        let e = Error::from_errno("add vlan eth0.10", 95, Some("Unknown device type".into()), Some("802.1Q VLANs"));
         let s = e.to_string();
         assert!(s.contains("add vlan eth0.10"), "{s}");
         assert!(s.contains("Unknown device type"), "{s}");

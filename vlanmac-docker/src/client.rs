@@ -22,19 +22,13 @@ impl DockerAdapter {
     /// daemon answers, and negotiates the API version (Debian's 20.10 speaks
     /// API 1.41).
     pub async fn open() -> Result<Self> {
-        let host = std::env::var("DOCKER_HOST")
-            .ok()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| DEFAULT_SOCKET.into());
+        let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_SOCKET.into());
         DockerAdapter::open_at(&host).await
     }
 
     /// Connects to `host`: `unix:///path`, a bare socket path, or `tcp://`/`http://` addresses.
     pub async fn open_at(host: &str) -> Result<Self> {
-        let unreachable = |detail: String| Error::Unreachable {
-            socket: host.to_string(),
-            detail,
-        };
+        let unreachable = |detail: String| Error::Unreachable { socket: host.to_string(), detail };
         let docker = if host.starts_with("unix://") || host.starts_with('/') {
             let path = host.trim_start_matches("unix://");
             if !std::path::Path::new(path).exists() {
@@ -44,23 +38,12 @@ impl DockerAdapter {
         } else if host.starts_with("tcp://") || host.starts_with("http://") {
             Docker::connect_with_http(host, TIMEOUT_SECS, API_DEFAULT_VERSION)
         } else {
-            return Err(unreachable(
-                "is neither unix://, a path, tcp:// nor http://".into(),
-            ));
+            return Err(unreachable("is neither unix://, a path, tcp:// nor http://".into()));
         }
         .map_err(|e| unreachable(e.to_string()))?;
-        let docker = docker
-            .negotiate_version()
-            .await
-            .map_err(|e| unreachable(e.to_string()))?;
-        docker
-            .ping()
-            .await
-            .map_err(|e| unreachable(e.to_string()))?;
-        Ok(DockerAdapter {
-            docker,
-            socket: host.to_string(),
-        })
+        let docker = docker.negotiate_version().await.map_err(|e| unreachable(e.to_string()))?;
+        docker.ping().await.map_err(|e| unreachable(e.to_string()))?;
+        Ok(DockerAdapter { docker, socket: host.to_string() })
     }
 
     /// The daemon's address, as given.

@@ -70,9 +70,7 @@ impl DockerAdapter {
             Some(id) => {
                 let name = a.parent.vlan_child(id)?;
                 if !host.link_exists(&name).await? {
-                    let spec = NewLink::new(name.clone(), Vlan::new(a.parent.clone(), id))
-                        .alias(ATTACH_MARK)?
-                        .up();
+                    let spec = NewLink::new(name.clone(), Vlan::new(a.parent.clone(), id)).alias(ATTACH_MARK)?.up();
                     host.add_link(&spec).await?;
                 }
                 name
@@ -94,13 +92,8 @@ impl DockerAdapter {
             inner.set_link(&ifname, &LinkUpdate::new().up(true)).await?;
             let routes = inner.routes().await?;
             for gw in &a.gateways {
-                if !routes
-                    .iter()
-                    .any(|r| r.is_default() && r.dst.addr().is_ipv6() == gw.is_ipv6())
-                {
-                    inner
-                        .add_route(&RouteSpec::default_via(*gw).with_dev(ifname.clone()))
-                        .await?;
+                if !routes.iter().any(|r| r.is_default() && r.dst.addr().is_ipv6() == gw.is_ipv6()) {
+                    inner.add_route(&RouteSpec::default_via(*gw).with_dev(ifname.clone())).await?;
                 }
             }
             Ok::<(), vlanmac_core::Error>(())

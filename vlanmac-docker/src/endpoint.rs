@@ -3,9 +3,7 @@
 
 use std::{collections::BTreeMap, net::IpAddr};
 
-use bollard::models::{
-    EndpointIpamConfig, EndpointSettings, NetworkConnectRequest, NetworkDisconnectRequest,
-};
+use bollard::models::{EndpointIpamConfig, EndpointSettings, NetworkConnectRequest, NetworkDisconnectRequest};
 use serde::Serialize;
 use vlanmac_core::spec::{MacAddr, SpecError};
 
@@ -78,104 +76,51 @@ impl DockerAdapter {
     /// `docker inspect CONTAINER`: its networks with addresses, gateways and MACs.
     pub async fn inspect(&self, container: &str) -> Result<ContainerNetworks> {
         let op = format!("inspect container {container}");
-        let c = self
-            .docker
-            .inspect_container(container, None)
-            .await
-            .map_err(|e| match self.err(&op, e) {
-                Error::NotFound { .. } => Error::NotFound {
-                    what: format!("container {container}"),
-                },
-                other => other,
-            })?;
-        let pid = c
-            .state
-            .as_ref()
-            .and_then(|s| s.pid)
-            .filter(|p| *p > 0)
-            .and_then(|p| u32::try_from(p).ok());
+        let c = self.docker.inspect_container(container, None).await.map_err(|e| match self.err(&op, e) {
+            Error::NotFound { .. } => Error::NotFound { what: format!("container {container}") },
+            other => other,
+        })?;
+        let pid = c.state.as_ref().and_then(|s| s.pid).filter(|p| *p > 0).and_then(|p| u32::try_from(p).ok());
         let networks = c
             .network_settings
             .as_ref()
             .and_then(|n| n.networks.as_ref())
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), EndpointView::from(v)))
-                    .collect()
-            })
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), EndpointView::from(v))).collect())
             .unwrap_or_default();
-        Ok(ContainerNetworks {
-            name: c
-                .name
-                .unwrap_or_default()
-                .trim_start_matches('/')
-                .to_string(),
-            pid,
-            networks,
-        })
+        Ok(ContainerNetworks { name: c.name.unwrap_or_default().trim_start_matches('/').to_string(), pid, networks })
     }
 
     /// The PID of a running container's main process (its namespaces).
     pub async fn container_pid(&self, container: &str) -> Result<u32> {
-        self.inspect(container)
-            .await?
-            .pid
-            .ok_or_else(|| Error::Docker {
-                op: format!("find the namespace of container {container}"),
-                status: 409,
-                message: "the container is not running".into(),
-            })
+        self.inspect(container).await?.pid.ok_or_else(|| Error::Docker {
+            op: format!("find the namespace of container {container}"),
+            status: 409,
+            message: "the container is not running".into(),
+        })
     }
 
     /// `docker network connect [--ip A] [--ip6 B] NETWORK CONTAINER`.
     /// Already attached with the same addresses: no change (`false`);
     /// attached with others: [`Error::Conflict`]. A container on the `none`
     /// network is disconnected from it first (Docker refuses otherwise).
-    pub async fn connect(
-        &self,
-        network: &str,
-        container: &str,
-        req: &EndpointRequest,
-    ) -> Result<bool> {
+    pub async fn connect(&self, network: &str, container: &str, req: &EndpointRequest) -> Result<bool> {
         let now = self.inspect(container).await?;
         if let Some(have) = now.networks.get(network) {
             let mut differences = Vec::new();
-            let cmp =
-                |what: &str, want: Option<String>, have: &Option<String>, d: &mut Vec<String>| {
-                    if let Some(w) = want {
-                        if have.as_deref() != Some(w.as_str()) {
-                            d.push(format!(
-                                "{what}: existing {}, wanted {w}",
-                                have.as_deref().unwrap_or("(none)")
-                            ));
-                        }
+            let cmp = |what: &str, want: Option<String>, have: &Option<String>, d: &mut Vec<String>| {
+                if let Some(w) = want {
+                    if have.as_deref() != Some(w.as_str()) {
+                        d.push(format!("{what}: existing {}, wanted {w}", have.as_deref().unwrap_or("(none)")));
                     }
-                };
-            cmp(
-                "ipv4",
-                req.ipv4.map(|a| a.to_string()),
-                &have.ip_address,
-                &mut differences,
-            );
-            cmp(
-                "ipv6",
-                req.ipv6.map(|a| a.to_string()),
-                &have.global_ipv6_address,
-                &mut differences,
-            );
-            cmp(
-                "mac",
-                req.mac.map(|m| m.to_string()),
-                &have.mac_address,
-                &mut differences,
-            );
+                }
+            };
+            cmp("ipv4", req.ipv4.map(|a| a.to_string()), &have.ip_address, &mut differences);
+            cmp("ipv6", req.ipv6.map(|a| a.to_string()), &have.global_ipv6_address, &mut differences);
+            cmp("mac", req.mac.map(|m| m.to_string()), &have.mac_address, &mut differences);
             return if differences.is_empty() {
                 Ok(false)
             } else {
-                Err(Error::Conflict {
-                    network: format!("{network} (container {container})"),
-                    differences,
-                })
+                Err(Error::Conflict { network: format!("{network} (container {container})"), differences })
             };
         }
         self.check_fits(network, req).await?;
@@ -197,29 +142,19 @@ impl DockerAdapter {
             .docker
             .connect_network(
                 network,
-                NetworkConnectRequest {
-                    container: container.to_string(),
-                    endpoint_config: Some(settings),
-                },
+                NetworkConnectRequest { container: container.to_string(), endpoint_config: Some(settings) },
             )
             .await;
         if let Err(e) = connected {
             // Leave the container as it was: off this network (the engine
             // may have recorded it anyway), back on `none` if it was there.
             let err = self.err(&op, e);
-            if self
-                .inspect(container)
-                .await
-                .is_ok_and(|c| c.networks.contains_key(network))
-            {
+            if self.inspect(container).await.is_ok_and(|c| c.networks.contains_key(network)) {
                 let _ = self
                     .docker
                     .disconnect_network(
                         network,
-                        NetworkDisconnectRequest {
-                            container: container.to_string(),
-                            force: Some(true),
-                        },
+                        NetworkDisconnectRequest { container: container.to_string(), force: Some(true) },
                     )
                     .await;
             }
@@ -228,22 +163,14 @@ impl DockerAdapter {
                     .docker
                     .connect_network(
                         "none",
-                        NetworkConnectRequest {
-                            container: container.to_string(),
-                            endpoint_config: None,
-                        },
+                        NetworkConnectRequest { container: container.to_string(), endpoint_config: None },
                     )
                     .await;
             }
             return Err(err);
         }
         if let Some(want) = req.mac {
-            let got = self
-                .inspect(container)
-                .await?
-                .networks
-                .get(network)
-                .and_then(|e| e.mac_address.clone());
+            let got = self.inspect(container).await?.networks.get(network).and_then(|e| e.mac_address.clone());
             if got.as_deref() != Some(want.to_string().as_str()) {
                 let _ = self.disconnect(network, container).await;
                 return Err(Error::Docker {
@@ -264,9 +191,7 @@ impl DockerAdapter {
     /// refuses a connect).
     async fn check_fits(&self, network: &str, req: &EndpointRequest) -> Result<()> {
         let Some(net) = self.inspect_network(network).await? else {
-            return Err(Error::NotFound {
-                what: format!("network {network}"),
-            });
+            return Err(Error::NotFound { what: format!("network {network}") });
         };
         let subnets: Vec<ipnet::IpNet> = net
             .ipam
@@ -282,10 +207,7 @@ impl DockerAdapter {
                 return Err(SpecError::new(
                     field,
                     a,
-                    format!(
-                        "is outside the subnets of docker network {network} ({})",
-                        list.join(", ")
-                    ),
+                    format!("is outside the subnets of docker network {network} ({})", list.join(", ")),
                 )
                 .into());
             }
@@ -295,22 +217,14 @@ impl DockerAdapter {
 
     /// `docker network disconnect NETWORK CONTAINER`; `false` if it was not attached.
     pub async fn disconnect(&self, network: &str, container: &str) -> Result<bool> {
-        if !self
-            .inspect(container)
-            .await?
-            .networks
-            .contains_key(network)
-        {
+        if !self.inspect(container).await?.networks.contains_key(network) {
             return Ok(false);
         }
         let op = format!("disconnect container {container} from network {network}");
         self.docker
             .disconnect_network(
                 network,
-                NetworkDisconnectRequest {
-                    container: container.to_string(),
-                    force: Some(false),
-                },
+                NetworkDisconnectRequest { container: container.to_string(), force: Some(false) },
             )
             .await
             .map_err(|e| self.err(&op, e))?;

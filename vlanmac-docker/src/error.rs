@@ -53,35 +53,19 @@ impl Error {
     pub(crate) fn from_bollard(op: &str, socket: &str, e: bollard::errors::Error) -> Self {
         use bollard::errors::Error as B;
         match e {
-            B::DockerResponseServerError {
-                status_code: 404,
-                message,
-            } => Error::NotFound {
-                what: format!("{op}: {message}"),
-            },
-            B::DockerResponseServerError {
-                status_code,
-                message,
-            } => Error::Docker {
-                op: op.to_string(),
-                status: status_code,
-                message,
-            },
-            B::SocketNotFoundError(path) => Error::Unreachable {
-                socket: socket.to_string(),
-                detail: format!("no socket at {path}"),
-            },
-            B::HyperResponseError { .. } | B::IOError { .. } | B::RequestTimeoutError => {
-                Error::Unreachable {
-                    socket: socket.to_string(),
-                    detail: e.to_string(),
-                }
+            B::DockerResponseServerError { status_code: 404, message } => {
+                Error::NotFound { what: format!("{op}: {message}") }
             }
-            other => Error::Docker {
-                op: op.to_string(),
-                status: 0,
-                message: other.to_string(),
-            },
+            B::DockerResponseServerError { status_code, message } => {
+                Error::Docker { op: op.to_string(), status: status_code, message }
+            }
+            B::SocketNotFoundError(path) => {
+                Error::Unreachable { socket: socket.to_string(), detail: format!("no socket at {path}") }
+            }
+            B::HyperResponseError { .. } | B::IOError { .. } | B::RequestTimeoutError => {
+                Error::Unreachable { socket: socket.to_string(), detail: e.to_string() }
+            }
+            other => Error::Docker { op: op.to_string(), status: 0, message: other.to_string() },
         }
     }
 }

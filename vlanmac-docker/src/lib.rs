@@ -53,10 +53,7 @@ mod tests {
     #[test]
     fn parent_names() {
         let eth0 = IfName::new("eth0").unwrap();
-        assert_eq!(
-            docker_parent(&eth0, VlanId::new(10).ok()).unwrap().as_str(),
-            "eth0.10"
-        );
+        assert_eq!(docker_parent(&eth0, VlanId::new(10).ok()).unwrap().as_str(), "eth0.10");
         assert_eq!(docker_parent(&eth0, None).unwrap().as_str(), "eth0");
     }
 }

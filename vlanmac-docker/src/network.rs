@@ -78,11 +78,7 @@ impl DockerNetworkSpec {
                 subnet: s.subnet.net().to_string(),
                 gateway: s.gateway().map(|g| g.to_string()),
                 ip_range: s.ip_range.map(|r| r.to_string()),
-                aux_addresses: s
-                    .aux_addresses
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_string()))
-                    .collect(),
+                aux_addresses: s.aux_addresses.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
             })
             .collect();
         subnets.sort();
@@ -115,12 +111,8 @@ impl DockerNetworkSpec {
                             subnet: Some(s.subnet.clone()),
                             gateway: s.gateway.clone(),
                             ip_range: s.ip_range.clone(),
-                            auxiliary_addresses: (!s.aux_addresses.is_empty()).then(|| {
-                                s.aux_addresses
-                                    .clone()
-                                    .into_iter()
-                                    .collect::<HashMap<_, _>>()
-                            }),
+                            auxiliary_addresses: (!s.aux_addresses.is_empty())
+                                .then(|| s.aux_addresses.clone().into_iter().collect::<HashMap<_, _>>()),
                         })
                         .collect(),
                 ),
@@ -142,21 +134,10 @@ impl DockerNetworkSpec {
         let have_opts = have.options.clone().unwrap_or_default();
         let keys: BTreeSet<&String> = have_opts.keys().chain(self.options.keys()).collect();
         for k in keys {
-            let h = have_opts
-                .get(k)
-                .map(String::as_str)
-                .or_else(|| option_default(&driver, k));
-            let w = self
-                .options
-                .get(k)
-                .map(String::as_str)
-                .or_else(|| option_default(&self.driver, k));
+            let h = have_opts.get(k).map(String::as_str).or_else(|| option_default(&driver, k));
+            let w = self.options.get(k).map(String::as_str).or_else(|| option_default(&self.driver, k));
             if h != w {
-                d.push(format!(
-                    "option {k}: existing {}, wanted {}",
-                    h.unwrap_or("(unset)"),
-                    w.unwrap_or("(unset)")
-                ));
+                d.push(format!("option {k}: existing {}, wanted {}", h.unwrap_or("(unset)"), w.unwrap_or("(unset)")));
             }
         }
         let have_v6 = have.enable_ipv6.unwrap_or(false);
@@ -173,11 +154,7 @@ impl DockerNetworkSpec {
                 subnet: c.subnet.unwrap_or_default(),
                 gateway: c.gateway.filter(|g| !g.is_empty()),
                 ip_range: c.ip_range.filter(|r| !r.is_empty()),
-                aux_addresses: c
-                    .auxiliary_addresses
-                    .unwrap_or_default()
-                    .into_iter()
-                    .collect(),
+                aux_addresses: c.auxiliary_addresses.unwrap_or_default().into_iter().collect(),
             })
             .collect();
         have_subnets.sort();
@@ -204,11 +181,7 @@ impl DockerNetworkSpec {
                     && h.aux_addresses == w.aux_addresses
             });
         if !same {
-            d.push(format!(
-                "subnets: existing [{}], wanted [{}]",
-                show(&have_subnets),
-                show(&self.subnets)
-            ));
+            d.push(format!("subnets: existing [{}], wanted [{}]", show(&have_subnets), show(&self.subnets)));
         }
         d
     }
@@ -235,19 +208,12 @@ impl DockerAdapter {
                 if differences.is_empty() {
                     Ok(NetworkOutcome::Unchanged(have.id.unwrap_or_default()))
                 } else {
-                    Err(Error::Conflict {
-                        network: spec.name.clone(),
-                        differences,
-                    })
+                    Err(Error::Conflict { network: spec.name.clone(), differences })
                 }
             }
             None => {
                 let op = format!("create network {}", spec.name);
-                let r = self
-                    .docker
-                    .create_network(spec.to_request())
-                    .await
-                    .map_err(|e| self.err(&op, e))?;
+                let r = self.docker.create_network(spec.to_request()).await.map_err(|e| self.err(&op, e))?;
                 Ok(NetworkOutcome::Created(r.id))
             }
         }
@@ -271,19 +237,12 @@ impl DockerAdapter {
         let Some(have) = self.inspect_network(name).await? else {
             return Ok(false);
         };
-        let ours = have
-            .labels
-            .as_ref()
-            .and_then(|l| l.get(LABEL_TOPOLOGY))
-            .is_some_and(|t| t == topology);
+        let ours = have.labels.as_ref().and_then(|l| l.get(LABEL_TOPOLOGY)).is_some_and(|t| t == topology);
         if !ours {
             return Ok(false);
         }
         let op = format!("remove network {name}");
-        self.docker
-            .remove_network(name)
-            .await
-            .map_err(|e| self.err(&op, e))?;
+        self.docker.remove_network(name).await.map_err(|e| self.err(&op, e))?;
         Ok(true)
     }
 }
@@ -293,8 +252,7 @@ mod tests {
     use super::*;
 
     fn seed_net(name: &str) -> Network {
-        let t = vlanmac_core::topology::from_yaml(include_str!("../../examples/seed.yaml"), "seed")
-            .unwrap();
+        let t = vlanmac_core::topology::from_yaml(include_str!("../../examples/seed.yaml"), "seed").unwrap();
         t.network(name).unwrap().clone()
     }
 
@@ -310,8 +268,7 @@ mod tests {
         let cfg = r.ipam.unwrap().config.unwrap();
         assert!(cfg
             .iter()
-            .any(|c| c.subnet.as_deref() == Some("10.0.10.0/24")
-                && c.gateway.as_deref() == Some("10.0.10.1")));
+            .any(|c| c.subnet.as_deref() == Some("10.0.10.0/24") && c.gateway.as_deref() == Some("10.0.10.1")));
     }
 
     #[test]
@@ -324,28 +281,13 @@ mod tests {
             ipam: want.to_request().ipam,
             ..Default::default()
         };
-        assert!(
-            want.differences(&have).is_empty(),
-            "{:?}",
-            want.differences(&have)
-        );
+        assert!(want.differences(&have).is_empty(), "{:?}", want.differences(&have));
         have.driver = Some("ipvlan".into());
         have.options = Some([("parent".to_string(), "eth0.20".to_string())].into());
         have.enable_ipv6 = Some(false);
         let d = want.differences(&have);
-        assert!(
-            d.iter()
-                .any(|x| x == "driver: existing ipvlan, wanted macvlan"),
-            "{d:?}"
-        );
-        assert!(
-            d.iter()
-                .any(|x| x == "option parent: existing eth0.20, wanted eth0.10"),
-            "{d:?}"
-        );
-        assert!(
-            d.iter().any(|x| x == "ipv6: existing false, wanted true"),
-            "{d:?}"
-        );
+        assert!(d.iter().any(|x| x == "driver: existing ipvlan, wanted macvlan"), "{d:?}");
+        assert!(d.iter().any(|x| x == "option parent: existing eth0.20, wanted eth0.10"), "{d:?}");
+        assert!(d.iter().any(|x| x == "ipv6: existing false, wanted true"), "{d:?}");
     }
 }

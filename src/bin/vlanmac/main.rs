@@ -14,11 +14,7 @@ use vlanmac::{
 };
 
 #[derive(Parser)]
-#[command(
-    name = "vlanmac",
-    version,
-    about = "Namespaces and containers on 802.1Q VLANs through macvlan"
-)]
+#[command(name = "vlanmac", version, about = "Namespaces and containers on 802.1Q VLANs through macvlan")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -114,17 +110,10 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("vlanmac: cannot start the runtime: {e}");
@@ -149,25 +138,15 @@ async fn run(cmd: Command) -> Result<ExitCode, Error> {
             let plan = t.plan(&shared).await?;
             output::print(json, &plan, || plan.to_string());
         }
-        Command::Apply {
-            file,
-            check,
-            diff,
-            json,
-        } => {
+        Command::Apply { file, check, diff, json } => {
             let t = load(&file)?;
             if check {
                 let plan = t.plan(&shared).await?;
-                output::print(json, &output::CheckResult::from(&plan), || {
-                    output::plan_text(&plan, diff)
-                });
+                output::print(json, &output::CheckResult::from(&plan), || output::plan_text(&plan, diff));
                 return Ok(ExitCode::SUCCESS);
             }
             let progress = (!json && output::stderr_is_tty()).then(|| output::progress_bar());
-            let opts = ApplyOptions {
-                shared: shared.clone(),
-                progress: progress.map(|p| p as Arc<_>),
-            };
+            let opts = ApplyOptions { shared: shared.clone(), progress: progress.map(|p| p as Arc<_>) };
             let res = t.apply(&opts).await?;
             output::finish_progress(json);
             output::print(json, &res, || output::apply_text(&res, diff));
@@ -181,11 +160,7 @@ async fn run(cmd: Command) -> Result<ExitCode, Error> {
             let t = load(&file)?;
             let report = vlanmac::verify::verify(&t, &shared).await?;
             output::print(json, &report, || report.to_string());
-            return Ok(if report.passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            });
+            return Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Command::Show { netns, json } => return show::show(netns.as_deref(), json).await,
         Command::Render { file, format } => {

@@ -34,11 +34,7 @@ pub struct CheckResult<'a> {
 
 impl<'a> From<&'a Plan> for CheckResult<'a> {
     fn from(p: &'a Plan) -> Self {
-        CheckResult {
-            changed: !p.is_empty(),
-            check: true,
-            changes: &p.changes,
-        }
+        CheckResult { changed: !p.is_empty(), check: true, changes: &p.changes }
     }
 }
 
@@ -66,15 +62,9 @@ pub fn plan_text(p: &Plan, diff: bool) -> String {
     let mut s: String = p.changes.iter().map(|c| change_line(c, diff)).collect();
     let (a, m, r) = p.counts();
     if p.is_empty() {
-        s.push_str(&format!(
-            "topology {}: no changes; the kernel matches the spec\n",
-            p.topology
-        ));
+        s.push_str(&format!("topology {}: no changes; the kernel matches the spec\n", p.topology));
     } else {
-        s.push_str(&format!(
-            "topology {}: {a} to create, {m} to change, {r} to remove\n",
-            p.topology
-        ));
+        s.push_str(&format!("topology {}: {a} to create, {m} to change, {r} to remove\n", p.topology));
     }
     s
 }
@@ -90,10 +80,7 @@ pub fn apply_text(r: &ApplyResult, diff: bool) -> String {
             r.writes
         ));
     } else {
-        s.push_str(&format!(
-            "topology {}: no changes; the kernel already matched\n",
-            r.topology
-        ));
+        s.push_str(&format!("topology {}: no changes; the kernel already matched\n", r.topology));
     }
     s
 }
@@ -118,11 +105,7 @@ pub fn stderr_is_tty() -> bool {
 pub fn progress_bar() -> Progress {
     Arc::new(|i, n, c: &Change| {
         let mut e = std::io::stderr();
-        let _ = write!(
-            e,
-            "\r\x1b[2K[{i:>3}/{n}] {} {} {}",
-            c.sign, c.netns, c.object
-        );
+        let _ = write!(e, "\r\x1b[2K[{i:>3}/{n}] {} {} {}", c.sign, c.netns, c.object);
         let _ = e.flush();
     })
 }

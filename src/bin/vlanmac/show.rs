@@ -24,9 +24,7 @@ struct Row {
 
 fn row(l: &Link) -> Row {
     let (vlan, protocol, mode) = match &l.kind {
-        LinkKind::Vlan { id, protocol, .. } => {
-            (id.map(|i| i.get()), protocol.map(|p| p.to_string()), None)
-        }
+        LinkKind::Vlan { id, protocol, .. } => (id.map(|i| i.get()), protocol.map(|p| p.to_string()), None),
         LinkKind::Macvlan { mode, .. } => (None, None, mode.map(|m| m.to_string())),
         LinkKind::Ipvlan { mode, flags } => (None, None, mode.map(|m| format!("{m} {flags}"))),
         _ => (None, None, None),
@@ -63,11 +61,7 @@ pub async fn show(netns: Option<&str>, json: bool) -> Result<ExitCode, Error> {
     super::output::print(json, &rows, || {
         let mut s = String::new();
         for r in &rows {
-            let at = r
-                .parent
-                .as_deref()
-                .map(|p| format!("@{p}"))
-                .unwrap_or_default();
+            let at = r.parent.as_deref().map(|p| format!("@{p}")).unwrap_or_default();
             s.push_str(&format!(
                 "{}: {}{at}: {} mtu {} state {}{}\n",
                 r.index,
@@ -78,10 +72,7 @@ pub async fn show(netns: Option<&str>, json: bool) -> Result<ExitCode, Error> {
                 if r.up { "" } else { " (admin down)" }
             ));
             if let Some(v) = r.vlan {
-                s.push_str(&format!(
-                    "    vlan protocol {} id {v}\n",
-                    r.protocol.as_deref().unwrap_or("?")
-                ));
+                s.push_str(&format!("    vlan protocol {} id {v}\n", r.protocol.as_deref().unwrap_or("?")));
             }
             if let Some(m) = &r.mode {
                 s.push_str(&format!("    {} mode {m}\n", r.kind));
@@ -93,10 +84,7 @@ pub async fn show(netns: Option<&str>, json: bool) -> Result<ExitCode, Error> {
                 s.push_str(&format!("    alias {a}\n"));
             }
             for a in &r.addresses {
-                s.push_str(&format!(
-                    "    inet{} {a}\n",
-                    if a.contains(':') { "6" } else { "" }
-                ));
+                s.push_str(&format!("    inet{} {a}\n", if a.contains(':') { "6" } else { "" }));
             }
         }
         s

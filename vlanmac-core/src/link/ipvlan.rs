@@ -18,11 +18,7 @@ pub struct Ipvlan {
 impl Ipvlan {
     /// An ipvlan on `parent` in `mode`, flag `bridge`.
     pub fn new(parent: IfName, mode: IpvlanMode) -> Self {
-        Ipvlan {
-            parent,
-            mode,
-            flags: IpvlanFlags::Bridge,
-        }
+        Ipvlan { parent, mode, flags: IpvlanFlags::Bridge }
     }
 
     /// Sets the port flag.

@@ -17,11 +17,7 @@ pub struct Macvlan {
 impl Macvlan {
     /// A macvlan on `parent` in `mode`.
     pub fn new(parent: IfName, mode: MacvlanMode) -> Self {
-        Macvlan {
-            parent,
-            mode,
-            source_macs: Vec::new(),
-        }
+        Macvlan { parent, mode, source_macs: Vec::new() }
     }
 
     /// Sets the source-mode allowed MAC list (mode must be `source`).
@@ -53,21 +49,15 @@ pub(crate) fn nl_mode(m: MacvlanMode) -> MacVlanMode {
 /// The IFLA_MACVLAN_MACADDR_* attributes for a change of the source list.
 pub(crate) fn source_list(op: SourceMacOp) -> Vec<InfoMacVlan> {
     match op {
-        SourceMacOp::Add(m) => vec![
-            InfoMacVlan::MacAddrMode(MacVlanMacAddressMode::Add),
-            InfoMacVlan::MacAddr(m.octets()),
-        ],
-        SourceMacOp::Del(m) => vec![
-            InfoMacVlan::MacAddrMode(MacVlanMacAddressMode::Del),
-            InfoMacVlan::MacAddr(m.octets()),
-        ],
+        SourceMacOp::Add(m) => {
+            vec![InfoMacVlan::MacAddrMode(MacVlanMacAddressMode::Add), InfoMacVlan::MacAddr(m.octets())]
+        }
+        SourceMacOp::Del(m) => {
+            vec![InfoMacVlan::MacAddrMode(MacVlanMacAddressMode::Del), InfoMacVlan::MacAddr(m.octets())]
+        }
         SourceMacOp::Set(macs) => vec![
             InfoMacVlan::MacAddrMode(MacVlanMacAddressMode::Set),
-            InfoMacVlan::MacAddrData(
-                macs.into_iter()
-                    .map(|m| InfoMacVlan::MacAddr(m.octets()))
-                    .collect(),
-            ),
+            InfoMacVlan::MacAddrData(macs.into_iter().map(|m| InfoMacVlan::MacAddr(m.octets())).collect()),
         ],
         SourceMacOp::Flush => vec![InfoMacVlan::MacAddrMode(MacVlanMacAddressMode::Flush)],
     }

@@ -1,8 +1,6 @@
 //! Pure builders: spec values in, netlink messages out. No I/O.
 
-use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
-};
+use netlink_packet_route::link::{InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
 
 use super::{macvlan, LinkKindSpec, LinkUpdate, NewLink};
 use crate::spec::{IfName, SourceMacOp};
@@ -10,12 +8,7 @@ use crate::spec::{IfName, SourceMacOp};
 /// `RTM_NEWLINK` for `spec`. `parent_index` is the lower device's index in
 /// the sending socket's namespace; `name` overrides `spec.name` (temporary
 /// names); `netns_fd` creates the link directly in another namespace.
-pub(crate) fn new_link(
-    spec: &NewLink,
-    name: &IfName,
-    parent_index: Option<u32>,
-    netns_fd: Option<i32>,
-) -> LinkMessage {
+pub(crate) fn new_link(spec: &NewLink, name: &IfName, parent_index: Option<u32>, netns_fd: Option<i32>) -> LinkMessage {
     let mut msg = LinkMessage::default();
     if spec.up {
         msg.header.flags |= LinkFlags::Up;
@@ -47,10 +40,7 @@ pub(crate) fn new_link(
         LinkKindSpec::Ipvlan(i) => (InfoKind::IpVlan, i.info_data()),
         LinkKindSpec::Veth(v) => (InfoKind::Veth, v.info_data()),
     };
-    a.push(LinkAttribute::LinkInfo(vec![
-        LinkInfo::Kind(kind),
-        LinkInfo::Data(data),
-    ]));
+    a.push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(kind), LinkInfo::Data(data)]));
     msg
 }
 
@@ -141,16 +131,7 @@ mod tests {
     }
 
     fn info(m: &LinkMessage) -> &Vec<LinkInfo> {
-        m.attributes
-            .iter()
-            .find_map(|a| {
-                if let LinkAttribute::LinkInfo(i) = a {
-                    Some(i)
-                } else {
-                    None
-                }
-            })
-            .unwrap()
+        m.attributes.iter().find_map(|a| if let LinkAttribute::LinkInfo(i) = a { Some(i) } else { None }).unwrap()
     }
 
     #[test]
@@ -165,55 +146,30 @@ mod tests {
         assert!(m.header.flags.contains(LinkFlags::Up));
         assert!(m.attributes.contains(&LinkAttribute::Link(7)));
         assert!(m.attributes.contains(&LinkAttribute::Mtu(1496)));
-        assert!(m
-            .attributes
-            .contains(&LinkAttribute::IfName("eth0.20".into())));
+        assert!(m.attributes.contains(&LinkAttribute::IfName("eth0.20".into())));
         let i = info(&m);
         assert_eq!(i[0], LinkInfo::Kind(InfoKind::Vlan));
-        let LinkInfo::Data(InfoData::Vlan(v)) = &i[1] else {
-            panic!("{i:?}")
-        };
+        let LinkInfo::Data(InfoData::Vlan(v)) = &i[1] else { panic!("{i:?}") };
         assert!(v.contains(&InfoVlan::Id(20)));
-        assert!(v.contains(&InfoVlan::Protocol(
-            netlink_packet_route::link::VlanProtocol::Ieee8021Ad
-        )));
+        assert!(v.contains(&InfoVlan::Protocol(netlink_packet_route::link::VlanProtocol::Ieee8021Ad)));
     }
 
     #[test]
     fn macvlan_source_mode_message() {
-        let macs = vec![
-            MacAddr::new([2, 0, 0, 0, 0, 1]).unwrap(),
-            MacAddr::new([2, 0, 0, 0, 0, 2]).unwrap(),
-        ];
-        let spec = NewLink::new(
-            n("mvs"),
-            Macvlan::new(n("eth0"), MacvlanMode::Source).source_macs(macs),
-        )
-        .mac(MacAddr::new([2, 0x42, 10, 0, 10, 2]).unwrap());
+        let macs = vec![MacAddr::new([2, 0, 0, 0, 0, 1]).unwrap(), MacAddr::new([2, 0, 0, 0, 0, 2]).unwrap()];
+        let spec = NewLink::new(n("mvs"), Macvlan::new(n("eth0"), MacvlanMode::Source).source_macs(macs))
+            .mac(MacAddr::new([2, 0x42, 10, 0, 10, 2]).unwrap());
         let m = round_trip(&new_link(&spec, &n("vmtmp1"), Some(3), Some(9)));
-        assert!(m
-            .attributes
-            .contains(&LinkAttribute::IfName("vmtmp1".into())));
-        assert!(m
-            .attributes
-            .contains(&LinkAttribute::Address(vec![2, 0x42, 10, 0, 10, 2])));
-        let LinkInfo::Data(InfoData::MacVlan(d)) = &info(&m)[1] else {
-            panic!()
-        };
-        assert!(d.contains(&InfoMacVlan::Mode(
-            netlink_packet_route::link::MacVlanMode::Source
-        )));
-        assert!(d
-            .iter()
-            .any(|x| matches!(x, InfoMacVlan::MacAddrData(l) if l.len() == 2)));
+        assert!(m.attributes.contains(&LinkAttribute::IfName("vmtmp1".into())));
+        assert!(m.attributes.contains(&LinkAttribute::Address(vec![2, 0x42, 10, 0, 10, 2])));
+        let LinkInfo::Data(InfoData::MacVlan(d)) = &info(&m)[1] else { panic!() };
+        assert!(d.contains(&InfoMacVlan::Mode(netlink_packet_route::link::MacVlanMode::Source)));
+        assert!(d.iter().any(|x| matches!(x, InfoMacVlan::MacAddrData(l) if l.len() == 2)));
     }
 
     #[test]
     fn ipvlan_and_veth_messages() {
-        let spec = NewLink::new(
-            n("ipv"),
-            Ipvlan::new(n("eth0"), IpvlanMode::L3s).flags(IpvlanFlags::Private),
-        );
+        let spec = NewLink::new(n("ipv"), Ipvlan::new(n("eth0"), IpvlanMode::L3s).flags(IpvlanFlags::Private));
         let m = round_trip(&new_link(&spec, &spec.name, Some(2), None));
         assert_eq!(info(&m)[0], LinkInfo::Kind(InfoKind::IpVlan));
         let spec = NewLink::new(n("v0"), Veth::new(n("v1")));
@@ -223,10 +179,7 @@ mod tests {
 
     #[test]
     fn set_link_message() {
-        let u = LinkUpdate::new()
-            .up(false)
-            .name(n("eth1"))
-            .mtu(Mtu::new(1400).unwrap());
+        let u = LinkUpdate::new().up(false).name(n("eth1")).mtu(Mtu::new(1400).unwrap());
         let m = round_trip(&set_link(5, &u));
         assert_eq!(m.header.index, 5);
         assert!(m.header.change_mask.contains(LinkFlags::Up));

@@ -10,9 +10,7 @@ mod vlan;
 
 pub use ipvlan::Ipvlan;
 pub use macvlan::Macvlan;
-pub(crate) use message::{
-    del_group, del_link, get_link_by_name, new_link, set_link, source_mac_change,
-};
+pub(crate) use message::{del_group, del_link, get_link_by_name, new_link, set_link, source_mac_change};
 pub use update::LinkUpdate;
 pub use veth::Veth;
 pub use vlan::Vlan;
@@ -123,15 +121,7 @@ pub struct NewLink {
 impl NewLink {
     /// A link called `name` of the given kind, everything else default.
     pub fn new(name: IfName, kind: impl Into<LinkKindSpec>) -> Self {
-        NewLink {
-            name,
-            kind: kind.into(),
-            mtu: None,
-            mac: None,
-            up: false,
-            alias: None,
-            group: None,
-        }
+        NewLink { name, kind: kind.into(), mtu: None, mac: None, up: false, alias: None, group: None }
     }
 
     /// Sets the MTU.

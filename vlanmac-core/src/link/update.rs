@@ -90,11 +90,7 @@ impl LinkUpdate {
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(u) = self.up {
-            parts.push(if u {
-                "up".to_string()
-            } else {
-                "down".to_string()
-            });
+            parts.push(if u { "up".to_string() } else { "down".to_string() });
         }
         if let Some(m) = self.mtu {
             parts.push(format!("mtu {m}"));

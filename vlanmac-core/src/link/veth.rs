@@ -16,10 +16,7 @@ pub struct Veth {
 impl Veth {
     /// A pair whose other end is called `peer`.
     pub fn new(peer: IfName) -> Self {
-        Veth {
-            peer,
-            peer_netns_fd: None,
-        }
+        Veth { peer, peer_netns_fd: None }
     }
 
     /// Puts the peer in the namespace of `target` (`... peer name P netns NS`).
@@ -31,8 +28,7 @@ impl Veth {
 
     pub(crate) fn info_data(&self) -> InfoData {
         let mut peer = LinkMessage::default();
-        peer.attributes
-            .push(LinkAttribute::IfName(self.peer.to_string()));
+        peer.attributes.push(LinkAttribute::IfName(self.peer.to_string()));
         if let Some(fd) = self.peer_netns_fd {
             peer.attributes.push(LinkAttribute::NetNsFd(fd));
         }

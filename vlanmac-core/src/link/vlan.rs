@@ -1,6 +1,4 @@
-use netlink_packet_route::link::{
-    InfoData, InfoVlan, VlanFlags as NlVlanFlags, VlanProtocol as NlProto,
-};
+use netlink_packet_route::link::{InfoData, InfoVlan, VlanFlags as NlVlanFlags, VlanProtocol as NlProto};
 
 use crate::spec::{IfName, VlanFlags, VlanId, VlanProtocol};
 
@@ -23,12 +21,7 @@ pub struct Vlan {
 impl Vlan {
     /// VLAN `id` on `parent`, 802.1Q, default flags.
     pub fn new(parent: IfName, id: VlanId) -> Self {
-        Vlan {
-            parent,
-            id,
-            protocol: VlanProtocol::Ieee8021Q,
-            flags: VlanFlags::default(),
-        }
+        Vlan { parent, id, protocol: VlanProtocol::Ieee8021Q, flags: VlanFlags::default() }
     }
 
     /// Sets the tag protocol (`protocol 802.1ad` for QinQ).
@@ -54,10 +47,7 @@ impl Vlan {
             }),
         ];
         if let Some((flags, mask)) = self.flags.flags_and_mask() {
-            v.push(InfoVlan::Flags((
-                NlVlanFlags::from_bits_retain(flags),
-                NlVlanFlags::from_bits_retain(mask),
-            )));
+            v.push(InfoVlan::Flags((NlVlanFlags::from_bits_retain(flags), NlVlanFlags::from_bits_retain(mask))));
         }
         InfoData::Vlan(v)
     }

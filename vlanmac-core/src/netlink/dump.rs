@@ -19,10 +19,7 @@ where
             return Ok(items);
         }
     }
-    Err(Error::DumpInterrupted {
-        what: what.to_string(),
-        attempts: MAX_DUMP_ATTEMPTS,
-    })
+    Err(Error::DumpInterrupted { what: what.to_string(), attempts: MAX_DUMP_ATTEMPTS })
 }
 
 #[cfg(test)]
@@ -55,13 +52,7 @@ mod tests {
         }))
         .unwrap_err();
         assert_eq!(calls, MAX_DUMP_ATTEMPTS);
-        assert!(matches!(
-            err,
-            Error::DumpInterrupted {
-                attempts: MAX_DUMP_ATTEMPTS,
-                ..
-            }
-        ));
+        assert!(matches!(err, Error::DumpInterrupted { attempts: MAX_DUMP_ATTEMPTS, .. }));
         assert!(err.to_string().contains("dump links"));
     }
 

@@ -62,10 +62,7 @@ mod tests {
         let mut p = vec![0u8; 16];
         p.extend(tlv(2, &[0, 0, 0, 0])); // NLMSGERR_ATTR_OFFS first
         p.extend(tlv(1, b"VLAN device already exists\0"));
-        assert_eq!(
-            message(NLM_F_CAPPED | NLM_F_ACK_TLVS, &p).as_deref(),
-            Some("VLAN device already exists")
-        );
+        assert_eq!(message(NLM_F_CAPPED | NLM_F_ACK_TLVS, &p).as_deref(), Some("VLAN device already exists"));
         assert_eq!(message(NLM_F_CAPPED, &p), None);
     }
 
@@ -74,10 +71,7 @@ mod tests {
         let mut p = vec![0u8; 24];
         p[0..4].copy_from_slice(&24u32.to_ne_bytes());
         p.extend(tlv(1, b"Unknown device type\0"));
-        assert_eq!(
-            message(NLM_F_ACK_TLVS, &p).as_deref(),
-            Some("Unknown device type")
-        );
+        assert_eq!(message(NLM_F_ACK_TLVS, &p).as_deref(), Some("Unknown device type"));
     }
 
     #[test]

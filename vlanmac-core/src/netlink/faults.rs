@@ -14,10 +14,7 @@ pub struct FaultInjector {
 impl FaultInjector {
     /// Fails write number `k` (1-based) with `errno`.
     pub fn fail_write(k: u64, errno: i32) -> Self {
-        FaultInjector {
-            countdown: AtomicI64::new(i64::try_from(k).unwrap_or(i64::MAX)),
-            errno,
-        }
+        FaultInjector { countdown: AtomicI64::new(i64::try_from(k).unwrap_or(i64::MAX)), errno }
     }
 
     /// Called for every write: `Some(errno)` exactly once, on the k-th.

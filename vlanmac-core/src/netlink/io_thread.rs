@@ -25,10 +25,7 @@ impl IoThread {
         let join = std::thread::Builder::new()
             .name("vlanmac-netlink".into())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_io()
-                    .build()
-                {
+                let rt = match tokio::runtime::Builder::new_current_thread().enable_io().build() {
                     Ok(rt) => rt,
                     Err(e) => {
                         let _ = handle_tx.send(Err(Error::io("start the netlink I/O runtime", e)));
@@ -58,13 +55,7 @@ impl IoThread {
             })
             .map_err(|e| Error::io("spawn the netlink I/O thread", e))?;
         let handle = handle_rx.await.unwrap_or(Err(Error::Closed))?;
-        Ok((
-            IoThread {
-                shutdown: Some(shutdown_tx),
-                join: Some(join),
-            },
-            handle,
-        ))
+        Ok((IoThread { shutdown: Some(shutdown_tx), join: Some(join) }, handle))
     }
 }
 

@@ -17,9 +17,7 @@ use std::{
 };
 
 use futures::StreamExt;
-use netlink_packet_core::{
-    NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
-};
+use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST};
 use netlink_packet_route::RouteNetlinkMessage;
 
 pub use dump::MAX_DUMP_ATTEMPTS;
@@ -70,9 +68,7 @@ pub struct Shared {
 
 impl std::fmt::Debug for Netlink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Netlink")
-            .field("netns", &self.netns)
-            .finish_non_exhaustive()
+        f.debug_struct("Netlink").field("netns", &self.netns).finish_non_exhaustive()
     }
 }
 
@@ -87,10 +83,7 @@ pub(crate) struct Op {
 
 impl Op {
     pub(crate) fn new(what: impl Into<String>) -> Self {
-        Op {
-            what: what.into(),
-            feature: None,
-        }
+        Op { what: what.into(), feature: None }
     }
 
     pub(crate) fn feature(mut self, feature: &'static str) -> Self {
@@ -118,11 +111,7 @@ impl Netlink {
         let ns_fd = netns.open()?;
         let enter = match netns {
             NetnsRef::Current => None,
-            _ => Some(
-                ns_fd
-                    .try_clone()
-                    .map_err(|e| Error::io("duplicate a namespace fd", e))?,
-            ),
+            _ => Some(ns_fd.try_clone().map_err(|e| Error::io("duplicate a namespace fd", e))?),
         };
         let what = format!("open a netlink socket in netns {netns}");
         let socket = netns::run_in(enter, what.clone(), move || {
@@ -132,11 +121,7 @@ impl Netlink {
             let _ = sock.set_ext_ack(true);
             let _ = sock.set_cap_ack(true);
             // SAFETY: into_raw_fd hands over sole ownership of the open socket.
-            Ok(unsafe {
-                <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(
-                    std::os::fd::IntoRawFd::into_raw_fd(sock),
-                )
-            })
+            Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(std::os::fd::IntoRawFd::into_raw_fd(sock)) })
         })
         .await?;
         let (io, handle) = io_thread::IoThread::start(socket).await?;
@@ -193,11 +178,7 @@ impl Netlink {
         }
         let mut req = NetlinkMessage::from(msg);
         req.header.flags = NLM_F_REQUEST | flags;
-        let mut replies = self
-            .handle
-            .clone()
-            .request(req)
-            .map_err(|_| Error::Closed)?;
+        let mut replies = self.handle.clone().request(req).map_err(|_| Error::Closed)?;
         let mut out = Vec::new();
         let mut interrupted = false;
         while let Some(reply) = replies.next().await {
@@ -212,9 +193,7 @@ impl Netlink {
                 }
                 NetlinkPayload::Done(_) | NetlinkPayload::Noop => {}
                 NetlinkPayload::Overrun(_) => {
-                    return Err(
-                        op.error(libc::ENOBUFS, Some("netlink receive buffer overrun".into()))
-                    )
+                    return Err(op.error(libc::ENOBUFS, Some("netlink receive buffer overrun".into())))
                 }
                 _ => {}
             }
@@ -229,37 +208,19 @@ impl Netlink {
     }
 
     /// Sends a GET for one object and returns the reply.
-    pub(crate) async fn get_one(
-        &self,
-        msg: RouteNetlinkMessage,
-        op: &Op,
-    ) -> Result<RouteNetlinkMessage> {
+    pub(crate) async fn get_one(&self, msg: RouteNetlinkMessage, op: &Op) -> Result<RouteNetlinkMessage> {
         let (mut out, _) = self.exchange(msg, 0, op).await?;
-        out.pop().ok_or_else(|| Error::Decode {
-            what: op.what.clone(),
-            detail: "no reply".into(),
-        })
+        out.pop().ok_or_else(|| Error::Decode { what: op.what.clone(), detail: "no reply".into() })
     }
 
     /// Dumps (`NLM_F_DUMP`), retrying up to [`MAX_DUMP_ATTEMPTS`] times when
     /// the kernel flags the dump as interrupted by a concurrent change.
-    pub(crate) async fn dump(
-        &self,
-        msg: RouteNetlinkMessage,
-        op: &Op,
-    ) -> Result<Vec<RouteNetlinkMessage>> {
+    pub(crate) async fn dump(&self, msg: RouteNetlinkMessage, op: &Op) -> Result<Vec<RouteNetlinkMessage>> {
         dump::retry_interrupted(&op.what, || self.exchange(msg.clone(), NLM_F_DUMP, op)).await
     }
 }
 
 fn is_get(msg: &RouteNetlinkMessage) -> bool {
     use RouteNetlinkMessage as M;
-    matches!(
-        msg,
-        M::GetLink(_)
-            | M::GetAddress(_)
-            | M::GetRoute(_)
-            | M::GetNeighbour(_)
-            | M::GetNeighbourTable(_)
-    )
+    matches!(msg, M::GetLink(_) | M::GetAddress(_) | M::GetRoute(_) | M::GetNeighbour(_) | M::GetNeighbourTable(_))
 }

@@ -128,11 +128,7 @@ fn create_here(name: &NetnsName) -> Result<()> {
     let op = || format!("create netns {name}");
     prepare_run_dir().map_err(|e| Error::io(format!("{}: prepare {NETNS_RUN_DIR}", op()), e))?;
     let path = Path::new(NETNS_RUN_DIR).join(name.as_str());
-    match fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-    {
+    match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
         Ok(_) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             return Err(Error::from_errno(op(), libc::EEXIST, None, None));
@@ -142,15 +138,7 @@ fn create_here(name: &NetnsName) -> Result<()> {
     // This runs on a short-lived thread (see `create`): unsharing here moves
     // only this thread, which exits right after.
     let bound = unshare(CloneFlags::CLONE_NEWNET)
-        .and_then(|()| {
-            mount(
-                Some("/proc/thread-self/ns/net"),
-                &path,
-                Some("none"),
-                MsFlags::MS_BIND,
-                None::<&str>,
-            )
-        })
+        .and_then(|()| mount(Some("/proc/thread-self/ns/net"), &path, Some("none"), MsFlags::MS_BIND, None::<&str>))
         .map_err(io::Error::from);
     match bound {
         Ok(()) => Ok(()),
@@ -158,12 +146,7 @@ fn create_here(name: &NetnsName) -> Result<()> {
             let _ = fs::remove_file(&path);
             let errno = e.raw_os_error().unwrap_or(libc::EIO);
             if errno == libc::EPERM {
-                Err(Error::from_errno(
-                    format!("{}: unshare/bind mount", op()),
-                    errno,
-                    None,
-                    None,
-                ))
+                Err(Error::from_errno(format!("{}: unshare/bind mount", op()), errno, None, None))
             } else {
                 Err(Error::io(format!("{}: unshare/bind mount", op()), e))
             }
@@ -182,15 +165,7 @@ fn prepare_run_dir() -> io::Result<()> {
         return Ok(());
     }
     fs::create_dir_all(NETNS_RUN_DIR)?;
-    let shared = || {
-        mount(
-            Some(""),
-            NETNS_RUN_DIR,
-            Some("none"),
-            MsFlags::MS_SHARED | MsFlags::MS_REC,
-            None::<&str>,
-        )
-    };
+    let shared = || mount(Some(""), NETNS_RUN_DIR, Some("none"), MsFlags::MS_SHARED | MsFlags::MS_REC, None::<&str>);
     match shared() {
         Ok(()) => {
             *done = true;
@@ -198,13 +173,7 @@ fn prepare_run_dir() -> io::Result<()> {
         }
         Err(nix::errno::Errno::EINVAL) => {
             // Not a mount point yet: bind it onto itself, then share it.
-            mount(
-                Some(NETNS_RUN_DIR),
-                NETNS_RUN_DIR,
-                Some("none"),
-                MsFlags::MS_BIND | MsFlags::MS_REC,
-                None::<&str>,
-            )?;
+            mount(Some(NETNS_RUN_DIR), NETNS_RUN_DIR, Some("none"), MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)?;
             shared().map_err(io::Error::from)?;
             *done = true;
             Ok(())
@@ -231,12 +200,7 @@ pub fn delete_blocking(name: &NetnsName) -> Result<()> {
     }
     match umount2(&path, MntFlags::MNT_DETACH) {
         Ok(()) | Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => {}
-        Err(e) => {
-            return Err(Error::io(
-                format!("{}: unmount {}", op(), path.display()),
-                e.into(),
-            ))
-        }
+        Err(e) => return Err(Error::io(format!("{}: unmount {}", op(), path.display()), e.into())),
     }
     fs::remove_file(&path).map_err(|e| Error::io(format!("{}: remove {}", op(), path.display()), e))
 }

@@ -10,11 +10,9 @@ use crate::error::{Error, Result};
 /// keys, no path tricks. Returns the `/proc/sys` path.
 fn path_of(key: &str) -> Result<String> {
     let ok = key.starts_with("net.")
-        && key.split('.').all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-        });
+        && key
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')));
     if !ok {
         return Err(crate::spec::SpecError::new("sysctl", key, "is not a net.* sysctl key").into());
     }
@@ -33,9 +31,7 @@ pub async fn read(ns: &NetnsRef, key: &str) -> Result<String> {
     let path = path_of(key)?;
     let what = format!("read sysctl {key} in netns {ns}");
     thread::run_in(enter(ns)?, what.clone(), move || {
-        std::fs::read_to_string(&path)
-            .map(|s| s.trim().to_string())
-            .map_err(|e| Error::io(what, e))
+        std::fs::read_to_string(&path).map(|s| s.trim().to_string()).map_err(|e| Error::io(what, e))
     })
     .await
 }
@@ -45,20 +41,14 @@ pub async fn write(ns: &NetnsRef, key: &str, value: &str) -> Result<()> {
     let path = path_of(key)?;
     let what = format!("set sysctl {key}={value} in netns {ns}");
     let value = value.to_string();
-    thread::run_in(enter(ns)?, what.clone(), move || {
-        std::fs::write(&path, value).map_err(|e| Error::io(what, e))
-    })
-    .await
+    thread::run_in(enter(ns)?, what.clone(), move || std::fs::write(&path, value).map_err(|e| Error::io(what, e))).await
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn keys_are_checked() {
-        assert_eq!(
-            super::path_of("net.ipv4.conf.all.forwarding").unwrap(),
-            "/proc/sys/net/ipv4/conf/all/forwarding"
-        );
+        assert_eq!(super::path_of("net.ipv4.conf.all.forwarding").unwrap(), "/proc/sys/net/ipv4/conf/all/forwarding");
         for bad in ["kernel.panic", "net..x", "net.ipv4/../../x", "net.a b", ""] {
             assert!(super::path_of(bad).is_err(), "{bad}");
         }

@@ -17,14 +17,8 @@ pub(crate) async fn run_in<T: Send + 'static>(
 ) -> Result<T> {
     spawn_blocking(move || {
         if let Some(fd) = &ns {
-            setns(fd, CloneFlags::CLONE_NEWNET).map_err(|e| {
-                Error::from_errno(
-                    format!("{what}: enter the network namespace"),
-                    e as i32,
-                    None,
-                    None,
-                )
-            })?;
+            setns(fd, CloneFlags::CLONE_NEWNET)
+                .map_err(|e| Error::from_errno(format!("{what}: enter the network namespace"), e as i32, None, None))?;
         }
         f()
     })
@@ -32,9 +26,7 @@ pub(crate) async fn run_in<T: Send + 'static>(
 }
 
 /// Runs `f` on a short-lived thread and awaits its result.
-pub(crate) async fn spawn_blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
+pub(crate) async fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     let (tx, rx) = oneshot::channel();
     thread::Builder::new()
         .name("vlanmac-netns".into())

@@ -15,11 +15,7 @@ use crate::{
 pub(crate) fn address_message(index: u32, addr: &AddressSpec) -> AddressMessage {
     let mut m = AddressMessage::default();
     let ip = addr.addr();
-    m.header.family = if ip.is_ipv4() {
-        AddressFamily::Inet
-    } else {
-        AddressFamily::Inet6
-    };
+    m.header.family = if ip.is_ipv4() { AddressFamily::Inet } else { AddressFamily::Inet6 };
     m.header.prefix_len = addr.prefix_len();
     m.header.index = index;
     m.header.scope = AddressScope::Universe;
@@ -27,8 +23,7 @@ pub(crate) fn address_message(index: u32, addr: &AddressSpec) -> AddressMessage 
     m.attributes.push(AddressAttribute::Address(ip));
     if addr.nodad && ip.is_ipv6() {
         m.header.flags = AddressHeaderFlags::Nodad;
-        m.attributes
-            .push(AddressAttribute::Flags(AddressFlags::Nodad));
+        m.attributes.push(AddressAttribute::Flags(AddressFlags::Nodad));
     }
     m
 }
@@ -37,44 +32,23 @@ impl Netlink {
     /// `ip addr add ADDR/PREFIX dev DEV [nodad]`. AlreadyExists if present.
     pub async fn add_address(&self, dev: &IfName, addr: &AddressSpec) -> Result<()> {
         let index = self.link_index(dev).await?;
-        let op = Op::new(format!(
-            "add address {addr} to {dev} in netns {}",
-            self.netns()
-        ));
-        self.write(
-            M::NewAddress(address_message(index, addr)),
-            NLM_F_CREATE | NLM_F_EXCL,
-            &op,
-        )
-        .await
+        let op = Op::new(format!("add address {addr} to {dev} in netns {}", self.netns()));
+        self.write(M::NewAddress(address_message(index, addr)), NLM_F_CREATE | NLM_F_EXCL, &op).await
     }
 
     /// `ip addr replace ADDR/PREFIX dev DEV [nodad]`: adds, or updates the
     /// flags of an existing address.
     pub async fn replace_address(&self, dev: &IfName, addr: &AddressSpec) -> Result<()> {
         let index = self.link_index(dev).await?;
-        let op = Op::new(format!(
-            "replace address {addr} on {dev} in netns {}",
-            self.netns()
-        ));
-        self.write(
-            M::NewAddress(address_message(index, addr)),
-            NLM_F_CREATE | NLM_F_REPLACE,
-            &op,
-        )
-        .await
+        let op = Op::new(format!("replace address {addr} on {dev} in netns {}", self.netns()));
+        self.write(M::NewAddress(address_message(index, addr)), NLM_F_CREATE | NLM_F_REPLACE, &op).await
     }
 
     /// `ip addr del ADDR/PREFIX dev DEV`.
     pub async fn delete_address(&self, dev: &IfName, addr: &AddressSpec) -> Result<()> {
         let index = self.link_index(dev).await?;
-        let op = Op::new(format!(
-            "delete address {} from {dev} in netns {}",
-            addr.net,
-            self.netns()
-        ));
-        self.write(M::DelAddress(address_message(index, addr)), 0, &op)
-            .await
+        let op = Op::new(format!("delete address {} from {dev} in netns {}", addr.net, self.netns()));
+        self.write(M::DelAddress(address_message(index, addr)), 0, &op).await
     }
 
     /// `ip addr show [dev DEV]`: IPv4 and IPv6 addresses.
@@ -84,18 +58,10 @@ impl Netlink {
             None => None,
         };
         let op = Op::new(format!("dump addresses in netns {}", self.netns()));
-        let replies = self
-            .dump(M::GetAddress(AddressMessage::default()), &op)
-            .await?;
+        let replies = self.dump(M::GetAddress(AddressMessage::default()), &op).await?;
         Ok(replies
             .iter()
-            .filter_map(|r| {
-                if let M::NewAddress(m) = r {
-                    Address::from_message(m)
-                } else {
-                    None
-                }
-            })
+            .filter_map(|r| if let M::NewAddress(m) = r { Address::from_message(m) } else { None })
             .filter(|a| index.is_none_or(|i| a.index == i))
             .collect())
     }
@@ -111,15 +77,10 @@ mod tests {
         let m = address_message(4, &a);
         assert_eq!(m.header.family, AddressFamily::Inet6);
         assert_eq!(m.header.prefix_len, 64);
-        assert!(m
-            .attributes
-            .contains(&AddressAttribute::Flags(AddressFlags::Nodad)));
+        assert!(m.attributes.contains(&AddressAttribute::Flags(AddressFlags::Nodad)));
         let v4: AddressSpec = "10.0.10.3/24".parse().unwrap();
         let m = address_message(4, &v4);
         assert_eq!(m.header.family, AddressFamily::Inet);
-        assert!(!m
-            .attributes
-            .iter()
-            .any(|a| matches!(a, AddressAttribute::Flags(_))));
+        assert!(!m.attributes.iter().any(|a| matches!(a, AddressAttribute::Flags(_))));
     }
 }

@@ -17,18 +17,11 @@ impl Netlink {
     /// `ip -d link show NAME`: one link, without addresses.
     pub async fn link(&self, name: &IfName) -> Result<Link> {
         let op = Op::new(format!("look up link {name} in netns {}", self.netns()));
-        let reply = self
-            .get_one(M::GetLink(link::get_link_by_name(name)), &op)
-            .await?;
+        let reply = self.get_one(M::GetLink(link::get_link_by_name(name)), &op).await?;
         match reply {
-            M::NewLink(m) => Link::from_message(&m).ok_or_else(|| Error::Decode {
-                what: op.what,
-                detail: "link without a name".into(),
-            }),
-            other => Err(Error::Decode {
-                what: op.what,
-                detail: format!("expected a link, got {other:?}"),
-            }),
+            M::NewLink(m) => Link::from_message(&m)
+                .ok_or_else(|| Error::Decode { what: op.what, detail: "link without a name".into() }),
+            other => Err(Error::Decode { what: op.what, detail: format!("expected a link, got {other:?}") }),
         }
     }
 
@@ -52,16 +45,8 @@ impl Netlink {
     pub async fn links(&self) -> Result<Vec<Link>> {
         let op = Op::new(format!("dump links in netns {}", self.netns()));
         let replies = self.dump(M::GetLink(LinkMessage::default()), &op).await?;
-        let mut links: Vec<Link> = replies
-            .iter()
-            .filter_map(|r| {
-                if let M::NewLink(m) = r {
-                    Link::from_message(m)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let mut links: Vec<Link> =
+            replies.iter().filter_map(|r| if let M::NewLink(m) = r { Link::from_message(m) } else { None }).collect();
         let mut by_index: HashMap<u32, Vec<Address>> = HashMap::new();
         for a in self.addresses(None).await? {
             by_index.entry(a.index).or_default().push(a);
@@ -85,18 +70,13 @@ impl Netlink {
     /// above the parent's is refused before the kernel sees it.
     pub async fn add_link(&self, spec: &NewLink) -> Result<()> {
         let parent = self.checked_parent(spec).await?;
-        let op = Op::new(format!("{} in netns {}", spec.describe(), self.netns()))
-            .feature(spec.kind.feature());
+        let op = Op::new(format!("{} in netns {}", spec.describe(), self.netns())).feature(spec.kind.feature());
         let msg = link::new_link(spec, &spec.name, parent, None);
-        self.write(M::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &op)
-            .await?;
+        self.write(M::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &op).await?;
         // The kernel ignores IFLA_IFALIAS on creation: set it right after,
         // and take the link away again if that fails.
         if let Some(alias) = &spec.alias {
-            let update = LinkUpdate {
-                alias: Some(alias.clone()),
-                ..LinkUpdate::default()
-            };
+            let update = LinkUpdate { alias: Some(alias.clone()), ..LinkUpdate::default() };
             if let Err(e) = self.set_link(&spec.name, &update).await {
                 let _ = self.delete_link(&spec.name).await;
                 return Err(e);
@@ -114,29 +94,19 @@ impl Netlink {
     pub async fn add_link_into(&self, spec: &NewLink, target: &Netlink) -> Result<()> {
         let parent = self.checked_parent(spec).await?;
         let tmp = temp_ifname();
-        let op = Op::new(format!(
-            "{} in netns {} (as {tmp})",
-            spec.describe(),
-            target.netns()
-        ))
-        .feature(spec.kind.feature());
+        let op =
+            Op::new(format!("{} in netns {} (as {tmp})", spec.describe(), target.netns())).feature(spec.kind.feature());
         let mut down = spec.clone();
         down.up = false;
         let msg = link::new_link(&down, &tmp, parent, Some(target.netns_raw_fd()));
-        self.write(M::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &op)
-            .await?;
+        self.write(M::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &op).await?;
         let finish = async {
             // The rename also sets the alias, which creation ignores.
-            let rename = LinkUpdate {
-                name: Some(spec.name.clone()),
-                alias: spec.alias.clone(),
-                ..LinkUpdate::default()
-            };
+            let rename =
+                LinkUpdate { name: Some(spec.name.clone()), alias: spec.alias.clone(), ..LinkUpdate::default() };
             target.set_link(&tmp, &rename).await?;
             if spec.up {
-                target
-                    .set_link(&spec.name, &LinkUpdate::new().up(true))
-                    .await?;
+                target.set_link(&spec.name, &LinkUpdate::new().up(true)).await?;
             }
             Ok::<(), Error>(())
         };
@@ -154,8 +124,7 @@ impl Netlink {
     /// VLAN with the conventional name, returned.
     pub async fn add_vlan(&self, parent: &IfName, id: VlanId) -> Result<IfName> {
         let name = parent.vlan_child(id)?;
-        self.add_link(&NewLink::new(name.clone(), Vlan::new(parent.clone(), id)))
-            .await?;
+        self.add_link(&NewLink::new(name.clone(), Vlan::new(parent.clone(), id))).await?;
         Ok(name)
     }
 
@@ -165,13 +134,8 @@ impl Netlink {
             return Ok(());
         }
         let index = self.link_index(name).await?;
-        let op = Op::new(format!(
-            "set link {name} {} in netns {}",
-            update.describe(),
-            self.netns()
-        ));
-        self.write(M::SetLink(link::set_link(index, update)), 0, &op)
-            .await
+        let op = Op::new(format!("set link {name} {} in netns {}", update.describe(), self.netns()));
+        self.write(M::SetLink(link::set_link(index, update)), 0, &op).await
     }
 
     /// `ip link set NAME up` / `down`.
@@ -190,10 +154,7 @@ impl Netlink {
     /// (`ip link delete group N`): one RCU grace period for all of them
     /// instead of one per link.
     pub async fn delete_group(&self, group: u32) -> Result<()> {
-        let op = Op::new(format!(
-            "delete link group {group} in netns {}",
-            self.netns()
-        ));
+        let op = Op::new(format!("delete link group {group} in netns {}", self.netns()));
         self.write(M::DelLink(link::del_group(group)), 0, &op).await
     }
 
@@ -202,8 +163,7 @@ impl Netlink {
     pub async fn source_macs(&self, name: &IfName, change: SourceMacOp) -> Result<()> {
         let index = self.link_index(name).await?;
         let op = Op::new(format!("set source MACs of macvlan {name} ({change:?})"));
-        self.write(M::NewLink(link::source_mac_change(index, change)), 0, &op)
-            .await
+        self.write(M::NewLink(link::source_mac_change(index, change)), 0, &op).await
     }
 
     /// Looks up the parent of `spec` (if its kind has one) and checks the MTU.
@@ -213,11 +173,7 @@ impl Netlink {
         };
         let p = self.link(parent).await.map_err(|e| match e {
             Error::NotFound(mut k) => {
-                k.op = format!(
-                    "{}: parent {parent} not found in netns {}",
-                    spec.describe(),
-                    self.netns()
-                );
+                k.op = format!("{}: parent {parent} not found in netns {}", spec.describe(), self.netns());
                 Error::NotFound(k)
             }
             other => other,

@@ -15,18 +15,10 @@ impl Netlink {
             None => None,
         };
         let op = Op::new(format!("dump neighbours in netns {}", self.netns()));
-        let replies = self
-            .dump(M::GetNeighbour(NeighbourMessage::default()), &op)
-            .await?;
+        let replies = self.dump(M::GetNeighbour(NeighbourMessage::default()), &op).await?;
         Ok(replies
             .iter()
-            .filter_map(|r| {
-                if let M::NewNeighbour(m) = r {
-                    Neighbour::from_message(m)
-                } else {
-                    None
-                }
-            })
+            .filter_map(|r| if let M::NewNeighbour(m) = r { Neighbour::from_message(m) } else { None })
             .filter(|n| index.is_none_or(|i| n.index == i))
             .collect())
     }

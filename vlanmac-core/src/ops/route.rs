@@ -1,9 +1,6 @@
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 use netlink_packet_route::{
-    route::{
-        RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteScope,
-        RouteType,
-    },
+    route::{RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteScope, RouteType},
     AddressFamily, RouteNetlinkMessage as M,
 };
 
@@ -28,11 +25,7 @@ fn route_address(ip: std::net::IpAddr) -> RouteAddress {
 pub(crate) fn route_message(route: &RouteSpec, oif: Option<u32>, delete: bool) -> RouteMessage {
     let mut m = RouteMessage::default();
     let h = &mut m.header;
-    h.address_family = if route.is_ipv6() {
-        AddressFamily::Inet6
-    } else {
-        AddressFamily::Inet
-    };
+    h.address_family = if route.is_ipv6() { AddressFamily::Inet6 } else { AddressFamily::Inet };
     h.destination_prefix_length = route.dst.prefix_len();
     let table = route.table.unwrap_or(RT_TABLE_MAIN);
     h.table = u8::try_from(table).unwrap_or(0);
@@ -43,11 +36,7 @@ pub(crate) fn route_message(route: &RouteSpec, oif: Option<u32>, delete: bool) -
         h.kind = RouteType::Unspec;
     } else {
         h.protocol = RouteProtocol::Boot;
-        h.scope = if route.gateway.is_some() {
-            RouteScope::Universe
-        } else {
-            RouteScope::Link
-        };
+        h.scope = if route.gateway.is_some() { RouteScope::Universe } else { RouteScope::Link };
         h.kind = RouteType::Unicast;
         if route.onlink {
             h.flags |= RouteFlags::Onlink;
@@ -85,12 +74,7 @@ impl Netlink {
     pub async fn add_route(&self, route: &RouteSpec) -> Result<()> {
         let oif = self.oif(route).await?;
         let op = Op::new(format!("add route {route} in netns {}", self.netns()));
-        self.write(
-            M::NewRoute(route_message(route, oif, false)),
-            NLM_F_CREATE | NLM_F_EXCL,
-            &op,
-        )
-        .await
+        self.write(M::NewRoute(route_message(route, oif, false)), NLM_F_CREATE | NLM_F_EXCL, &op).await
     }
 
     /// `ip route replace DST ...`: adds, or replaces the route to the same
@@ -98,20 +82,14 @@ impl Netlink {
     pub async fn replace_route(&self, route: &RouteSpec) -> Result<()> {
         let oif = self.oif(route).await?;
         let op = Op::new(format!("replace route {route} in netns {}", self.netns()));
-        self.write(
-            M::NewRoute(route_message(route, oif, false)),
-            NLM_F_CREATE | NLM_F_REPLACE,
-            &op,
-        )
-        .await
+        self.write(M::NewRoute(route_message(route, oif, false)), NLM_F_CREATE | NLM_F_REPLACE, &op).await
     }
 
     /// `ip route del DST [via GW] [dev DEV] [metric N]`.
     pub async fn delete_route(&self, route: &RouteSpec) -> Result<()> {
         let oif = self.oif(route).await?;
         let op = Op::new(format!("delete route {route} in netns {}", self.netns()));
-        self.write(M::DelRoute(route_message(route, oif, true)), 0, &op)
-            .await
+        self.write(M::DelRoute(route_message(route, oif, true)), 0, &op).await
     }
 
     /// `ip route show` and `ip -6 route show`: the main table's routes.
@@ -144,14 +122,9 @@ mod tests {
         assert_eq!(m.header.address_family, AddressFamily::Inet6);
         assert_eq!(m.header.destination_prefix_length, 0);
         assert_eq!(m.header.table, 254);
-        assert!(!m
-            .attributes
-            .iter()
-            .any(|a| matches!(a, RouteAttribute::Destination(_))));
+        assert!(!m.attributes.iter().any(|a| matches!(a, RouteAttribute::Destination(_))));
         assert!(m.attributes.contains(&RouteAttribute::Oif(3)));
-        let big = RouteSpec::parse("10.1.0.0/16", None, Some("eth0"))
-            .unwrap()
-            .with_table(1000);
+        let big = RouteSpec::parse("10.1.0.0/16", None, Some("eth0")).unwrap().with_table(1000);
         let m = route_message(&big, Some(1), true);
         assert_eq!(m.header.table, 0);
         assert!(m.attributes.contains(&RouteAttribute::Table(1000)));

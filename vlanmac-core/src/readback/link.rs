@@ -1,6 +1,5 @@
 use netlink_packet_route::link::{
-    InfoData, InfoIpVlan, InfoKind, InfoMacVlan, InfoVlan, LinkAttribute, LinkFlags, LinkInfo,
-    LinkMessage, State,
+    InfoData, InfoIpVlan, InfoKind, InfoMacVlan, InfoVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State,
 };
 
 use super::Address;
@@ -170,11 +169,7 @@ impl Link {
         // veth peers report IFLA_LINK too, but they are not parents.
         let parent = match kind {
             LinkKind::Vlan { .. } | LinkKind::Macvlan { .. } | LinkKind::Ipvlan { .. } => {
-                parent_index.filter(|i| *i != 0).map(|index| Parent {
-                    index,
-                    name: None,
-                    netnsid,
-                })
+                parent_index.filter(|i| *i != 0).map(|index| Parent { index, name: None, netnsid })
             }
             _ => None,
         };
@@ -202,19 +197,13 @@ fn decode_kind(kind: Option<&InfoKind>, data: Option<&InfoData>, loopback: bool)
                 for x in v {
                     match x {
                         InfoVlan::Id(i) => id = VlanId::new(u32::from(*i)).ok(),
-                        InfoVlan::Protocol(p) => {
-                            protocol = VlanProtocol::from_ethertype(u16::from(*p))
-                        }
+                        InfoVlan::Protocol(p) => protocol = VlanProtocol::from_ethertype(u16::from(*p)),
                         InfoVlan::Flags((f, _)) => flags = VlanFlags::from_bits(f.bits()),
                         _ => {}
                     }
                 }
             }
-            LinkKind::Vlan {
-                id,
-                protocol,
-                flags,
-            }
+            LinkKind::Vlan { id, protocol, flags }
         }
         (Some(InfoKind::MacVlan), d) => {
             let (mut mode, mut source_macs) = (None, Vec::new());
@@ -327,9 +316,9 @@ mod tests {
         assert!(matches!(l.kind, LinkKind::Vlan { id: None, .. }));
         m.attributes.push(LinkAttribute::LinkInfo(vec![
             LinkInfo::Kind(InfoKind::MacVlan),
-            LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(
-                netlink_packet_route::link::MacVlanMode::Other(99),
-            )])),
+            LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(netlink_packet_route::link::MacVlanMode::Other(
+                99,
+            ))])),
         ]));
         let l = Link::from_message(&m).unwrap();
         assert!(matches!(l.kind, LinkKind::Macvlan { mode: None, .. }));

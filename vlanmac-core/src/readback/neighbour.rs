@@ -1,8 +1,6 @@
 use std::net::IpAddr;
 
-use netlink_packet_route::neighbour::{
-    NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState as S,
-};
+use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState as S};
 
 use crate::spec::MacAddr;
 
@@ -66,12 +64,8 @@ impl Neighbour {
         let mut mac = None;
         for a in &m.attributes {
             match a {
-                NeighbourAttribute::Destination(NeighbourAddress::Inet(v4)) => {
-                    ip = Some(IpAddr::V4(*v4))
-                }
-                NeighbourAttribute::Destination(NeighbourAddress::Inet6(v6)) => {
-                    ip = Some(IpAddr::V6(*v6))
-                }
+                NeighbourAttribute::Destination(NeighbourAddress::Inet(v4)) => ip = Some(IpAddr::V4(*v4)),
+                NeighbourAttribute::Destination(NeighbourAddress::Inet6(v6)) => ip = Some(IpAddr::V6(*v6)),
                 NeighbourAttribute::LinkLayerAddress(b) => mac = MacAddr::from_slice(b).ok(),
                 _ => {}
             }
@@ -87,11 +81,6 @@ impl Neighbour {
             S::Permanent => NeighbourState::Permanent,
             _ => NeighbourState::Other,
         };
-        Some(Neighbour {
-            index: m.header.ifindex,
-            ip: ip?,
-            mac,
-            state,
-        })
+        Some(Neighbour { index: m.header.ifindex, ip: ip?, mac, state })
     }
 }

@@ -59,11 +59,7 @@ impl Route {
                 _ => {}
             }
         }
-        let dst = dst.unwrap_or(if v6 {
-            IpAddr::from([0u16; 8])
-        } else {
-            IpAddr::from([0u8; 4])
-        });
+        let dst = dst.unwrap_or(if v6 { IpAddr::from([0u16; 8]) } else { IpAddr::from([0u8; 4]) });
         let dst = IpNet::new(dst, m.header.destination_prefix_length).ok()?;
         Some(Route {
             dst,
@@ -95,10 +91,8 @@ mod tests {
         let mut m = RouteMessage::default();
         m.header.address_family = AddressFamily::Inet;
         m.header.table = 254;
-        m.attributes = vec![
-            RouteAttribute::Gateway(RouteAddress::Inet("10.0.10.1".parse().unwrap())),
-            RouteAttribute::Oif(2),
-        ];
+        m.attributes =
+            vec![RouteAttribute::Gateway(RouteAddress::Inet("10.0.10.1".parse().unwrap())), RouteAttribute::Oif(2)];
         let r = Route::from_message(&m).unwrap();
         assert!(r.is_default());
         assert_eq!(r.gateway.unwrap().to_string(), "10.0.10.1");

@@ -18,10 +18,7 @@ fn address_lines(out: &mut String, n: &crate::topology::Network) {
 /// A Cisco IOS router-on-a-stick at the far end of the trunk: one
 /// subinterface per VLAN with `encapsulation dot1Q` and the gateways.
 pub fn cisco_router(t: &Topology) -> String {
-    let mut s = format!(
-        "! vlanmac render --format cisco-router: topology {}\n",
-        t.name
-    );
+    let mut s = format!("! vlanmac render --format cisco-router: topology {}\n", t.name);
     let _ = writeln!(s, "interface {ROUTER_IF}\n no shutdown");
     for n in t.networks.iter().filter(|n| n.vlan.is_none()) {
         address_lines(&mut s, n);
@@ -43,25 +40,15 @@ pub fn cisco_router(t: &Topology) -> String {
 /// A Cisco layer-3 switch: the VLANs, the trunk port toward the host, and
 /// one SVI per VLAN with the gateways.
 pub fn cisco_switch(t: &Topology) -> String {
-    let mut s = format!(
-        "! vlanmac render --format cisco-switch: topology {}\n",
-        t.name
-    );
-    let mut ids: Vec<u16> = t
-        .networks
-        .iter()
-        .filter_map(|n| n.vlan.map(|v| v.get()))
-        .collect();
+    let mut s = format!("! vlanmac render --format cisco-switch: topology {}\n", t.name);
+    let mut ids: Vec<u16> = t.networks.iter().filter_map(|n| n.vlan.map(|v| v.get())).collect();
     ids.sort_unstable();
     ids.dedup();
     for id in &ids {
         let _ = writeln!(s, "vlan {id}");
     }
     s.push_str("!\n");
-    let _ = writeln!(
-        s,
-        "interface {ROUTER_IF}\n switchport mode trunk\n switchport trunk native vlan 1"
-    );
+    let _ = writeln!(s, "interface {ROUTER_IF}\n switchport mode trunk\n switchport trunk native vlan 1");
     if !ids.is_empty() {
         let list: Vec<String> = ids.iter().map(u16::to_string).collect();
         let _ = writeln!(s, " switchport trunk allowed vlan {}", list.join(","));
@@ -69,11 +56,7 @@ pub fn cisco_switch(t: &Topology) -> String {
     s.push_str("!\n");
     for id in &ids {
         let _ = writeln!(s, "interface Vlan{id}");
-        for n in t
-            .networks
-            .iter()
-            .filter(|n| n.vlan.map(|v| v.get()) == Some(*id))
-        {
+        for n in t.networks.iter().filter(|n| n.vlan.map(|v| v.get()) == Some(*id)) {
             address_lines(&mut s, n);
         }
         s.push_str(" no shutdown\n!\n");

@@ -11,34 +11,22 @@ fn seed() -> Topology {
 
 #[test]
 fn cisco_router_golden() {
-    assert_eq!(
-        super::cisco_router(&seed()),
-        include_str!("../../../tests/golden/seed.cisco-router")
-    );
+    assert_eq!(super::cisco_router(&seed()), include_str!("../../../tests/golden/seed.cisco-router"));
 }
 
 #[test]
 fn cisco_switch_golden() {
-    assert_eq!(
-        super::cisco_switch(&seed()),
-        include_str!("../../../tests/golden/seed.cisco-switch")
-    );
+    assert_eq!(super::cisco_switch(&seed()), include_str!("../../../tests/golden/seed.cisco-switch"));
 }
 
 #[test]
 fn dot_golden() {
-    assert_eq!(
-        super::dot(&seed()),
-        include_str!("../../../tests/golden/seed.dot")
-    );
+    assert_eq!(super::dot(&seed()), include_str!("../../../tests/golden/seed.dot"));
 }
 
 #[test]
 fn systemd_networkd_golden() {
-    assert_eq!(
-        super::systemd_networkd(&seed()),
-        include_str!("../../../tests/golden/seed.systemd-networkd")
-    );
+    assert_eq!(super::systemd_networkd(&seed()), include_str!("../../../tests/golden/seed.systemd-networkd"));
 }
 
 /// The seed's router config, statement by statement (prompts dropped,
@@ -87,14 +75,7 @@ fn switch_says_what_the_seed_says() {
 #[test]
 fn networkd_has_the_vlan_netdevs() {
     let out = super::systemd_networkd(&seed());
-    for want in [
-        "VLAN=eth0.10",
-        "VLAN=eth0.20",
-        "Kind=vlan",
-        "Id=10",
-        "Id=20",
-        "Name=eth0.10",
-    ] {
+    for want in ["VLAN=eth0.10", "VLAN=eth0.20", "Kind=vlan", "Id=10", "Id=20", "Name=eth0.10"] {
         assert!(out.lines().any(|l| l == want), "missing {want:?}");
     }
 }

@@ -16,18 +16,11 @@ use std::net::IpAddr;
 
 /// `255.255.255.0` for a /24.
 pub(crate) fn netmask(prefix: u8) -> String {
-    let bits: u32 = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(prefix.min(32)))
-    };
+    let bits: u32 = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix.min(32))) };
     std::net::Ipv4Addr::from(bits).to_string()
 }
 
 /// The gateways of a network: (address, prefix length).
 pub(crate) fn gateways(n: &crate::topology::Network) -> Vec<(IpAddr, u8)> {
-    n.subnets
-        .iter()
-        .filter_map(|s| s.gateway().map(|g| (g, s.prefix_len())))
-        .collect()
+    n.subnets.iter().filter_map(|s| s.gateway().map(|g| (g, s.prefix_len()))).collect()
 }

@@ -6,15 +6,15 @@ use crate::{spec::VlanProtocol, topology::Topology};
 /// so it survives a reboot. Each unit starts with `# file: PATH`.
 pub fn systemd_networkd(t: &Topology) -> String {
     let dir = "/etc/systemd/network";
-    let mut s = format!(
-        "# vlanmac render --format systemd-networkd: topology {}\n",
-        t.name
-    );
+    let mut s = format!("# vlanmac render --format systemd-networkd: topology {}\n", t.name);
     let mut parents: Vec<String> = t.networks.iter().map(|n| n.parent.to_string()).collect();
     parents.sort();
     parents.dedup();
     for p in &parents {
-        let _ = writeln!(s, "\n# file: {dir}/50-vlanmac-{p}.network\n[Match]\nName={p}\n\n[Network]\nLinkLocalAddressing=no");
+        let _ = writeln!(
+            s,
+            "\n# file: {dir}/50-vlanmac-{p}.network\n[Match]\nName={p}\n\n[Network]\nLinkLocalAddressing=no"
+        );
         let mut seen = Vec::new();
         for n in t.networks.iter().filter(|n| n.parent.as_str() == p) {
             let lp = n.link_parent().to_string();
@@ -39,7 +39,10 @@ pub fn systemd_networkd(t: &Topology) -> String {
                     VlanProtocol::Ieee8021Ad => "802.1ad",
                 };
                 let _ = writeln!(s, "\n# file: {dir}/50-vlanmac-{lp}.netdev\n[NetDev]\nName={lp}\nKind=vlan\n\n[VLAN]\nId={id}\nProtocol={proto}");
-                let _ = writeln!(s, "\n# file: {dir}/50-vlanmac-{lp}.network\n[Match]\nName={lp}\n\n[Network]\nLinkLocalAddressing=no");
+                let _ = writeln!(
+                    s,
+                    "\n# file: {dir}/50-vlanmac-{lp}.network\n[Match]\nName={lp}\n\n[Network]\nLinkLocalAddressing=no"
+                );
                 for m in t.networks.iter().filter(|m| m.link_parent().as_str() == lp) {
                     if let Some(shim) = &m.host_shim {
                         let _ = writeln!(s, "{}={}", m.driver.kind().to_uppercase(), shim.name);

@@ -29,10 +29,7 @@ impl AddressSpec {
     /// An address `addr/prefix`; checks the prefix length against the family.
     pub fn new(addr: IpAddr, prefix_len: u8) -> Result<Self, SpecError> {
         let net = prefix::ip_net("address", addr, prefix_len)?;
-        Ok(AddressSpec {
-            net,
-            nodad: addr.is_ipv6(),
-        })
+        Ok(AddressSpec { net, nodad: addr.is_ipv6() })
     }
 
     /// Returns the same address with `nodad` set as given.
@@ -69,21 +66,12 @@ impl FromStr for AddressSpec {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut words = s.split_whitespace();
         let net = prefix::parse_ip_with_prefix("address", words.next().unwrap_or(""))?;
-        let mut spec = AddressSpec {
-            net,
-            nodad: net.addr().is_ipv6(),
-        };
+        let mut spec = AddressSpec { net, nodad: net.addr().is_ipv6() };
         for w in words {
             match w {
                 "nodad" => spec.nodad = true,
                 "dad" => spec.nodad = false,
-                _ => {
-                    return Err(SpecError::new(
-                        "address",
-                        s,
-                        format!("has unknown flag {w:?} (known: nodad, dad)"),
-                    ))
-                }
+                _ => return Err(SpecError::new("address", s, format!("has unknown flag {w:?} (known: nodad, dad)"))),
             }
         }
         Ok(spec)
@@ -114,14 +102,7 @@ mod tests {
         assert!(e.rule.contains("longer than 32"), "{e}");
         let e = "2001:db8::1/129".parse::<AddressSpec>().unwrap_err();
         assert!(e.rule.contains("longer than 128"), "{e}");
-        for s in [
-            "10.0.10.2",
-            "10.0.10/24",
-            "x/24",
-            "10.0.0.1/a",
-            "",
-            "10.0.0.1/24 fast",
-        ] {
+        for s in ["10.0.10.2", "10.0.10/24", "x/24", "10.0.0.1/a", "", "10.0.0.1/24 fast"] {
             assert!(s.parse::<AddressSpec>().is_err(), "{s}");
         }
         assert!(AddressSpec::new("10.0.0.1".parse().unwrap(), 40).is_err());

@@ -16,16 +16,8 @@ pub struct SpecError {
 
 impl SpecError {
     /// Builds an error for `field` whose `value` broke `rule`.
-    pub fn new(
-        field: impl Into<String>,
-        value: impl fmt::Display,
-        rule: impl Into<String>,
-    ) -> Self {
-        SpecError {
-            field: field.into(),
-            value: value.to_string(),
-            rule: rule.into(),
-        }
+    pub fn new(field: impl Into<String>, value: impl fmt::Display, rule: impl Into<String>) -> Self {
+        SpecError { field: field.into(), value: value.to_string(), rule: rule.into() }
     }
 
     /// Prefixes the field path with `outer` (`vlan` within `networks.a` →
@@ -35,11 +27,7 @@ impl SpecError {
         if outer.is_empty() {
             return self;
         }
-        self.field = if self.field.is_empty() {
-            outer.to_string()
-        } else {
-            format!("{outer}.{}", self.field)
-        };
+        self.field = if self.field.is_empty() { outer.to_string() } else { format!("{outer}.{}", self.field) };
         self
     }
 

@@ -31,19 +31,13 @@ impl IfName {
             return Err(SpecError::new(
                 "ifname",
                 &name,
-                format!(
-                    "is {} bytes long (an interface name has at most {IFNAME_MAX_BYTES} bytes)",
-                    name.len()
-                ),
+                format!("is {} bytes long (an interface name has at most {IFNAME_MAX_BYTES} bytes)", name.len()),
             ));
         }
         if name == "." || name == ".." {
             return bad("is not allowed (`.` and `..` are reserved)");
         }
-        if let Some(c) = name
-            .chars()
-            .find(|c| *c == '/' || *c == ':' || c.is_whitespace() || *c == '\0')
-        {
+        if let Some(c) = name.chars().find(|c| *c == '/' || *c == ':' || c.is_whitespace() || *c == '\0') {
             return Err(SpecError::new(
                 "ifname",
                 &name,
@@ -111,14 +105,7 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_names() {
-        for n in [
-            "eth0",
-            "eth0.10",
-            "mv10",
-            "a",
-            "abcdefghijklmno",
-            "veth-x_y@z",
-        ] {
+        for n in ["eth0", "eth0.10", "mv10", "a", "abcdefghijklmno", "veth-x_y@z"] {
             assert_eq!(IfName::new(n).unwrap().as_str(), n);
         }
     }

@@ -58,8 +58,7 @@ pub enum IpvlanFlags {
 
 impl IpvlanFlags {
     /// All three flags.
-    pub const ALL: [IpvlanFlags; 3] =
-        [IpvlanFlags::Bridge, IpvlanFlags::Private, IpvlanFlags::Vepa];
+    pub const ALL: [IpvlanFlags; 3] = [IpvlanFlags::Bridge, IpvlanFlags::Private, IpvlanFlags::Vepa];
 
     /// The kernel's `IFLA_IPVLAN_FLAGS` value.
     pub fn bits(self) -> u16 {

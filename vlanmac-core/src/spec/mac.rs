@@ -19,27 +19,18 @@ impl MacAddr {
     pub fn new(bytes: [u8; 6]) -> Result<Self, SpecError> {
         let shown = MacAddr(bytes).to_string();
         if bytes == [0; 6] {
-            return Err(SpecError::new(
-                "mac",
-                shown,
-                "is all-zero (not a valid unicast address)",
-            ));
+            return Err(SpecError::new("mac", shown, "is all-zero (not a valid unicast address)"));
         }
         if bytes[0] & 1 != 0 {
-            return Err(SpecError::new(
-                "mac",
-                shown,
-                "is a multicast address (the first octet's lowest bit is set)",
-            ));
+            return Err(SpecError::new("mac", shown, "is a multicast address (the first octet's lowest bit is set)"));
         }
         Ok(MacAddr(bytes))
     }
 
     /// Validates a byte slice of any length (as read from the kernel).
     pub fn from_slice(bytes: &[u8]) -> Result<Self, SpecError> {
-        let arr: [u8; 6] = bytes
-            .try_into()
-            .map_err(|_| SpecError::new("mac", format!("{bytes:02x?}"), "is not 6 bytes long"))?;
+        let arr: [u8; 6] =
+            bytes.try_into().map_err(|_| SpecError::new("mac", format!("{bytes:02x?}"), "is not 6 bytes long"))?;
         MacAddr::new(arr)
     }
 
@@ -65,11 +56,7 @@ impl MacAddr {
 impl fmt::Display for MacAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5]
-        )
+        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5])
     }
 }
 

@@ -20,13 +20,8 @@ pub enum MacvlanMode {
 
 impl MacvlanMode {
     /// All five modes.
-    pub const ALL: [MacvlanMode; 5] = [
-        MacvlanMode::Private,
-        MacvlanMode::Vepa,
-        MacvlanMode::Bridge,
-        MacvlanMode::Passthru,
-        MacvlanMode::Source,
-    ];
+    pub const ALL: [MacvlanMode; 5] =
+        [MacvlanMode::Private, MacvlanMode::Vepa, MacvlanMode::Bridge, MacvlanMode::Passthru, MacvlanMode::Source];
 
     /// The name `ip` uses.
     pub fn as_str(self) -> &'static str {
@@ -52,13 +47,7 @@ impl FromStr for MacvlanMode {
         MacvlanMode::ALL
             .into_iter()
             .find(|m| m.as_str() == s)
-            .ok_or_else(|| {
-                SpecError::new(
-                    "mode",
-                    s,
-                    "is not one of private, vepa, bridge, passthru, source",
-                )
-            })
+            .ok_or_else(|| SpecError::new("mode", s, "is not one of private, vepa, bridge, passthru, source"))
     }
 }
 

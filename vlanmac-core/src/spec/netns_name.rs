@@ -73,13 +73,7 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_names() {
-        for n in [
-            "container0",
-            "seed-host",
-            "a.b",
-            "...",
-            "x".repeat(255).as_str(),
-        ] {
+        for n in ["container0", "seed-host", "a.b", "...", "x".repeat(255).as_str()] {
             assert!(NetnsName::new(n).is_ok(), "{n}");
         }
     }

@@ -7,15 +7,12 @@ use super::SpecError;
 /// Parses `ADDR/PREFIX` keeping the host bits, naming `field` on error and
 /// saying which rule broke (bad address, missing or too long prefix).
 pub(crate) fn parse_ip_with_prefix(field: &str, s: &str) -> Result<IpNet, SpecError> {
-    let (addr, prefix) = s
-        .split_once('/')
-        .ok_or_else(|| SpecError::new(field, s, "has no /PREFIX (e.g. 10.0.10.2/24)"))?;
-    let addr: IpAddr = addr
-        .parse()
-        .map_err(|_| SpecError::new(field, s, "does not start with an IPv4 or IPv6 address"))?;
-    let prefix: u8 = prefix
-        .parse()
-        .map_err(|_| SpecError::new(field, s, "has a prefix length that is not a number"))?;
+    let (addr, prefix) =
+        s.split_once('/').ok_or_else(|| SpecError::new(field, s, "has no /PREFIX (e.g. 10.0.10.2/24)"))?;
+    let addr: IpAddr =
+        addr.parse().map_err(|_| SpecError::new(field, s, "does not start with an IPv4 or IPv6 address"))?;
+    let prefix: u8 =
+        prefix.parse().map_err(|_| SpecError::new(field, s, "has a prefix length that is not a number"))?;
     ip_net(field, addr, prefix)
 }
 
@@ -29,6 +26,5 @@ pub(crate) fn ip_net(field: &str, addr: IpAddr, prefix: u8) -> Result<IpNet, Spe
             format!("has prefix length {prefix}, longer than {max}"),
         ));
     }
-    IpNet::new(addr, prefix)
-        .map_err(|_| SpecError::new(field, addr, "has an invalid prefix length"))
+    IpNet::new(addr, prefix).map_err(|_| SpecError::new(field, addr, "has an invalid prefix length"))
 }

@@ -32,17 +32,9 @@ pub struct RouteSpec {
 impl RouteSpec {
     /// Validates a route to `dst` via `gateway` and/or out of `dev`.
     /// Fields: `dst` (host bits), `gateway` (family), `route` (neither given).
-    pub fn new(
-        dst: IpNet,
-        gateway: Option<IpAddr>,
-        dev: Option<IfName>,
-    ) -> Result<Self, SpecError> {
+    pub fn new(dst: IpNet, gateway: Option<IpAddr>, dev: Option<IfName>) -> Result<Self, SpecError> {
         if dst.trunc() != dst {
-            return Err(SpecError::new(
-                "dst",
-                dst,
-                format!("has host bits set (did you mean {}?)", dst.trunc()),
-            ));
+            return Err(SpecError::new("dst", dst, format!("has host bits set (did you mean {}?)", dst.trunc())));
         }
         if let Some(gw) = gateway {
             if gw.is_ipv4() != dst.addr().is_ipv4() {
@@ -56,14 +48,7 @@ impl RouteSpec {
         if gateway.is_none() && dev.is_none() {
             return Err(SpecError::new("route", dst, "needs a gateway or a device"));
         }
-        Ok(RouteSpec {
-            dst,
-            gateway,
-            dev,
-            metric: None,
-            table: None,
-            onlink: false,
-        })
+        Ok(RouteSpec { dst, gateway, dev, metric: None, table: None, onlink: false })
     }
 
     /// `ip route add default via GW` (v4 or v6 after the gateway's family).
@@ -81,19 +66,14 @@ impl RouteSpec {
     /// Parses `DST` (`default` or `ADDR/PREFIX`) with an optional gateway.
     pub fn parse(dst: &str, gateway: Option<&str>, dev: Option<&str>) -> Result<Self, SpecError> {
         let gw = gateway
-            .map(|g| {
-                g.parse::<IpAddr>()
-                    .map_err(|_| SpecError::new("gateway", g, "is not an IP address"))
-            })
+            .map(|g| g.parse::<IpAddr>().map_err(|_| SpecError::new("gateway", g, "is not an IP address")))
             .transpose()?;
         let dst = if dst == "default" {
             default_net(gw.is_some_and(|g| g.is_ipv6()))
         } else {
             prefix::parse_ip_with_prefix("dst", dst)?
         };
-        let dev = dev
-            .map(|d| IfName::new(d).map_err(|e| e.named("dev")))
-            .transpose()?;
+        let dev = dev.map(|d| IfName::new(d).map_err(|e| e.named("dev"))).transpose()?;
         RouteSpec::new(dst, gw, dev)
     }
 
@@ -184,33 +164,10 @@ mod tests {
 
     #[test]
     fn invalid_routes() {
-        assert_eq!(
-            RouteSpec::parse("10.0.0.0/8", Some("2001:db8::1"), None)
-                .unwrap_err()
-                .field,
-            "gateway"
-        );
-        assert_eq!(
-            RouteSpec::parse("10.0.0.1/8", Some("10.0.0.1"), None)
-                .unwrap_err()
-                .field,
-            "dst"
-        );
-        assert_eq!(
-            RouteSpec::parse("10.0.0.0/8", None, None)
-                .unwrap_err()
-                .field,
-            "route"
-        );
-        assert_eq!(
-            RouteSpec::parse("10.0.0.0/8", None, Some("a/b"))
-                .unwrap_err()
-                .field,
-            "dev"
-        );
-        assert!(RouteSpec::parse("10.0.0.0/40", Some("10.0.0.1"), None)
-            .unwrap_err()
-            .rule
-            .contains("longer than 32"));
+        assert_eq!(RouteSpec::parse("10.0.0.0/8", Some("2001:db8::1"), None).unwrap_err().field, "gateway");
+        assert_eq!(RouteSpec::parse("10.0.0.1/8", Some("10.0.0.1"), None).unwrap_err().field, "dst");
+        assert_eq!(RouteSpec::parse("10.0.0.0/8", None, None).unwrap_err().field, "route");
+        assert_eq!(RouteSpec::parse("10.0.0.0/8", None, Some("a/b")).unwrap_err().field, "dev");
+        assert!(RouteSpec::parse("10.0.0.0/40", Some("10.0.0.1"), None).unwrap_err().rule.contains("longer than 32"));
     }
 }

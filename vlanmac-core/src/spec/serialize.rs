@@ -3,10 +3,7 @@
 
 use serde::{Serialize, Serializer};
 
-use super::{
-    IfName, IpvlanFlags, IpvlanMode, MacAddr, MacvlanMode, Mtu, NetnsName, Subnet, VlanId,
-    VlanProtocol,
-};
+use super::{IfName, IpvlanFlags, IpvlanMode, MacAddr, MacvlanMode, Mtu, NetnsName, Subnet, VlanId, VlanProtocol};
 
 macro_rules! as_text {
     ($($t:ty),*) => {$(
@@ -17,16 +14,7 @@ macro_rules! as_text {
         }
     )*};
 }
-as_text!(
-    IfName,
-    NetnsName,
-    MacAddr,
-    MacvlanMode,
-    IpvlanMode,
-    IpvlanFlags,
-    VlanProtocol,
-    Subnet
-);
+as_text!(IfName, NetnsName, MacAddr, MacvlanMode, IpvlanMode, IpvlanFlags, VlanProtocol, Subnet);
 
 impl Serialize for VlanId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -26,31 +26,15 @@ impl Subnet {
     /// inside `net`). Fields: `subnet`, `gateway`.
     pub fn new(net: IpNet, gateway: Option<IpAddr>) -> Result<Self, SpecError> {
         if net.trunc() != net {
-            return Err(SpecError::new(
-                "subnet",
-                net,
-                format!("has host bits set (the network is {})", net.trunc()),
-            ));
+            return Err(SpecError::new("subnet", net, format!("has host bits set (the network is {})", net.trunc())));
         }
         if let Some(gw) = gateway {
             if gw.is_ipv4() != net.addr().is_ipv4() {
-                let (g, n) = if gw.is_ipv4() {
-                    ("IPv4", "IPv6")
-                } else {
-                    ("IPv6", "IPv4")
-                };
-                return Err(SpecError::new(
-                    "gateway",
-                    gw,
-                    format!("is an {g} gateway on the {n} subnet {net}"),
-                ));
+                let (g, n) = if gw.is_ipv4() { ("IPv4", "IPv6") } else { ("IPv6", "IPv4") };
+                return Err(SpecError::new("gateway", gw, format!("is an {g} gateway on the {n} subnet {net}")));
             }
             if !net.contains(&gw) {
-                return Err(SpecError::new(
-                    "gateway",
-                    gw,
-                    format!("is outside the subnet {net}"),
-                ));
+                return Err(SpecError::new("gateway", gw, format!("is outside the subnet {net}")));
             }
         }
         Ok(Subnet { net, gateway })
@@ -60,10 +44,7 @@ impl Subnet {
     pub fn parse(subnet: &str, gateway: Option<&str>) -> Result<Self, SpecError> {
         let net = prefix::parse_ip_with_prefix("subnet", subnet)?;
         let gw = gateway
-            .map(|g| {
-                g.parse::<IpAddr>()
-                    .map_err(|_| SpecError::new("gateway", g, "is not an IPv4 or IPv6 address"))
-            })
+            .map(|g| g.parse::<IpAddr>().map_err(|_| SpecError::new("gateway", g, "is not an IPv4 or IPv6 address")))
             .transpose()?;
         Subnet::new(net, gw)
     }
@@ -132,21 +113,9 @@ mod tests {
 
     #[test]
     fn bad_subnets() {
-        assert!(Subnet::parse("10.0.10.0/33", None)
-            .unwrap_err()
-            .rule
-            .contains("longer than 32"));
-        assert!(Subnet::parse("2001:db8::/129", None)
-            .unwrap_err()
-            .rule
-            .contains("longer than 128"));
-        assert!(Subnet::parse("10.0.10.1/24", None)
-            .unwrap_err()
-            .rule
-            .contains("host bits"));
-        assert_eq!(
-            Subnet::parse("10.0.10.0/24", Some("gw")).unwrap_err().field,
-            "gateway"
-        );
+        assert!(Subnet::parse("10.0.10.0/33", None).unwrap_err().rule.contains("longer than 32"));
+        assert!(Subnet::parse("2001:db8::/129", None).unwrap_err().rule.contains("longer than 128"));
+        assert!(Subnet::parse("10.0.10.1/24", None).unwrap_err().rule.contains("host bits"));
+        assert_eq!(Subnet::parse("10.0.10.0/24", Some("gw")).unwrap_err().field, "gateway");
     }
 }

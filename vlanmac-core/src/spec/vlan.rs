@@ -75,11 +75,7 @@ impl FromStr for VlanProtocol {
         match s.to_ascii_lowercase().as_str() {
             "802.1q" | "8021q" | "dot1q" => Ok(VlanProtocol::Ieee8021Q),
             "802.1ad" | "8021ad" | "qinq" => Ok(VlanProtocol::Ieee8021Ad),
-            _ => Err(SpecError::new(
-                "vlan_protocol",
-                s,
-                "is not one of 802.1Q, 802.1ad",
-            )),
+            _ => Err(SpecError::new("vlan_protocol", s, "is not one of 802.1Q, 802.1ad")),
         }
     }
 }
@@ -127,13 +123,7 @@ impl VlanFlags {
     /// Decodes the kernel's flag word (every flag known).
     pub fn from_bits(bits: u32) -> Self {
         let f = |b: u32| Some(bits & b != 0);
-        VlanFlags {
-            reorder_hdr: f(0x1),
-            gvrp: f(0x2),
-            loose_binding: f(0x4),
-            mvrp: f(0x8),
-            bridge_binding: f(0x10),
-        }
+        VlanFlags { reorder_hdr: f(0x1), gvrp: f(0x2), loose_binding: f(0x4), mvrp: f(0x8), bridge_binding: f(0x10) }
     }
 }
 
@@ -153,14 +143,8 @@ mod tests {
 
     #[test]
     fn protocol_parse_and_ethertype() {
-        assert_eq!(
-            "802.1Q".parse::<VlanProtocol>().unwrap(),
-            VlanProtocol::Ieee8021Q
-        );
-        assert_eq!(
-            "802.1ad".parse::<VlanProtocol>().unwrap(),
-            VlanProtocol::Ieee8021Ad
-        );
+        assert_eq!("802.1Q".parse::<VlanProtocol>().unwrap(), VlanProtocol::Ieee8021Q);
+        assert_eq!("802.1ad".parse::<VlanProtocol>().unwrap(), VlanProtocol::Ieee8021Ad);
         assert!("802.1x".parse::<VlanProtocol>().is_err());
         for p in [VlanProtocol::Ieee8021Q, VlanProtocol::Ieee8021Ad] {
             assert_eq!(VlanProtocol::from_ethertype(p.ethertype()), Some(p));
@@ -170,11 +154,7 @@ mod tests {
     #[test]
     fn flags_mask() {
         assert_eq!(VlanFlags::default().flags_and_mask(), None);
-        let f = VlanFlags {
-            reorder_hdr: Some(false),
-            gvrp: Some(true),
-            ..Default::default()
-        };
+        let f = VlanFlags { reorder_hdr: Some(false), gvrp: Some(true), ..Default::default() };
         assert_eq!(f.flags_and_mask(), Some((0x2, 0x3)));
         let back = VlanFlags::from_bits(0x2);
         assert_eq!(back.gvrp, Some(true));

@@ -53,12 +53,7 @@ pub(crate) fn sysctl_keys(places: &[Place]) -> Vec<(usize, &'static str)> {
         .iter()
         .enumerate()
         .filter(|(_, p)| p.role == Role::Router)
-        .flat_map(|(i, _)| {
-            [
-                (i, "net.ipv4.conf.all.forwarding"),
-                (i, "net.ipv6.conf.all.forwarding"),
-            ]
-        })
+        .flat_map(|(i, _)| [(i, "net.ipv4.conf.all.forwarding"), (i, "net.ipv6.conf.all.forwarding")])
         .collect()
 }
 
@@ -75,12 +70,7 @@ pub async fn apply(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
     let seen = observe(&places, &opts.shared, &sysctl_keys(&places)).await?;
     let (plan, _) = plan(t, &places, &seen)?;
     let writes_before = opts.shared.stats.writes();
-    let mut run = Run {
-        t,
-        places: &places,
-        handles: Handles::new(&places, opts.shared.clone()),
-        journal: Vec::new(),
-    };
+    let mut run = Run { t, places: &places, handles: Handles::new(&places, opts.shared.clone()), journal: Vec::new() };
     let total = plan.changes.len();
     for (i, change) in plan.changes.iter().enumerate() {
         if let Some(p) = &opts.progress {
@@ -88,11 +78,7 @@ pub async fn apply(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
         }
         if let Err(e) = run.step(&change.action).await {
             let rollback = run.rollback().await;
-            return Err(Error::Apply {
-                step: change.to_string(),
-                source: Box::new(e),
-                rollback,
-            });
+            return Err(Error::Apply { step: change.to_string(), source: Box::new(e), rollback });
         }
     }
     Ok(ApplyResult {
@@ -105,41 +91,14 @@ pub async fn apply(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
 
 /// What to undo, in reverse order.
 enum Undo {
-    Netns {
-        place: usize,
-    },
-    Link {
-        place: usize,
-        dev: IfName,
-    },
-    SetLink {
-        place: usize,
-        dev: IfName,
-        update: LinkUpdate,
-    },
-    DelAddress {
-        place: usize,
-        dev: IfName,
-        addr: AddressSpec,
-    },
-    AddAddress {
-        place: usize,
-        dev: IfName,
-        addr: AddressSpec,
-    },
-    DelRoute {
-        place: usize,
-        route: RouteSpec,
-    },
-    ReplaceRoute {
-        place: usize,
-        route: RouteSpec,
-    },
-    Sysctl {
-        place: usize,
-        key: &'static str,
-        old: String,
-    },
+    Netns { place: usize },
+    Link { place: usize, dev: IfName },
+    SetLink { place: usize, dev: IfName, update: LinkUpdate },
+    DelAddress { place: usize, dev: IfName, addr: AddressSpec },
+    AddAddress { place: usize, dev: IfName, addr: AddressSpec },
+    DelRoute { place: usize, route: RouteSpec },
+    ReplaceRoute { place: usize, route: RouteSpec },
+    Sysctl { place: usize, key: &'static str, old: String },
 }
 
 impl Undo {
@@ -173,93 +132,43 @@ impl Run<'_> {
         match action {
             Action::CreateNetns { place } => {
                 let Some(name) = self.places[*place].named.clone() else {
-                    return Err(Error::Conflict(format!(
-                        "netns {} cannot be created",
-                        self.places[*place].label
-                    )));
+                    return Err(Error::Conflict(format!("netns {} cannot be created", self.places[*place].label)));
                 };
                 netns::create(&name).await?;
                 self.journal.push(Undo::Netns { place: *place });
                 let mark = self.mark();
                 let lo = IfName::from_trusted("lo".into());
-                self.handles
-                    .nl(*place)
-                    .await?
-                    .set_link(&lo, &LinkUpdate::new().alias(mark)?)
-                    .await?;
+                self.handles.nl(*place).await?.set_link(&lo, &LinkUpdate::new().alias(mark)?).await?;
             }
             Action::CreateLink { link } => {
                 self.create_link(link).await?;
-                self.journal.push(Undo::Link {
-                    place: link.place,
-                    dev: link.name.clone(),
-                });
+                self.journal.push(Undo::Link { place: link.place, dev: link.name.clone() });
             }
-            Action::SetLink {
-                place,
-                dev,
-                update,
-                undo,
-            } => {
+            Action::SetLink { place, dev, update, undo } => {
                 self.handles.nl(*place).await?.set_link(dev, update).await?;
                 if !undo.is_empty() {
-                    self.journal.push(Undo::SetLink {
-                        place: *place,
-                        dev: dev.clone(),
-                        update: undo.clone(),
-                    });
+                    self.journal.push(Undo::SetLink { place: *place, dev: dev.clone(), update: undo.clone() });
                 }
             }
             Action::AddAddress { place, dev, addr } => {
-                self.handles
-                    .nl(*place)
-                    .await?
-                    .add_address(dev, addr)
-                    .await?;
-                self.journal.push(Undo::DelAddress {
-                    place: *place,
-                    dev: dev.clone(),
-                    addr: *addr,
-                });
+                self.handles.nl(*place).await?.add_address(dev, addr).await?;
+                self.journal.push(Undo::DelAddress { place: *place, dev: dev.clone(), addr: *addr });
             }
             Action::DelAddress { place, dev, addr } => {
-                self.handles
-                    .nl(*place)
-                    .await?
-                    .delete_address(dev, addr)
-                    .await?;
-                self.journal.push(Undo::AddAddress {
-                    place: *place,
-                    dev: dev.clone(),
-                    addr: *addr,
-                });
+                self.handles.nl(*place).await?.delete_address(dev, addr).await?;
+                self.journal.push(Undo::AddAddress { place: *place, dev: dev.clone(), addr: *addr });
             }
             Action::AddRoute { place, route } => {
                 self.handles.nl(*place).await?.add_route(route).await?;
-                self.journal.push(Undo::DelRoute {
-                    place: *place,
-                    route: route.clone(),
-                });
+                self.journal.push(Undo::DelRoute { place: *place, route: route.clone() });
             }
             Action::ReplaceRoute { place, route, old } => {
                 self.handles.nl(*place).await?.replace_route(route).await?;
-                self.journal.push(Undo::ReplaceRoute {
-                    place: *place,
-                    route: old.clone(),
-                });
+                self.journal.push(Undo::ReplaceRoute { place: *place, route: old.clone() });
             }
-            Action::SetSysctl {
-                place,
-                key,
-                value,
-                old,
-            } => {
+            Action::SetSysctl { place, key, value, old } => {
                 sysctl::write(&self.places[*place].nsref, key, value).await?;
-                self.journal.push(Undo::Sysctl {
-                    place: *place,
-                    key,
-                    old: old.clone(),
-                });
+                self.journal.push(Undo::Sysctl { place: *place, key, old: old.clone() });
             }
             Action::DeleteLink { place, dev } => {
                 // Not undoable; plans put removals last.
@@ -273,9 +182,7 @@ impl Run<'_> {
         let group = marks::group_of(&self.t.name);
         let mark = self.mark();
         let base = |kind: crate::link::LinkKindSpec| -> Result<NewLink> {
-            let mut spec = NewLink::new(l.name.clone(), kind)
-                .group(group)
-                .alias(mark.clone())?;
+            let mut spec = NewLink::new(l.name.clone(), kind).group(group).alias(mark.clone())?;
             spec.mac = l.mac;
             spec.mtu = l.mtu;
             Ok(spec)
@@ -289,54 +196,31 @@ impl Run<'_> {
                 self.handles.get(l.place)?.add_link(&spec).await
             }
             DesiredKind::VethPeer => Ok(()),
-            DesiredKind::Vlan {
-                parent,
-                id,
-                protocol,
-            } => {
+            DesiredKind::Vlan { parent, id, protocol } => {
                 let spec = base(Vlan::new(parent.clone(), *id).protocol(*protocol).into())?;
                 self.handles.nl(l.place).await?.add_link(&spec).await
             }
-            DesiredKind::Macvlan {
-                parent,
-                parent_place,
-                mode,
-                source_macs,
-            } => {
+            DesiredKind::Macvlan { parent, parent_place, mode, source_macs } => {
                 let kind = Macvlan::new(parent.clone(), *mode).source_macs(source_macs.clone());
-                self.create_lower(l, *parent_place, base(kind.into())?)
-                    .await
+                self.create_lower(l, *parent_place, base(kind.into())?).await
             }
-            DesiredKind::Ipvlan {
-                parent,
-                parent_place,
-                mode,
-                flags,
-            } => {
+            DesiredKind::Ipvlan { parent, parent_place, mode, flags } => {
                 let kind = Ipvlan::new(parent.clone(), *mode).flags(*flags);
-                self.create_lower(l, *parent_place, base(kind.into())?)
-                    .await
+                self.create_lower(l, *parent_place, base(kind.into())?).await
             }
         }
     }
 
     /// A macvlan/ipvlan: in place beside its parent, or created inside the
     /// endpoint's namespace (temporary name, renamed there).
-    async fn create_lower(
-        &mut self,
-        l: &DesiredLink,
-        parent_place: usize,
-        spec: NewLink,
-    ) -> Result<()> {
+    async fn create_lower(&mut self, l: &DesiredLink, parent_place: usize, spec: NewLink) -> Result<()> {
         self.handles.ensure(parent_place).await?;
         self.handles.ensure(l.place).await?;
         let parent = self.handles.get(parent_place)?;
         if parent_place == l.place {
             parent.add_link(&spec).await
         } else {
-            parent
-                .add_link_into(&spec, self.handles.get(l.place)?)
-                .await
+            parent.add_link_into(&spec, self.handles.get(l.place)?).await
         }
     }
 
@@ -347,13 +231,7 @@ impl Run<'_> {
         let created: HashSet<usize> = self
             .journal
             .iter()
-            .filter_map(|u| {
-                if let Undo::Netns { place } = u {
-                    Some(*place)
-                } else {
-                    None
-                }
-            })
+            .filter_map(|u| if let Undo::Netns { place } = u { Some(*place) } else { None })
             .collect();
         let mut failed = Vec::new();
         let journal = std::mem::take(&mut self.journal);
@@ -388,39 +266,23 @@ impl Run<'_> {
                     other => other,
                 }
             }
-            Undo::SetLink { place, dev, update } => {
-                match self.handles.nl(*place).await?.set_link(dev, update).await {
-                    Err(Error::NotFound(_)) => Ok(()),
-                    other => other,
-                }
-            }
+            Undo::SetLink { place, dev, update } => match self.handles.nl(*place).await?.set_link(dev, update).await {
+                Err(Error::NotFound(_)) => Ok(()),
+                other => other,
+            },
             Undo::DelAddress { place, dev, addr } => {
-                match self
-                    .handles
-                    .nl(*place)
-                    .await?
-                    .delete_address(dev, addr)
-                    .await
-                {
+                match self.handles.nl(*place).await?.delete_address(dev, addr).await {
                     Err(Error::NotFound(_)) | Err(Error::InvalidArgument(_)) => Ok(()),
                     other => other,
                 }
             }
-            Undo::AddAddress { place, dev, addr } => {
-                self.handles.nl(*place).await?.add_address(dev, addr).await
-            }
-            Undo::DelRoute { place, route } => {
-                match self.handles.nl(*place).await?.delete_route(route).await {
-                    Err(Error::NotFound(_)) => Ok(()),
-                    other => other,
-                }
-            }
-            Undo::ReplaceRoute { place, route } => {
-                self.handles.nl(*place).await?.replace_route(route).await
-            }
-            Undo::Sysctl { place, key, old } => {
-                sysctl::write(&self.places[*place].nsref, key, old).await
-            }
+            Undo::AddAddress { place, dev, addr } => self.handles.nl(*place).await?.add_address(dev, addr).await,
+            Undo::DelRoute { place, route } => match self.handles.nl(*place).await?.delete_route(route).await {
+                Err(Error::NotFound(_)) => Ok(()),
+                other => other,
+            },
+            Undo::ReplaceRoute { place, route } => self.handles.nl(*place).await?.replace_route(route).await,
+            Undo::Sysctl { place, key, old } => sysctl::write(&self.places[*place].nsref, key, old).await,
         }
     }
 }

@@ -9,8 +9,7 @@ use super::{
     places::{Place, Role, HOST},
 };
 use crate::spec::{
-    AddressSpec, IfName, IpvlanFlags, IpvlanMode, MacAddr, MacvlanMode, Mtu, RouteSpec, VlanId,
-    VlanProtocol,
+    AddressSpec, IfName, IpvlanFlags, IpvlanMode, MacAddr, MacvlanMode, Mtu, RouteSpec, VlanId, VlanProtocol,
 };
 
 /// A link the topology needs.
@@ -26,6 +25,9 @@ pub struct DesiredLink {
     pub mac: Option<MacAddr>,
     /// MTU, when the topology fixes one.
     pub mtu: Option<Mtu>,
+    /// Made by Docker (a container on a `docker: true` network): planned
+    /// as present, never created or changed by vlanmac, but verified.
+    pub external: bool,
 }
 
 /// The kind of a desired link.
@@ -98,10 +100,7 @@ pub struct Desired {
 
 fn with_prefix(ip: IpAddr, prefix: u8) -> AddressSpec {
     // The prefix comes from a validated subnet of the same family.
-    AddressSpec {
-        net: ipnet::IpNet::new(ip, prefix).unwrap_or(ipnet::IpNet::from(ip)),
-        nodad: ip.is_ipv6(),
-    }
+    AddressSpec { net: ipnet::IpNet::new(ip, prefix).unwrap_or(ipnet::IpNet::from(ip)), nodad: ip.is_ipv6() }
 }
 
 /// Builds the desired state of `t` over `places` (from [`super::places::places`]).
@@ -117,6 +116,7 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             kind: DesiredKind::VethTrunk { peer_place: r },
             mac: None,
             mtu: None,
+            external: false,
         });
         d.links.push(DesiredLink {
             place: r,
@@ -124,6 +124,7 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             kind: DesiredKind::VethPeer,
             mac: None,
             mtu: None,
+            external: false,
         });
         d.sysctls.push((r, "net.ipv4.conf.all.forwarding"));
         d.sysctls.push((r, "net.ipv6.conf.all.forwarding"));
@@ -142,21 +143,15 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             let parent = if place == HOST {
                 n.parent.clone()
             } else {
-                t.lab
-                    .as_ref()
-                    .map(|l| l.trunk.clone())
-                    .unwrap_or(n.parent.clone())
+                t.lab.as_ref().map(|l| l.trunk.clone()).unwrap_or(n.parent.clone())
             };
             d.links.push(DesiredLink {
                 place,
                 name,
-                kind: DesiredKind::Vlan {
-                    parent,
-                    id,
-                    protocol: n.vlan_protocol,
-                },
+                kind: DesiredKind::Vlan { parent, id, protocol: n.vlan_protocol },
                 mac: None,
                 mtu: None,
+                external: false,
             });
         }
     }
@@ -164,15 +159,10 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
     // The router holds the gateways, on the VLAN subinterface (or the trunk).
     if let (Some(lab), Some(r)) = (&t.lab, router) {
         for n in &t.networks {
-            let dev = if n.vlan.is_some() {
-                n.link_parent()
-            } else {
-                lab.trunk.clone()
-            };
+            let dev = if n.vlan.is_some() { n.link_parent() } else { lab.trunk.clone() };
             for s in &n.subnets {
                 if let Some(gw) = s.gateway() {
-                    d.addresses
-                        .push((r, dev.clone(), with_prefix(gw, s.prefix_len())));
+                    d.addresses.push((r, dev.clone(), with_prefix(gw, s.prefix_len())));
                 }
             }
         }
@@ -202,24 +192,18 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             kind,
             mac: None,
             mtu: n.mtu,
+            external: false,
         });
-        for ip in [shim.ipv4.map(IpAddr::V4), shim.ipv6.map(IpAddr::V6)]
-            .into_iter()
-            .flatten()
-        {
+        for ip in [shim.ipv4.map(IpAddr::V4), shim.ipv6.map(IpAddr::V6)].into_iter().flatten() {
             if let Some(s) = n.subnet_of(ip) {
-                d.addresses
-                    .push((HOST, shim.name.clone(), with_prefix(ip, s.prefix_len())));
+                d.addresses.push((HOST, shim.name.clone(), with_prefix(ip, s.prefix_len())));
             }
         }
     }
 
     // Endpoints.
     for e in &t.endpoints {
-        let Some(place) = places
-            .iter()
-            .position(|p| p.endpoint() == Some(e.name.as_str()))
-        else {
+        let Some(place) = places.iter().position(|p| p.endpoint() == Some(e.name.as_str())) else {
             continue;
         };
         for (i, a) in e.attach.iter().enumerate() {
@@ -236,44 +220,27 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
                     mode: *mode,
                     source_macs: source_macs.iter().filter_map(|m| m.parse().ok()).collect(),
                 },
-                Driver::Ipvlan { mode, flags } => DesiredKind::Ipvlan {
-                    parent: n.link_parent(),
-                    parent_place: HOST,
-                    mode: *mode,
-                    flags: *flags,
-                },
+                Driver::Ipvlan { mode, flags } => {
+                    DesiredKind::Ipvlan { parent: n.link_parent(), parent_place: HOST, mode: *mode, flags: *flags }
+                }
             };
             // ipvlan slaves share the parent's MAC: no MAC of their own.
             let mac = (n.driver.kind() == "macvlan").then_some(asg.mac);
-            d.links.push(DesiredLink {
-                place,
-                name: a.ifname.clone(),
-                kind,
-                mac,
-                mtu: n.mtu,
-            });
+            let external = n.docker && matches!(e.netns, super::model::EndpointNs::Container(_));
+            d.links.push(DesiredLink { place, name: a.ifname.clone(), kind, mac, mtu: n.mtu, external });
             if let (Some(v4), Some(s)) = (asg.ipv4, n.subnet_v4()) {
                 let s = n.subnet_of(IpAddr::V4(v4)).unwrap_or(s);
-                d.addresses.push((
-                    place,
-                    a.ifname.clone(),
-                    with_prefix(IpAddr::V4(v4), s.prefix_len()),
-                ));
+                d.addresses.push((place, a.ifname.clone(), with_prefix(IpAddr::V4(v4), s.prefix_len())));
             }
             if let (Some(v6), Some(s)) = (asg.ipv6, n.subnet_v6()) {
                 let s = n.subnet_of(IpAddr::V6(v6)).unwrap_or(s);
-                d.addresses.push((
-                    place,
-                    a.ifname.clone(),
-                    with_prefix(IpAddr::V6(v6), s.prefix_len()),
-                ));
+                d.addresses.push((place, a.ifname.clone(), with_prefix(IpAddr::V6(v6), s.prefix_len())));
             }
             // The first attachment's gateways are the default routes.
             if i == 0 {
                 for s in &n.subnets {
                     if let Some(gw) = s.gateway() {
-                        d.routes
-                            .push((place, RouteSpec::default_via(gw).with_dev(a.ifname.clone())));
+                        d.routes.push((place, RouteSpec::default_via(gw).with_dev(a.ifname.clone())));
                     }
                 }
             }

@@ -99,18 +99,10 @@ pub async fn down(t: &Topology, shared: &Shared) -> Result<DownResult> {
         let host = places[HOST].clone();
         delete_netns(&mut handles, HOST, &host, &mut removed).await?;
     }
-    Ok(DownResult {
-        topology: t.name.clone(),
-        removed,
-    })
+    Ok(DownResult { topology: t.name.clone(), removed })
 }
 
-async fn delete_netns(
-    handles: &mut Handles,
-    i: usize,
-    p: &Place,
-    removed: &mut Vec<String>,
-) -> Result<()> {
+async fn delete_netns(handles: &mut Handles, i: usize, p: &Place, removed: &mut Vec<String>) -> Result<()> {
     handles.drop_handle(i);
     if let Some(n) = &p.named {
         netns::delete(n).await?;
@@ -122,27 +114,17 @@ async fn delete_netns(
 /// Removes the links of `nl`'s namespace that this topology owns: all at
 /// once by group when the group holds only links owned by it alone, else
 /// one by one; shared links just lose this topology's mark.
-async fn remove_links(
-    t: &Topology,
-    nl: &Netlink,
-    p: &Place,
-    removed: &mut Vec<String>,
-) -> Result<()> {
+async fn remove_links(t: &Topology, nl: &Netlink, p: &Place, removed: &mut Vec<String>) -> Result<()> {
     let group = marks::group_of(&t.name);
     let links = nl.links().await?;
     let sole = |l: &Link| marks::owners(l.alias.as_deref()) == [t.name.clone()].into();
-    let shared_links: Vec<&Link> = links
-        .iter()
-        .filter(|l| marks::owned_by(l.alias.as_deref(), &t.name) && !sole(l))
-        .collect();
+    let shared_links: Vec<&Link> =
+        links.iter().filter(|l| marks::owned_by(l.alias.as_deref(), &t.name) && !sole(l)).collect();
     for l in &shared_links {
         let alias = marks::without_owner(l.alias.as_deref(), &t.name).unwrap_or_default();
         if let Ok(dev) = IfName::new(l.name.clone()) {
             nl.set_link(&dev, &LinkUpdate::new().alias(alias)?).await?;
-            removed.push(format!(
-                "mark {} from {}/{} (still used by others)",
-                t.name, p.label, l.name
-            ));
+            removed.push(format!("mark {} from {}/{} (still used by others)", t.name, p.label, l.name));
         }
     }
     let doomed: Vec<&Link> = links.iter().filter(|l| sole(l) && l.name != "lo").collect();
@@ -155,11 +137,7 @@ async fn remove_links(
         nl.delete_group(group).await?;
         removed.push(format!(
             "links {} in {} (group {group:#x}, one request)",
-            in_group
-                .iter()
-                .map(|l| l.name.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
+            in_group.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(" "),
             p.label
         ));
     }
@@ -168,9 +146,7 @@ async fn remove_links(
     for l in left.iter().filter(|l| sole(l) && l.name != "lo") {
         if let Ok(dev) = IfName::new(l.name.clone()) {
             match nl.delete_link(&dev).await {
-                Ok(()) | Err(Error::NotFound(_)) => {
-                    removed.push(format!("link {}/{}", p.label, l.name))
-                }
+                Ok(()) | Err(Error::NotFound(_)) => removed.push(format!("link {}/{}", p.label, l.name)),
                 Err(e) => return Err(e),
             }
         }

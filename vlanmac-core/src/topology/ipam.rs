@@ -32,10 +32,7 @@ pub type Assignments = BTreeMap<(String, usize), Assigned>;
 fn pool_bounds(s: &NetSubnet) -> (u128, u128) {
     let net = s.ip_range.unwrap_or(s.subnet.net());
     match net {
-        IpNet::V4(n) => (
-            u128::from(u32::from(n.network())),
-            u128::from(u32::from(n.broadcast())),
-        ),
+        IpNet::V4(n) => (u128::from(u32::from(n.network())), u128::from(u32::from(n.broadcast()))),
         IpNet::V6(n) => (u128::from(n.network()), u128::from(n.broadcast())),
     }
 }
@@ -52,11 +49,7 @@ fn to_ip(v6: bool, x: u128) -> IpAddr {
 /// broadcast, gateway or an aux address).
 fn assignable(s: &NetSubnet, a: IpAddr) -> bool {
     let net = s.subnet.net();
-    let small = if a.is_ipv4() {
-        net.prefix_len() >= 31
-    } else {
-        net.prefix_len() >= 127
-    };
+    let small = if a.is_ipv4() { net.prefix_len() >= 31 } else { net.prefix_len() >= 127 };
     if !small && (a == net.network() || (a.is_ipv4() && a == net.broadcast())) {
         return false;
     }
@@ -85,14 +78,7 @@ fn needing(t: &Topology, n: &Network, v6: bool) -> usize {
     t.endpoints
         .iter()
         .flat_map(|e| &e.attach)
-        .filter(|a| {
-            a.network == n.name
-                && if v6 {
-                    a.ipv6.is_none()
-                } else {
-                    a.ipv4.is_none()
-                }
-        })
+        .filter(|a| a.network == n.name && if v6 { a.ipv6.is_none() } else { a.ipv4.is_none() })
         .count()
 }
 
@@ -102,12 +88,8 @@ pub(crate) fn check_pools(t: &Topology) -> Result<(), SpecError> {
     let statics = static_addresses(t);
     for n in &t.networks {
         for v6 in [false, true] {
-            let subnets: Vec<(usize, &NetSubnet)> = n
-                .subnets
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.subnet.is_ipv6() == v6)
-                .collect();
+            let subnets: Vec<(usize, &NetSubnet)> =
+                n.subnets.iter().enumerate().filter(|(_, s)| s.subnet.is_ipv6() == v6).collect();
             let Some((first, _)) = subnets.first() else {
                 continue;
             };
@@ -120,23 +102,14 @@ pub(crate) fn check_pools(t: &Topology) -> Result<(), SpecError> {
                 let (lo, hi) = pool_bounds(s);
                 let size = hi - lo + 1;
                 // Count what is excluded inside the pool (at most a few dozen).
-                let mut excluded: HashSet<IpAddr> =
-                    statics.iter().copied().filter(|a| in_pool(s, *a)).collect();
+                let mut excluded: HashSet<IpAddr> = statics.iter().copied().filter(|a| in_pool(s, *a)).collect();
                 let net = s.subnet.net();
-                for a in [Some(net.network()), Some(net.broadcast()), s.gateway()]
-                    .into_iter()
-                    .flatten()
-                {
+                for a in [Some(net.network()), Some(net.broadcast()), s.gateway()].into_iter().flatten() {
                     if in_pool(s, a) && !assignable(s, a) {
                         excluded.insert(a);
                     }
                 }
-                excluded.extend(
-                    s.aux_addresses
-                        .iter()
-                        .map(|(_, a)| *a)
-                        .filter(|a| in_pool(s, *a)),
-                );
+                excluded.extend(s.aux_addresses.iter().map(|(_, a)| *a).filter(|a| in_pool(s, *a)));
                 free = free.saturating_add(size.saturating_sub(excluded.len() as u128));
             }
             if free < need {
@@ -177,43 +150,21 @@ pub fn assign(
     taken.extend(present.iter().copied());
     let mut out = Assignments::new();
     // Sticky first: interfaces that hold a fitting address keep it.
-    let mut sticky: BTreeMap<(String, usize), (Option<Ipv4Addr>, Option<Ipv6Addr>)> =
-        BTreeMap::new();
+    let mut sticky: BTreeMap<(String, usize), (Option<Ipv4Addr>, Option<Ipv6Addr>)> = BTreeMap::new();
     for e in &t.endpoints {
         for (i, a) in e.attach.iter().enumerate() {
             let Some(n) = t.network(&a.network) else {
                 continue;
             };
-            let have = current
-                .get(&(e.name.clone(), a.ifname.to_string()))
-                .cloned()
-                .unwrap_or_default();
+            let have = current.get(&(e.name.clone(), a.ifname.to_string())).cloned().unwrap_or_default();
             let pick = |v6: bool| {
                 have.iter().copied().find(|ip| {
                     ip.is_ipv6() == v6
-                        && n.subnets.iter().any(|s| {
-                            s.subnet.is_ipv6() == v6 && in_pool(s, *ip) && assignable(s, *ip)
-                        })
+                        && n.subnets.iter().any(|s| s.subnet.is_ipv6() == v6 && in_pool(s, *ip) && assignable(s, *ip))
                 })
             };
-            let v4 = a.ipv4.or_else(|| {
-                pick(false).and_then(|ip| {
-                    if let IpAddr::V4(x) = ip {
-                        Some(x)
-                    } else {
-                        None
-                    }
-                })
-            });
-            let v6 = a.ipv6.or_else(|| {
-                pick(true).and_then(|ip| {
-                    if let IpAddr::V6(x) = ip {
-                        Some(x)
-                    } else {
-                        None
-                    }
-                })
-            });
+            let v4 = a.ipv4.or_else(|| pick(false).and_then(|ip| if let IpAddr::V4(x) = ip { Some(x) } else { None }));
+            let v6 = a.ipv6.or_else(|| pick(true).and_then(|ip| if let IpAddr::V6(x) = ip { Some(x) } else { None }));
             sticky.insert((e.name.clone(), i), (v4, v6));
         }
     }
@@ -221,10 +172,7 @@ pub fn assign(
         for (i, a) in e.attach.iter().enumerate() {
             let p = format!("endpoints.{}.attach[{i}]", e.name);
             let n = t.network_of(&p, a)?;
-            let (mut v4, mut v6) = sticky
-                .get(&(e.name.clone(), i))
-                .copied()
-                .unwrap_or_default();
+            let (mut v4, mut v6) = sticky.get(&(e.name.clone(), i)).copied().unwrap_or_default();
             if v4.is_none() && n.subnet_v4().is_some() {
                 v4 = next_free(n, false, &taken).map(|ip| match ip {
                     IpAddr::V4(x) => x,
@@ -234,10 +182,7 @@ pub fn assign(
                     return Err(SpecError::new(
                         format!("{p}.ipv4"),
                         "",
-                        format!(
-                            "cannot be allocated: networks.{} has no free IPv4 address left",
-                            n.name
-                        ),
+                        format!("cannot be allocated: networks.{} has no free IPv4 address left", n.name),
                     ));
                 }
             }
@@ -250,26 +195,14 @@ pub fn assign(
                     return Err(SpecError::new(
                         format!("{p}.ipv6"),
                         "",
-                        format!(
-                            "cannot be allocated: networks.{} has no free IPv6 address left",
-                            n.name
-                        ),
+                        format!("cannot be allocated: networks.{} has no free IPv6 address left", n.name),
                     ));
                 }
             }
             taken.extend(v4.map(IpAddr::V4));
             taken.extend(v6.map(IpAddr::V6));
-            let mac = a
-                .mac
-                .unwrap_or_else(|| default_mac(&t.name, &e.name, a.ifname.as_str(), v4));
-            out.insert(
-                (e.name.clone(), i),
-                Assigned {
-                    ipv4: v4,
-                    ipv6: v6,
-                    mac,
-                },
-            );
+            let mac = a.mac.unwrap_or_else(|| default_mac(&t.name, &e.name, a.ifname.as_str(), v4));
+            out.insert((e.name.clone(), i), Assigned { ipv4: v4, ipv6: v6, mac });
         }
     }
     // Collisions of assigned MACs are an error.
@@ -277,11 +210,7 @@ pub fn assign(
     for ((ep, i), a) in &out {
         let p = format!("endpoints.{ep}.attach[{i}]");
         if let Some(other) = seen.insert(a.mac, p.clone()) {
-            return Err(SpecError::new(
-                format!("{p}.mac"),
-                a.mac,
-                format!("is also the MAC of {other}"),
-            ));
+            return Err(SpecError::new(format!("{p}.mac"), a.mac, format!("is also the MAC of {other}")));
         }
     }
     Ok(out)
@@ -308,23 +237,12 @@ fn next_free(n: &Network, v6: bool, taken: &HashSet<IpAddr>) -> Option<IpAddr> {
 /// The MAC policy: `02:42` + the IPv4 address (Docker's scheme), or, with no
 /// IPv4, a stable locally administered address hashed from the topology,
 /// endpoint and interface names (FNV-1a).
-pub fn default_mac(
-    topology: &str,
-    endpoint: &str,
-    ifname: &str,
-    ipv4: Option<Ipv4Addr>,
-) -> MacAddr {
+pub fn default_mac(topology: &str, endpoint: &str, ifname: &str, ipv4: Option<Ipv4Addr>) -> MacAddr {
     if let Some(v4) = ipv4 {
         return MacAddr::docker_style(v4);
     }
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in topology
-        .bytes()
-        .chain([0])
-        .chain(endpoint.bytes())
-        .chain([0])
-        .chain(ifname.bytes())
-    {
+    for b in topology.bytes().chain([0]).chain(endpoint.bytes()).chain([0]).chain(ifname.bytes()) {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }

@@ -24,9 +24,7 @@ fn path_error<E: std::fmt::Display>(path: &serde_path_to_error::Path, inner: E) 
     let mut msg = inner.to_string();
     let unknown = msg.contains("unknown field");
     let field = if unknown {
-        full.rsplit_once('.')
-            .map(|(head, _)| head.to_string())
-            .unwrap_or_else(|| ".".into())
+        full.rsplit_once('.').map(|(head, _)| head.to_string()).unwrap_or_else(|| ".".into())
     } else {
         full.clone()
     };
@@ -36,11 +34,7 @@ fn path_error<E: std::fmt::Display>(path: &serde_path_to_error::Path, inner: E) 
             break;
         }
     }
-    let field = if field == "." || field.is_empty() {
-        "topology".to_string()
-    } else {
-        field
-    };
+    let field = if field == "." || field.is_empty() { "topology".to_string() } else { field };
     SpecError::new(field, "", msg)
 }
 
@@ -48,16 +42,14 @@ fn path_error<E: std::fmt::Display>(path: &serde_path_to_error::Path, inner: E) 
 /// text has no `name:`.
 pub fn from_yaml(text: &str, default_name: &str) -> Result<Topology, Error> {
     let de = serde_yaml_ng::Deserializer::from_str(text);
-    let file: TopologyFile =
-        serde_path_to_error::deserialize(de).map_err(|e| path_error(e.path(), e.inner()))?;
+    let file: TopologyFile = serde_path_to_error::deserialize(de).map_err(|e| path_error(e.path(), e.inner()))?;
     Ok(validate::topology(&file, default_name)?)
 }
 
 /// Parses and validates JSON.
 pub fn from_json(text: &str, default_name: &str) -> Result<Topology, Error> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let file: TopologyFile =
-        serde_path_to_error::deserialize(&mut de).map_err(|e| path_error(e.path(), e.inner()))?;
+    let file: TopologyFile = serde_path_to_error::deserialize(&mut de).map_err(|e| path_error(e.path(), e.inner()))?;
     Ok(validate::topology(&file, default_name)?)
 }
 
@@ -69,12 +61,8 @@ pub fn from_file_struct(file: &TopologyFile, default_name: &str) -> Result<Topol
 /// Reads a `.yaml`, `.yml` or `.json` file; the topology's default name is
 /// the file's stem.
 pub fn from_path(path: &Path) -> Result<Topology, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(format!("read topology {}", path.display()), e))?;
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("topology");
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("read topology {}", path.display()), e))?;
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("topology");
     match path.extension().and_then(|e| e.to_str()) {
         Some("json") => from_json(&text, stem),
         _ => from_yaml(&text, stem),

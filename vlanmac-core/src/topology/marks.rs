@@ -16,21 +16,13 @@ pub const MARK_PREFIX: &str = "vlanmac:";
 pub fn owners(alias: Option<&str>) -> BTreeSet<String> {
     alias
         .and_then(|a| a.strip_prefix(MARK_PREFIX))
-        .map(|rest| {
-            rest.split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
+        .map(|rest| rest.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
         .unwrap_or_default()
 }
 
 /// The alias `vlanmac:<names>` for a set of owners.
 pub fn alias_of(owners: &BTreeSet<String>) -> String {
-    format!(
-        "{MARK_PREFIX}{}",
-        owners.iter().cloned().collect::<Vec<_>>().join(",")
-    )
+    format!("{MARK_PREFIX}{}", owners.iter().cloned().collect::<Vec<_>>().join(","))
 }
 
 /// Whether `name` owns the link with this alias.
@@ -76,10 +68,7 @@ mod tests {
         let ab = with_owner(Some(&a), "lab2");
         assert_eq!(ab, "vlanmac:lab2,seed");
         assert!(owned_by(Some(&ab), "seed"));
-        assert_eq!(
-            without_owner(Some(&ab), "seed").as_deref(),
-            Some("vlanmac:lab2")
-        );
+        assert_eq!(without_owner(Some(&ab), "seed").as_deref(), Some("vlanmac:lab2"));
         assert_eq!(without_owner(Some(&a), "seed"), None);
         assert_ne!(group_of("seed"), 0);
         assert_eq!(group_of("seed") >> 16, 0x564d);

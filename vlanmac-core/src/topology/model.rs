@@ -7,8 +7,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::spec::{
-    IfName, IpvlanFlags, IpvlanMode, MacAddr, MacvlanMode, Mtu, NetnsName, Subnet, VlanId,
-    VlanProtocol,
+    IfName, IpvlanFlags, IpvlanMode, MacAddr, MacvlanMode, Mtu, NetnsName, Subnet, VlanId, VlanProtocol,
 };
 
 /// A declarative topology (DESIGN §3.2).
@@ -24,6 +23,10 @@ pub struct Topology {
     pub networks: Vec<Network>,
     /// Endpoints, sorted by name.
     pub endpoints: Vec<Endpoint>,
+    /// PIDs of the containers `container:` endpoints name, filled in by
+    /// the Docker adapter (vlanmac-docker) before planning.
+    #[serde(skip)]
+    pub containers: std::collections::BTreeMap<String, u32>,
 }
 
 /// The emulated far end of the trunk: a router on a stick.
@@ -101,10 +104,7 @@ impl Network {
     pub fn link_parent(&self) -> IfName {
         match self.vlan {
             // Validated when the topology was built: the name fits.
-            Some(id) => self
-                .parent
-                .vlan_child(id)
-                .unwrap_or_else(|_| self.parent.clone()),
+            Some(id) => self.parent.vlan_child(id).unwrap_or_else(|_| self.parent.clone()),
             None => self.parent.clone(),
         }
     }
@@ -210,17 +210,9 @@ impl Topology {
     }
 
     /// The network attachment `a` (at `path`) names, or an error naming it.
-    pub(crate) fn network_of(
-        &self,
-        path: &str,
-        a: &Attachment,
-    ) -> Result<&Network, crate::spec::SpecError> {
+    pub(crate) fn network_of(&self, path: &str, a: &Attachment) -> Result<&Network, crate::spec::SpecError> {
         self.network(&a.network).ok_or_else(|| {
-            crate::spec::SpecError::new(
-                format!("{path}.network"),
-                &a.network,
-                "is not a network of this topology",
-            )
+            crate::spec::SpecError::new(format!("{path}.network"), &a.network, "is not a network of this topology")
         })
     }
 }

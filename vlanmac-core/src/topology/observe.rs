@@ -31,10 +31,7 @@ impl Seen {
 
     /// The name of the link with `index`.
     pub fn name_of(&self, index: u32) -> Option<&str> {
-        self.links
-            .iter()
-            .find(|l| l.index == index)
-            .map(|l| l.name.as_str())
+        self.links.iter().find(|l| l.index == index).map(|l| l.name.as_str())
     }
 }
 
@@ -49,11 +46,7 @@ pub fn exists(p: &Place) -> bool {
 }
 
 /// Reads every place; `sysctls` lists (place, key) pairs to read.
-pub async fn observe(
-    places: &[Place],
-    shared: &Shared,
-    sysctls: &[(usize, &str)],
-) -> Result<Vec<Seen>> {
+pub async fn observe(places: &[Place], shared: &Shared, sysctls: &[(usize, &str)]) -> Result<Vec<Seen>> {
     let mut out = Vec::with_capacity(places.len());
     for (i, p) in places.iter().enumerate() {
         if !exists(p) {
@@ -61,12 +54,8 @@ pub async fn observe(
             continue;
         }
         let nl = Netlink::open_shared(p.nsref.clone(), shared).await?;
-        let mut seen = Seen {
-            exists: true,
-            links: nl.links().await?,
-            routes: nl.routes().await?,
-            sysctls: HashMap::new(),
-        };
+        let mut seen =
+            Seen { exists: true, links: nl.links().await?, routes: nl.routes().await?, sysctls: HashMap::new() };
         for (_, key) in sysctls.iter().filter(|(pl, _)| *pl == i) {
             let v = sysctl::read(&p.nsref, key).await?;
             seen.sysctls.insert(key.to_string(), v);
@@ -105,10 +94,7 @@ impl Handles {
 
     /// The open handle for `place` (call [`Handles::ensure`] first).
     pub(crate) fn get(&self, place: usize) -> Result<&Netlink> {
-        self.open
-            .get(place)
-            .and_then(Option::as_ref)
-            .ok_or(Error::Closed)
+        self.open.get(place).and_then(Option::as_ref).ok_or(Error::Closed)
     }
 
     /// Opens and returns the handle for `place`.

@@ -36,18 +36,10 @@ pub const HOST: usize = 0;
 pub fn places(t: &Topology) -> Result<Vec<Place>, Error> {
     let mut out = Vec::new();
     out.push(match &t.namespace {
-        Some(n) => Place {
-            label: n.to_string(),
-            nsref: NetnsRef::Named(n.clone()),
-            named: Some(n.clone()),
-            role: Role::Host,
-        },
-        None => Place {
-            label: "(current)".into(),
-            nsref: NetnsRef::Current,
-            named: None,
-            role: Role::Host,
-        },
+        Some(n) => {
+            Place { label: n.to_string(), nsref: NetnsRef::Named(n.clone()), named: Some(n.clone()), role: Role::Host }
+        }
+        None => Place { label: "(current)".into(), nsref: NetnsRef::Current, named: None, role: Role::Host },
     });
     if let Some(lab) = &t.lab {
         out.push(Place {
@@ -64,12 +56,15 @@ pub fn places(t: &Topology) -> Result<Vec<Place>, Error> {
                 Place { label: n.to_string(), nsref: NetnsRef::Named(n.clone()), named: Some(n.clone()), role }
             }
             EndpointNs::Pid(p) => Place { label: format!("pid:{p}"), nsref: NetnsRef::Pid(*p), named: None, role },
-            EndpointNs::Container(c) => {
-                return Err(Error::Conflict(format!(
-                    "endpoints.{}: container {c:?} needs the Docker adapter (vlanmac-docker), which is not wired into the topology engine yet",
-                    e.name
-                )))
-            }
+            EndpointNs::Container(c) => match t.containers.get(c) {
+                Some(pid) => Place { label: format!("container:{c}"), nsref: NetnsRef::Pid(*pid), named: None, role },
+                None => {
+                    return Err(Error::Conflict(format!(
+                        "endpoints.{}: container {c:?} must be resolved through Docker first (vlanmac-docker, or the vlanmac CLI)",
+                        e.name
+                    )))
+                }
+            },
         });
     }
     Ok(out)

@@ -84,47 +84,15 @@ impl fmt::Display for Change {
 /// What executing a change does (place indices into the topology's places).
 #[derive(Debug, Clone)]
 pub(crate) enum Action {
-    CreateNetns {
-        place: usize,
-    },
-    CreateLink {
-        link: DesiredLink,
-    },
-    SetLink {
-        place: usize,
-        dev: IfName,
-        update: LinkUpdate,
-        undo: LinkUpdate,
-    },
-    AddAddress {
-        place: usize,
-        dev: IfName,
-        addr: AddressSpec,
-    },
-    DelAddress {
-        place: usize,
-        dev: IfName,
-        addr: AddressSpec,
-    },
-    AddRoute {
-        place: usize,
-        route: RouteSpec,
-    },
-    ReplaceRoute {
-        place: usize,
-        route: RouteSpec,
-        old: RouteSpec,
-    },
-    SetSysctl {
-        place: usize,
-        key: &'static str,
-        value: String,
-        old: String,
-    },
-    DeleteLink {
-        place: usize,
-        dev: IfName,
-    },
+    CreateNetns { place: usize },
+    CreateLink { link: DesiredLink },
+    SetLink { place: usize, dev: IfName, update: LinkUpdate, undo: LinkUpdate },
+    AddAddress { place: usize, dev: IfName, addr: AddressSpec },
+    DelAddress { place: usize, dev: IfName, addr: AddressSpec },
+    AddRoute { place: usize, route: RouteSpec },
+    ReplaceRoute { place: usize, route: RouteSpec, old: RouteSpec },
+    SetSysctl { place: usize, key: &'static str, value: String, old: String },
+    DeleteLink { place: usize, dev: IfName },
 }
 
 /// The changes `apply` would make, in order.
@@ -156,17 +124,9 @@ impl fmt::Display for Plan {
         }
         let (a, m, r) = self.counts();
         if self.changes.is_empty() {
-            writeln!(
-                f,
-                "topology {}: no changes; the kernel matches the spec",
-                self.topology
-            )
+            writeln!(f, "topology {}: no changes; the kernel matches the spec", self.topology)
         } else {
-            writeln!(
-                f,
-                "topology {}: {a} to create, {m} to change, {r} to remove",
-                self.topology
-            )
+            writeln!(f, "topology {}: {a} to create, {m} to change, {r} to remove", self.topology)
         }
     }
 }
@@ -181,12 +141,7 @@ pub(crate) fn ipam_inputs(places: &[Place], seen: &[Seen]) -> (HashSet<IpAddr>, 
     let mut current = BTreeMap::new();
     for (p, s) in places.iter().zip(seen) {
         for l in &s.links {
-            let ips: Vec<IpAddr> = l
-                .addresses
-                .iter()
-                .filter(|a| !a.link_scope)
-                .map(|a| a.net.addr())
-                .collect();
+            let ips: Vec<IpAddr> = l.addresses.iter().filter(|a| !a.link_scope).map(|a| a.net.addr()).collect();
             present.extend(ips.iter().copied());
             if let Some(e) = p.endpoint() {
                 current.insert((e.to_string(), l.name.clone()), ips);
@@ -202,29 +157,12 @@ fn kind_detail(l: &DesiredLink, places: &[Place]) -> String {
             format!("veth, peer {} in {}", l.name, places[*peer_place].label)
         }
         DesiredKind::VethPeer => "veth (the trunk's peer)".to_string(),
-        DesiredKind::Vlan {
-            parent,
-            id,
-            protocol,
-        } => format!("vlan {id} ({protocol}) on {parent}"),
-        DesiredKind::Macvlan {
-            parent,
-            parent_place,
-            mode,
-            ..
-        } => {
+        DesiredKind::Vlan { parent, id, protocol } => format!("vlan {id} ({protocol}) on {parent}"),
+        DesiredKind::Macvlan { parent, parent_place, mode, .. } => {
             format!("macvlan {mode} on {}/{parent}", places[*parent_place].label)
         }
-        DesiredKind::Ipvlan {
-            parent,
-            parent_place,
-            mode,
-            flags,
-        } => {
-            format!(
-                "ipvlan {mode} {flags} on {}/{parent}",
-                places[*parent_place].label
-            )
+        DesiredKind::Ipvlan { parent, parent_place, mode, flags } => {
+            format!("ipvlan {mode} {flags} on {}/{parent}", places[*parent_place].label)
         }
     };
     if let Some(m) = l.mac {
@@ -239,44 +177,22 @@ fn kind_detail(l: &DesiredLink, places: &[Place]) -> String {
 /// Checks that an existing link is what the topology wants.
 fn check_kind(want: &DesiredLink, have: &crate::readback::Link, place: &Place) -> Result<()> {
     let conflict = |what: String| {
-        Err(Error::Conflict(format!(
-            "netns {}: link {} {what}; vlanmac will not replace it",
-            place.label, want.name
-        )))
+        Err(Error::Conflict(format!("netns {}: link {} {what}; vlanmac will not replace it", place.label, want.name)))
     };
     if have.kind.name() != want.kind.kind_name() {
-        return conflict(format!(
-            "is a {} but the topology needs a {}",
-            have.kind.name(),
-            want.kind.kind_name()
-        ));
+        return conflict(format!("is a {} but the topology needs a {}", have.kind.name(), want.kind.kind_name()));
     }
     match (&want.kind, &have.kind) {
-        (
-            DesiredKind::Vlan { id, protocol, .. },
-            LinkKind::Vlan {
-                id: hid,
-                protocol: hp,
-                ..
-            },
-        ) if *hid != Some(*id) || *hp != Some(*protocol) => {
-            return conflict(format!(
-                "is VLAN {hid:?} {hp:?} but the topology needs VLAN {id} {protocol}"
-            ));
-        }
-        (DesiredKind::Macvlan { mode, .. }, LinkKind::Macvlan { mode: hm, .. })
-            if *hm != Some(*mode) =>
+        (DesiredKind::Vlan { id, protocol, .. }, LinkKind::Vlan { id: hid, protocol: hp, .. })
+            if *hid != Some(*id) || *hp != Some(*protocol) =>
         {
-            return conflict(format!(
-                "is a macvlan in mode {hm:?} but the topology needs {mode}"
-            ));
+            return conflict(format!("is VLAN {hid:?} {hp:?} but the topology needs VLAN {id} {protocol}"));
         }
-        (DesiredKind::Ipvlan { mode, .. }, LinkKind::Ipvlan { mode: hm, .. })
-            if *hm != Some(*mode) =>
-        {
-            return conflict(format!(
-                "is an ipvlan in mode {hm:?} but the topology needs {mode}"
-            ));
+        (DesiredKind::Macvlan { mode, .. }, LinkKind::Macvlan { mode: hm, .. }) if *hm != Some(*mode) => {
+            return conflict(format!("is a macvlan in mode {hm:?} but the topology needs {mode}"));
+        }
+        (DesiredKind::Ipvlan { mode, .. }, LinkKind::Ipvlan { mode: hm, .. }) if *hm != Some(*mode) => {
+            return conflict(format!("is an ipvlan in mode {hm:?} but the topology needs {mode}"));
         }
         _ => {}
     }
@@ -290,15 +206,7 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
     let d = super::desired::desired(t, places, &assigned);
     let mut changes = Vec::new();
     let mut push = |sign, place: usize, object: String, detail: String, before, after, action| {
-        changes.push(Change {
-            sign,
-            netns: places[place].label.clone(),
-            object,
-            detail,
-            before,
-            after,
-            action,
-        });
+        changes.push(Change { sign, netns: places[place].label.clone(), object, detail, before, after, action });
     };
     let mark = marks::alias_of(&[t.name.clone()].into());
 
@@ -323,9 +231,16 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
         }
     }
 
+    // Links Docker makes (containers on docker networks) are only verified.
+    let external: HashSet<(usize, &IfName)> =
+        d.links.iter().filter(|l| l.external).map(|l| (l.place, &l.name)).collect();
+
     // 2. Links (trunk, VLAN subinterfaces, shims, endpoints).
     let will_exist = |place: usize, name: &str| seen[place].link(name).is_some();
     for l in &d.links {
+        if l.external {
+            continue;
+        }
         let place = &places[l.place];
         match seen[l.place].link(l.name.as_str()) {
             None => {
@@ -351,10 +266,7 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
                     if hm != Some(want) {
                         update.mac = Some(want);
                         undo.mac = hm;
-                        before.push(format!(
-                            "mac {}",
-                            hm.map(|m| m.to_string()).unwrap_or("-".into())
-                        ));
+                        before.push(format!("mac {}", hm.map(|m| m.to_string()).unwrap_or("-".into())));
                         after.push(format!("mac {want}"));
                     }
                 }
@@ -384,12 +296,7 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
                         String::new(),
                         Some(before.join(" ")),
                         Some(after.join(" ")),
-                        Action::SetLink {
-                            place: l.place,
-                            dev: l.name.clone(),
-                            update,
-                            undo,
-                        },
+                        Action::SetLink { place: l.place, dev: l.name.clone(), update, undo },
                     );
                 }
             }
@@ -399,30 +306,26 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
     // 3. Addresses (IPv6 with nodad); stale global addresses on links this
     // topology owns are removed.
     for (place, dev, addr) in &d.addresses {
-        let has = seen[*place]
-            .link(dev.as_str())
-            .is_some_and(|l| l.addresses.iter().any(|a| a.net == addr.net));
+        if external.contains(&(*place, dev)) {
+            continue;
+        }
+        let has = seen[*place].link(dev.as_str()).is_some_and(|l| l.addresses.iter().any(|a| a.net == addr.net));
         if !has {
             push(
                 Sign::Create,
                 *place,
                 format!("address {dev} {}", addr.net),
-                if addr.nodad {
-                    "nodad".into()
-                } else {
-                    String::new()
-                },
+                if addr.nodad { "nodad".into() } else { String::new() },
                 None,
                 None,
-                Action::AddAddress {
-                    place: *place,
-                    dev: dev.clone(),
-                    addr: *addr,
-                },
+                Action::AddAddress { place: *place, dev: dev.clone(), addr: *addr },
             );
         }
     }
     for l in &d.links {
+        if l.external {
+            continue;
+        }
         let Some(have) = seen[l.place].link(l.name.as_str()) else {
             continue;
         };
@@ -430,15 +333,9 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
             continue;
         }
         for a in have.addresses.iter().filter(|a| !a.link_scope) {
-            let wanted = d
-                .addresses
-                .iter()
-                .any(|(p, dev, w)| *p == l.place && dev == &l.name && w.net == a.net);
+            let wanted = d.addresses.iter().any(|(p, dev, w)| *p == l.place && dev == &l.name && w.net == a.net);
             if !wanted {
-                let addr = AddressSpec {
-                    net: a.net,
-                    nodad: a.nodad,
-                };
+                let addr = AddressSpec { net: a.net, nodad: a.nodad };
                 push(
                     Sign::Remove,
                     l.place,
@@ -446,11 +343,7 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
                     "no longer in the spec".into(),
                     None,
                     None,
-                    Action::DelAddress {
-                        place: l.place,
-                        dev: l.name.clone(),
-                        addr,
-                    },
+                    Action::DelAddress { place: l.place, dev: l.name.clone(), addr },
                 );
             }
         }
@@ -458,12 +351,10 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
 
     // 4. Links up, and lo in the router's and endpoints' namespaces that
     // this topology creates or owns (another namespace's lo is its owner's).
-    let mut up: Vec<(usize, IfName)> = d.links.iter().map(|l| (l.place, l.name.clone())).collect();
+    let mut up: Vec<(usize, IfName)> =
+        d.links.iter().filter(|l| !l.external).map(|l| (l.place, l.name.clone())).collect();
     for (i, p) in places.iter().enumerate() {
-        let ours = !seen[i].exists
-            || seen[i]
-                .link("lo")
-                .is_some_and(|l| marks::owned_by(l.alias.as_deref(), &t.name));
+        let ours = !seen[i].exists || seen[i].link("lo").is_some_and(|l| marks::owned_by(l.alias.as_deref(), &t.name));
         if p.role != Role::Host && ours {
             up.push((i, IfName::from_trusted("lo".into())));
         }
@@ -483,11 +374,7 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
                     place,
                     dev,
                     update: LinkUpdate::new().up(true),
-                    undo: if existed {
-                        LinkUpdate::new().up(false)
-                    } else {
-                        LinkUpdate::new()
-                    },
+                    undo: if existed { LinkUpdate::new().up(false) } else { LinkUpdate::new() },
                 },
             );
         }
@@ -496,40 +383,26 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
     // 5. Routes, once the links are up (the kernel refuses a route through a
     // link that is down): the first attachment's gateways are the defaults.
     for (place, route) in &d.routes {
+        if route.dev.as_ref().is_some_and(|dev| external.contains(&(*place, dev))) {
+            continue;
+        }
         let s = &seen[*place];
         let dev = route.dev.as_ref().map(|d| d.as_str());
-        let existing = s
-            .routes
-            .iter()
-            .find(|r| r.is_default() && r.dst.addr().is_ipv6() == route.is_ipv6());
+        let existing = s.routes.iter().find(|r| r.is_default() && r.dst.addr().is_ipv6() == route.is_ipv6());
         match existing {
             Some(r) if r.gateway == route.gateway && r.oif.and_then(|i| s.name_of(i)) == dev => {}
             Some(r) => {
                 let mut old = RouteSpec::default_via(r.gateway.unwrap_or(route.dst.addr()));
                 old.gateway = r.gateway;
-                old.dev = r
-                    .oif
-                    .and_then(|i| s.name_of(i))
-                    .and_then(|n| IfName::new(n).ok());
+                old.dev = r.oif.and_then(|i| s.name_of(i)).and_then(|n| IfName::new(n).ok());
                 push(
                     Sign::Change,
                     *place,
-                    format!(
-                        "route {}",
-                        if route.is_ipv6() {
-                            "default (IPv6)"
-                        } else {
-                            "default"
-                        }
-                    ),
+                    format!("route {}", if route.is_ipv6() { "default (IPv6)" } else { "default" }),
                     String::new(),
                     Some(old.to_string()),
                     Some(route.to_string()),
-                    Action::ReplaceRoute {
-                        place: *place,
-                        route: route.clone(),
-                        old,
-                    },
+                    Action::ReplaceRoute { place: *place, route: route.clone(), old },
                 );
             }
             None => push(
@@ -539,21 +412,14 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
                 String::new(),
                 None,
                 None,
-                Action::AddRoute {
-                    place: *place,
-                    route: route.clone(),
-                },
+                Action::AddRoute { place: *place, route: route.clone() },
             ),
         }
     }
 
     // 6. Sysctls (the lab router forwards).
     for (place, key) in &d.sysctls {
-        let old = seen[*place]
-            .sysctls
-            .get(*key)
-            .cloned()
-            .unwrap_or_else(|| "0".into());
+        let old = seen[*place].sysctls.get(*key).cloned().unwrap_or_else(|| "0".into());
         if old != "1" {
             push(
                 Sign::Change,
@@ -562,12 +428,7 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
                 String::new(),
                 Some(old.clone()),
                 Some("1".into()),
-                Action::SetSysctl {
-                    place: *place,
-                    key,
-                    value: "1".into(),
-                    old,
-                },
+                Action::SetSysctl { place: *place, key, value: "1".into(), old },
             );
         }
     }
@@ -576,10 +437,7 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
     for (i, s) in seen.iter().enumerate() {
         for l in &s.links {
             let ours = marks::owners(l.alias.as_deref()) == [t.name.clone()].into();
-            let wanted = d
-                .links
-                .iter()
-                .any(|w| w.place == i && w.name.as_str() == l.name);
+            let wanted = d.links.iter().any(|w| w.place == i && w.name.as_str() == l.name);
             if ours && !wanted && l.name != "lo" {
                 if let Ok(dev) = IfName::new(l.name.clone()) {
                     push(
@@ -596,11 +454,5 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
         }
     }
     let _ = HOST;
-    Ok((
-        Plan {
-            topology: t.name.clone(),
-            changes,
-        },
-        d,
-    ))
+    Ok((Plan { topology: t.name.clone(), changes }, d))
 }

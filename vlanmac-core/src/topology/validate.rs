@@ -14,8 +14,7 @@ use super::{
     model::*,
 };
 use crate::spec::{
-    IfName, IpvlanFlags, IpvlanMode, MacAddr, MacvlanMode, Mtu, NetnsName, SpecError, Subnet,
-    VlanId, VlanProtocol,
+    IfName, IpvlanFlags, IpvlanMode, MacAddr, MacvlanMode, Mtu, NetnsName, SpecError, Subnet, VlanId, VlanProtocol,
 };
 
 type R<T> = Result<T, SpecError>;
@@ -24,17 +23,11 @@ type R<T> = Result<T, SpecError>;
 fn check_name(path: &str, name: &str) -> R<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(())
     } else {
-        Err(SpecError::new(
-            path,
-            name,
-            "must be 1-64 characters of A-Z a-z 0-9 - _ .",
-        ))
+        Err(SpecError::new(path, name, "must be 1-64 characters of A-Z a-z 0-9 - _ ."))
     }
 }
 
@@ -47,176 +40,91 @@ fn netns_name(path: &str, s: &str) -> R<NetnsName> {
 }
 
 fn ip<T: std::str::FromStr>(path: &str, s: &str, what: &str) -> R<T> {
-    s.parse().map_err(|_| {
-        SpecError::new(
-            path,
-            s,
-            format!("is not an {what} address (write it without /prefix)"),
-        )
-    })
+    s.parse().map_err(|_| SpecError::new(path, s, format!("is not an {what} address (write it without /prefix)")))
 }
 
 /// Validates `file`; `default_name` is used when the file has no `name:`.
 pub fn topology(file: &TopologyFile, default_name: &str) -> R<Topology> {
-    let name = file
-        .name
-        .clone()
-        .unwrap_or_else(|| default_name.to_string());
+    let name = file.name.clone().unwrap_or_else(|| default_name.to_string());
     check_name("name", &name)?;
-    let namespace = file
-        .namespace
-        .as_deref()
-        .map(|n| netns_name("namespace", n))
-        .transpose()?;
+    let namespace = file.namespace.as_deref().map(|n| netns_name("namespace", n)).transpose()?;
     let lab = file
         .lab
         .as_ref()
         .map(|l| -> R<Lab> {
-            Ok(Lab {
-                trunk: ifname("lab.trunk", &l.trunk)?,
-                router: netns_name("lab.router", &l.router)?,
-            })
+            Ok(Lab { trunk: ifname("lab.trunk", &l.trunk)?, router: netns_name("lab.router", &l.router)? })
         })
         .transpose()?;
     if let (Some(lab), Some(ns)) = (&lab, &namespace) {
         if &lab.router == ns {
-            return Err(SpecError::new(
-                "lab.router",
-                &lab.router,
-                "must differ from `namespace`",
-            ));
+            return Err(SpecError::new("lab.router", &lab.router, "must differ from `namespace`"));
         }
     }
-    let networks = file
-        .networks
-        .iter()
-        .map(|(k, v)| network(&format!("networks.{k}"), k, v))
-        .collect::<R<Vec<_>>>()?;
-    let endpoints = file
-        .endpoints
-        .iter()
-        .map(|(k, v)| endpoint(&format!("endpoints.{k}"), k, v))
-        .collect::<R<Vec<_>>>()?;
-    let topo = Topology {
-        name,
-        namespace,
-        lab,
-        networks,
-        endpoints,
-    };
+    let networks = file.networks.iter().map(|(k, v)| network(&format!("networks.{k}"), k, v)).collect::<R<Vec<_>>>()?;
+    let endpoints =
+        file.endpoints.iter().map(|(k, v)| endpoint(&format!("endpoints.{k}"), k, v)).collect::<R<Vec<_>>>()?;
+    let topo = Topology { name, namespace, lab, networks, endpoints, containers: Default::default() };
     cross_checks(&topo)?;
     Ok(topo)
 }
 
 fn network(path: &str, name: &str, f: &NetworkFile) -> R<Network> {
-    check_name(path, name)
-        .map_err(|e| SpecError::new(path, name, format!("has a bad name: {}", e.rule)))?;
+    check_name(path, name).map_err(|e| SpecError::new(path, name, format!("has a bad name: {}", e.rule)))?;
     let parent = ifname(&format!("{path}.parent"), &f.parent)?;
-    let vlan = f
-        .vlan
-        .map(|v| VlanId::new(v).map_err(|e| e.named(&format!("{path}.vlan"))))
-        .transpose()?;
+    let vlan = f.vlan.map(|v| VlanId::new(v).map_err(|e| e.named(&format!("{path}.vlan")))).transpose()?;
     if let Some(id) = vlan {
         parent.vlan_child(id).map_err(|e| {
-            SpecError::new(
-                format!("{path}.vlan"),
-                id,
-                format!("makes the subinterface name {}", e.rule),
-            )
+            SpecError::new(format!("{path}.vlan"), id, format!("makes the subinterface name {}", e.rule))
         })?;
     }
     let vlan_protocol = match &f.vlan_protocol {
         Some(p) => {
             if vlan.is_none() {
-                return Err(SpecError::new(
-                    format!("{path}.vlan_protocol"),
-                    p,
-                    "needs `vlan`",
-                ));
+                return Err(SpecError::new(format!("{path}.vlan_protocol"), p, "needs `vlan`"));
             }
-            p.parse::<VlanProtocol>()
-                .map_err(|e| e.named(&format!("{path}.vlan_protocol")))?
+            p.parse::<VlanProtocol>().map_err(|e| e.named(&format!("{path}.vlan_protocol")))?
         }
         None => VlanProtocol::Ieee8021Q,
     };
     let driver = match f.driver.as_deref().unwrap_or("macvlan") {
         "macvlan" => {
             if let Some(m) = &f.ipvlan_mode {
-                return Err(SpecError::new(
-                    format!("{path}.ipvlan_mode"),
-                    m,
-                    "needs `driver: ipvlan`",
-                ));
+                return Err(SpecError::new(format!("{path}.ipvlan_mode"), m, "needs `driver: ipvlan`"));
             }
             let mode = match &f.mode {
-                Some(m) => m
-                    .parse::<MacvlanMode>()
-                    .map_err(|e| e.named(&format!("{path}.mode")))?,
+                Some(m) => m.parse::<MacvlanMode>().map_err(|e| e.named(&format!("{path}.mode")))?,
                 None => MacvlanMode::Bridge,
             };
             let macs = f.source_macs.clone().unwrap_or_default();
             if !macs.is_empty() && mode != MacvlanMode::Source {
-                return Err(SpecError::new(
-                    format!("{path}.source_macs"),
-                    macs.join(","),
-                    "needs `mode: source`",
-                ));
+                return Err(SpecError::new(format!("{path}.source_macs"), macs.join(","), "needs `mode: source`"));
             }
             for (i, m) in macs.iter().enumerate() {
-                m.parse::<MacAddr>()
-                    .map_err(|e| e.named(&format!("{path}.source_macs[{i}]")))?;
+                m.parse::<MacAddr>().map_err(|e| e.named(&format!("{path}.source_macs[{i}]")))?;
             }
-            Driver::Macvlan {
-                mode,
-                source_macs: macs,
-            }
+            Driver::Macvlan { mode, source_macs: macs }
         }
         "ipvlan" => {
             if let Some(m) = &f.mode {
-                return Err(SpecError::new(
-                    format!("{path}.mode"),
-                    m,
-                    "is for macvlan; use `ipvlan_mode`",
-                ));
+                return Err(SpecError::new(format!("{path}.mode"), m, "is for macvlan; use `ipvlan_mode`"));
             }
             let mode = match &f.ipvlan_mode {
-                Some(m) => m
-                    .parse::<IpvlanMode>()
-                    .map_err(|e| e.named(&format!("{path}.ipvlan_mode")))?,
+                Some(m) => m.parse::<IpvlanMode>().map_err(|e| e.named(&format!("{path}.ipvlan_mode")))?,
                 None => IpvlanMode::L2,
             };
             let flags = match &f.ipvlan_flags {
-                Some(m) => m
-                    .parse::<IpvlanFlags>()
-                    .map_err(|e| e.named(&format!("{path}.ipvlan_flags")))?,
+                Some(m) => m.parse::<IpvlanFlags>().map_err(|e| e.named(&format!("{path}.ipvlan_flags")))?,
                 None => IpvlanFlags::Bridge,
             };
             Driver::Ipvlan { mode, flags }
         }
-        other => {
-            return Err(SpecError::new(
-                format!("{path}.driver"),
-                other,
-                "is not one of macvlan, ipvlan",
-            ))
-        }
+        other => return Err(SpecError::new(format!("{path}.driver"), other, "is not one of macvlan, ipvlan")),
     };
-    let mtu = f
-        .mtu
-        .map(|m| Mtu::new(m).map_err(|e| e.named(&format!("{path}.mtu"))))
-        .transpose()?;
-    let subnets = f
-        .subnets
-        .iter()
-        .enumerate()
-        .map(|(i, s)| subnet(&format!("{path}.subnets[{i}]"), s))
-        .collect::<R<Vec<_>>>()?;
+    let mtu = f.mtu.map(|m| Mtu::new(m).map_err(|e| e.named(&format!("{path}.mtu")))).transpose()?;
+    let subnets =
+        f.subnets.iter().enumerate().map(|(i, s)| subnet(&format!("{path}.subnets[{i}]"), s)).collect::<R<Vec<_>>>()?;
     for fam in [false, true] {
-        let gws: Vec<_> = subnets
-            .iter()
-            .filter(|s| s.subnet.is_ipv6() == fam)
-            .filter_map(|s| s.gateway())
-            .collect();
+        let gws: Vec<_> = subnets.iter().filter(|s| s.subnet.is_ipv6() == fam).filter_map(|s| s.gateway()).collect();
         if gws.len() > 1 {
             return Err(SpecError::new(
                 format!("{path}.subnets"),
@@ -232,16 +140,8 @@ fn network(path: &str, name: &str, f: &NetworkFile) -> R<Network> {
             let p = format!("{path}.host_shim");
             Ok(HostShim {
                 name: ifname(&format!("{p}.name"), &s.name)?,
-                ipv4: s
-                    .ipv4
-                    .as_deref()
-                    .map(|a| ip::<Ipv4Addr>(&format!("{p}.ipv4"), a, "IPv4"))
-                    .transpose()?,
-                ipv6: s
-                    .ipv6
-                    .as_deref()
-                    .map(|a| ip::<Ipv6Addr>(&format!("{p}.ipv6"), a, "IPv6"))
-                    .transpose()?,
+                ipv4: s.ipv4.as_deref().map(|a| ip::<Ipv4Addr>(&format!("{p}.ipv4"), a, "IPv4")).transpose()?,
+                ipv6: s.ipv6.as_deref().map(|a| ip::<Ipv6Addr>(&format!("{p}.ipv6"), a, "IPv6")).transpose()?,
             })
         })
         .transpose()?;
@@ -268,22 +168,12 @@ fn subnet(path: &str, f: &SubnetFile) -> R<NetSubnet> {
         .as_deref()
         .map(|r| -> R<IpNet> {
             let p = format!("{path}.ip_range");
-            let net: IpNet = r
-                .parse()
-                .map_err(|_| SpecError::new(&p, r, "is not an ADDRESS/PREFIX range"))?;
+            let net: IpNet = r.parse().map_err(|_| SpecError::new(&p, r, "is not an ADDRESS/PREFIX range"))?;
             if net.trunc() != net {
-                return Err(SpecError::new(
-                    &p,
-                    r,
-                    format!("has host bits set (did you mean {}?)", net.trunc()),
-                ));
+                return Err(SpecError::new(&p, r, format!("has host bits set (did you mean {}?)", net.trunc())));
             }
             if !subnet.net().contains(&net) {
-                return Err(SpecError::new(
-                    &p,
-                    r,
-                    format!("is not inside the subnet {}", subnet.net()),
-                ));
+                return Err(SpecError::new(&p, r, format!("is not inside the subnet {}", subnet.net())));
             }
             Ok(net)
         })
@@ -296,20 +186,12 @@ fn subnet(path: &str, f: &SubnetFile) -> R<NetSubnet> {
             let p = format!("{path}.aux_addresses.{k}");
             let a: IpAddr = ip(&p, v, "IP")?;
             if !subnet.contains(a) {
-                return Err(SpecError::new(
-                    &p,
-                    a,
-                    format!("is outside the subnet {}", subnet.net()),
-                ));
+                return Err(SpecError::new(&p, a, format!("is outside the subnet {}", subnet.net())));
             }
             Ok((k.clone(), a))
         })
         .collect::<R<Vec<_>>>()?;
-    Ok(NetSubnet {
-        subnet,
-        ip_range,
-        aux_addresses,
-    })
+    Ok(NetSubnet { subnet, ip_range, aux_addresses })
 }
 
 /// An address an interface may hold in `subnet`: inside it, and not the
@@ -317,52 +199,29 @@ fn subnet(path: &str, f: &SubnetFile) -> R<NetSubnet> {
 fn check_usable(path: &str, a: IpAddr, subnet: &Subnet) -> R<()> {
     let net = subnet.net();
     if !net.contains(&a) {
-        return Err(SpecError::new(
-            path,
-            a,
-            format!("is outside the subnet {net}"),
-        ));
+        return Err(SpecError::new(path, a, format!("is outside the subnet {net}")));
     }
     let is_v4 = a.is_ipv4();
     if (is_v4 && net.prefix_len() >= 31) || (!is_v4 && net.prefix_len() >= 127) {
         return Ok(()); // point-to-point subnets have no network/broadcast address
     }
     if a == net.network() {
-        return Err(SpecError::new(
-            path,
-            a,
-            format!("is the network address of {net}"),
-        ));
+        return Err(SpecError::new(path, a, format!("is the network address of {net}")));
     }
     if is_v4 && a == net.broadcast() {
-        return Err(SpecError::new(
-            path,
-            a,
-            format!("is the broadcast address of {net}"),
-        ));
+        return Err(SpecError::new(path, a, format!("is the broadcast address of {net}")));
     }
     Ok(())
 }
 
 fn endpoint(path: &str, name: &str, f: &EndpointFile) -> R<Endpoint> {
-    let given = [f.netns.is_some(), f.pid.is_some(), f.container.is_some()]
-        .iter()
-        .filter(|x| **x)
-        .count();
+    let given = [f.netns.is_some(), f.pid.is_some(), f.container.is_some()].iter().filter(|x| **x).count();
     if given > 1 {
-        return Err(SpecError::new(
-            path,
-            name,
-            "sets more than one of netns, pid, container",
-        ));
+        return Err(SpecError::new(path, name, "sets more than one of netns, pid, container"));
     }
     let netns = if let Some(pid) = f.pid {
         if pid == 0 {
-            return Err(SpecError::new(
-                format!("{path}.pid"),
-                pid,
-                "is not a process id",
-            ));
+            return Err(SpecError::new(format!("{path}.pid"), pid, "is not a process id"));
         }
         EndpointNs::Pid(pid)
     } else if let Some(c) = &f.container {
@@ -372,18 +231,11 @@ fn endpoint(path: &str, name: &str, f: &EndpointFile) -> R<Endpoint> {
         EndpointNs::Container(c.clone())
     } else {
         let n = f.netns.as_deref().unwrap_or(name);
-        let field = if f.netns.is_some() {
-            format!("{path}.netns")
-        } else {
-            path.to_string()
-        };
-        EndpointNs::Netns(NetnsName::new(n).map_err(|e| {
-            SpecError::new(
-                field,
-                n,
-                format!("is not a valid namespace name: {}", e.rule),
-            )
-        })?)
+        let field = if f.netns.is_some() { format!("{path}.netns") } else { path.to_string() };
+        EndpointNs::Netns(
+            NetnsName::new(n)
+                .map_err(|e| SpecError::new(field, n, format!("is not a valid namespace name: {}", e.rule)))?,
+        )
     };
     if f.attach.is_empty() {
         return Err(SpecError::new(
@@ -414,11 +266,7 @@ fn endpoint(path: &str, name: &str, f: &EndpointFile) -> R<Endpoint> {
             ));
         }
     }
-    Ok(Endpoint {
-        name: name.to_string(),
-        netns,
-        attach,
-    })
+    Ok(Endpoint { name: name.to_string(), netns, attach })
 }
 
 fn attachment(path: &str, index: usize, f: &AttachFile) -> R<Attachment> {
@@ -429,24 +277,9 @@ fn attachment(path: &str, index: usize, f: &AttachFile) -> R<Attachment> {
     Ok(Attachment {
         network: f.network.clone(),
         ifname,
-        ipv4: f
-            .ipv4
-            .as_deref()
-            .map(|a| ip(&format!("{path}.ipv4"), a, "IPv4"))
-            .transpose()?,
-        ipv6: f
-            .ipv6
-            .as_deref()
-            .map(|a| ip(&format!("{path}.ipv6"), a, "IPv6"))
-            .transpose()?,
-        mac: f
-            .mac
-            .as_deref()
-            .map(|m| {
-                m.parse::<MacAddr>()
-                    .map_err(|e| e.named(&format!("{path}.mac")))
-            })
-            .transpose()?,
+        ipv4: f.ipv4.as_deref().map(|a| ip(&format!("{path}.ipv4"), a, "IPv4")).transpose()?,
+        ipv6: f.ipv6.as_deref().map(|a| ip(&format!("{path}.ipv6"), a, "IPv6")).transpose()?,
+        mac: f.mac.as_deref().map(|m| m.parse::<MacAddr>().map_err(|e| e.named(&format!("{path}.mac")))).transpose()?,
     })
 }
 
@@ -462,10 +295,7 @@ fn cross_checks(t: &Topology) -> R<()> {
         }
         if let Some(shim) = &n.host_shim {
             let p = format!("networks.{}.host_shim", n.name);
-            for (fam, a) in [
-                ("ipv4", shim.ipv4.map(IpAddr::V4)),
-                ("ipv6", shim.ipv6.map(IpAddr::V6)),
-            ] {
+            for (fam, a) in [("ipv4", shim.ipv4.map(IpAddr::V4)), ("ipv6", shim.ipv6.map(IpAddr::V6))] {
                 if let Some(a) = a {
                     address_in_network(&format!("{p}.{fam}"), a, n, &mut used)?;
                 }
@@ -485,23 +315,20 @@ fn cross_checks(t: &Topology) -> R<()> {
         }
     }
     // Subnets never overlap, across networks or within one.
-    let all: Vec<(String, IpNet)> =
-        t.networks
-            .iter()
-            .flat_map(|n| {
-                n.subnets.iter().enumerate().map(move |(i, s)| {
-                    (format!("networks.{}.subnets[{i}]", n.name), s.subnet.net())
-                })
-            })
-            .collect();
+    let all: Vec<(String, IpNet)> = t
+        .networks
+        .iter()
+        .flat_map(|n| {
+            n.subnets
+                .iter()
+                .enumerate()
+                .map(move |(i, s)| (format!("networks.{}.subnets[{i}]", n.name), s.subnet.net()))
+        })
+        .collect();
     for (i, (pa, a)) in all.iter().enumerate() {
         for (pb, b) in &all[..i] {
             if a.contains(&b.network()) || b.contains(&a.network()) {
-                return Err(SpecError::new(
-                    format!("{pa}.subnet"),
-                    a,
-                    format!("overlaps {b} ({pb})"),
-                ));
+                return Err(SpecError::new(format!("{pa}.subnet"), a, format!("overlaps {b} ({pb})")));
             }
         }
     }
@@ -509,17 +336,12 @@ fn cross_checks(t: &Topology) -> R<()> {
     let mut tags: BTreeMap<(IfName, VlanId), (&str, VlanProtocol)> = BTreeMap::new();
     for n in &t.networks {
         if let Some(id) = n.vlan {
-            if let Some((other, proto)) =
-                tags.insert((n.parent.clone(), id), (&n.name, n.vlan_protocol))
-            {
+            if let Some((other, proto)) = tags.insert((n.parent.clone(), id), (&n.name, n.vlan_protocol)) {
                 if proto != n.vlan_protocol {
                     return Err(SpecError::new(
                         format!("networks.{}.vlan_protocol", n.name),
                         n.vlan_protocol,
-                        format!(
-                            "differs from {proto} declared by networks.{other} for {} VLAN {id}",
-                            n.parent
-                        ),
+                        format!("differs from {proto} declared by networks.{other} for {} VLAN {id}", n.parent),
                     ));
                 }
             }
@@ -529,25 +351,14 @@ fn cross_checks(t: &Topology) -> R<()> {
     for n in &t.networks {
         if n.driver.macvlan_mode() == Some(MacvlanMode::Passthru) {
             let lp = n.link_parent();
-            if let Some(other) = t
-                .networks
-                .iter()
-                .find(|o| o.name != n.name && o.link_parent() == lp)
-            {
+            if let Some(other) = t.networks.iter().find(|o| o.name != n.name && o.link_parent() == lp) {
                 return Err(SpecError::new(
                     format!("networks.{}.mode", n.name),
                     "passthru",
-                    format!(
-                        "needs {lp} to itself, but networks.{} also uses it",
-                        other.name
-                    ),
+                    format!("needs {lp} to itself, but networks.{} also uses it", other.name),
                 ));
             }
-            let users = t
-                .endpoints
-                .iter()
-                .filter(|e| e.attach.iter().any(|a| a.network == n.name))
-                .count();
+            let users = t.endpoints.iter().filter(|e| e.attach.iter().any(|a| a.network == n.name)).count();
             if users > 1 {
                 return Err(SpecError::new(
                     format!("networks.{}.mode", n.name),
@@ -559,10 +370,8 @@ fn cross_checks(t: &Topology) -> R<()> {
     }
     // Networks sharing a link parent use one driver (the kernel answers EBUSY otherwise).
     for n in &t.networks {
-        if let Some(o) = t
-            .networks
-            .iter()
-            .find(|o| o.link_parent() == n.link_parent() && o.driver.kind() != n.driver.kind())
+        if let Some(o) =
+            t.networks.iter().find(|o| o.link_parent() == n.link_parent() && o.driver.kind() != n.driver.kind())
         {
             return Err(SpecError::new(
                 format!("networks.{}.driver", n.name),
@@ -582,19 +391,11 @@ fn cross_checks(t: &Topology) -> R<()> {
         let p = format!("endpoints.{}", e.name);
         if let EndpointNs::Netns(n) = &e.netns {
             if t.namespace.as_ref() == Some(n) || t.lab.as_ref().is_some_and(|l| &l.router == n) {
-                return Err(SpecError::new(
-                    &p,
-                    n,
-                    "uses the namespace of the host or of the lab router",
-                ));
+                return Err(SpecError::new(&p, n, "uses the namespace of the host or of the lab router"));
             }
         }
         if let Some(other) = spaces.insert(&e.netns, p.clone()) {
-            return Err(SpecError::new(
-                &p,
-                &e.name,
-                format!("shares its namespace with {other}"),
-            ));
+            return Err(SpecError::new(&p, &e.name, format!("shares its namespace with {other}")));
         }
     }
     // Every IPAM pool is large enough.
@@ -607,11 +408,7 @@ fn cross_checks(t: &Topology) -> R<()> {
             if let Some(m) = m {
                 let p = format!("endpoints.{}.attach[{i}]", e.name);
                 if let Some(other) = macs.insert(m, p.clone()) {
-                    return Err(SpecError::new(
-                        format!("{p}.mac"),
-                        m,
-                        format!("is also the MAC of {other}"),
-                    ));
+                    return Err(SpecError::new(format!("{p}.mac"), m, format!("is also the MAC of {other}")));
                 }
             }
         }
@@ -619,29 +416,16 @@ fn cross_checks(t: &Topology) -> R<()> {
     Ok(())
 }
 
-fn address_in_network(
-    path: &str,
-    a: IpAddr,
-    n: &Network,
-    used: &mut HashMap<IpAddr, String>,
-) -> R<()> {
+fn address_in_network(path: &str, a: IpAddr, n: &Network, used: &mut HashMap<IpAddr, String>) -> R<()> {
     let fam = if a.is_ipv4() { "IPv4" } else { "IPv6" };
     let Some(s) = n.subnets.iter().find(|s| s.subnet.is_ipv6() == a.is_ipv6()) else {
-        return Err(SpecError::new(
-            path,
-            a,
-            format!("is {fam}, but networks.{} has no {fam} subnet", n.name),
-        ));
+        return Err(SpecError::new(path, a, format!("is {fam}, but networks.{} has no {fam} subnet", n.name)));
     };
     let s = n.subnet_of(a).unwrap_or(s);
     check_usable(path, a, &s.subnet)
         .map_err(|e| SpecError::new(path, a, format!("{} (networks.{})", e.rule, n.name)))?;
     if s.gateway() == Some(a) {
-        return Err(SpecError::new(
-            path,
-            a,
-            format!("is the gateway of networks.{}", n.name),
-        ));
+        return Err(SpecError::new(path, a, format!("is the gateway of networks.{}", n.name)));
     }
     if let Some(other) = used.insert(a, path.to_string()) {
         return Err(SpecError::new(path, a, format!("is also used by {other}")));

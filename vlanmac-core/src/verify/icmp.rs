@@ -39,11 +39,7 @@ fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
 fn checksum(data: &[u8]) -> u16 {
     let mut sum: u32 = 0;
     for chunk in data.chunks(2) {
-        let word = if chunk.len() == 2 {
-            u16::from_be_bytes([chunk[0], chunk[1]])
-        } else {
-            u16::from(chunk[0]) << 8
-        };
+        let word = if chunk.len() == 2 { u16::from_be_bytes([chunk[0], chunk[1]]) } else { u16::from(chunk[0]) << 8 };
         sum = sum.wrapping_add(u32::from(word));
     }
     while sum >> 16 != 0 {
@@ -55,29 +51,21 @@ fn checksum(data: &[u8]) -> u16 {
 impl Pinger {
     /// Opens a raw socket (needs CAP_NET_RAW) in the calling thread's namespace.
     pub fn new(v6: bool) -> io::Result<Pinger> {
-        let (domain, proto) = if v6 {
-            (libc::AF_INET6, libc::IPPROTO_ICMPV6)
-        } else {
-            (libc::AF_INET, libc::IPPROTO_ICMP)
-        };
+        let (domain, proto) =
+            if v6 { (libc::AF_INET6, libc::IPPROTO_ICMPV6) } else { (libc::AF_INET, libc::IPPROTO_ICMP) };
         // SAFETY: plain socket(2); the fd is owned right away.
-        let fd =
-            check(unsafe { libc::socket(domain, libc::SOCK_RAW | libc::SOCK_CLOEXEC, proto) })?;
+        let fd = check(unsafe { libc::socket(domain, libc::SOCK_RAW | libc::SOCK_CLOEXEC, proto) })?;
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         // A distinct identifier per socket, so concurrent probes don't mix.
         static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(1);
-        let id = (std::process::id() as u16).rotate_left(8)
-            ^ NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = (std::process::id() as u16).rotate_left(8) ^ NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(Pinger { fd, v6, id, seq: 0 })
     }
 
     fn set_ttl(&self, ttl: u8) -> io::Result<()> {
         let v: libc::c_int = ttl.into();
-        let (level, name) = if self.v6 {
-            (libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS)
-        } else {
-            (libc::IPPROTO_IP, libc::IP_TTL)
-        };
+        let (level, name) =
+            if self.v6 { (libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS) } else { (libc::IPPROTO_IP, libc::IP_TTL) };
         // SAFETY: setsockopt with a c_int option value.
         check(unsafe {
             libc::setsockopt(
@@ -149,9 +137,7 @@ impl Pinger {
         if n < 0 {
             let e = io::Error::last_os_error();
             return match e.kind() {
-                io::ErrorKind::WouldBlock
-                | io::ErrorKind::TimedOut
-                | io::ErrorKind::Interrupted => Ok(None),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted => Ok(None),
                 _ => Err(e),
             };
         }
@@ -203,8 +189,7 @@ impl Pinger {
                 let ihl = usize::from(inner.first()? & 0x0f) * 4;
                 inner.get(ihl..)?
             };
-            return ours(inner_icmp.get(4..6)?, inner_icmp.get(6..8)?)
-                .then_some(Reply::TimeExceeded(from));
+            return ours(inner_icmp.get(4..6)?, inner_icmp.get(6..8)?).then_some(Reply::TimeExceeded(from));
         }
         None
     }
@@ -313,19 +298,12 @@ mod tests {
 
     #[test]
     fn classify_never_panics_on_garbage() {
-        let p = Pinger {
-            fd: unsafe { OwnedFd::from_raw_fd(libc::dup(0).max(0)) },
-            v6: false,
-            id: 7,
-            seq: 1,
-        };
+        let p = Pinger { fd: unsafe { OwnedFd::from_raw_fd(libc::dup(0).max(0)) }, v6: false, id: 7, seq: 1 };
         for pkt in [
             vec![],
             vec![0x4f],
             vec![0x45; 20],
-            vec![
-                0x45, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11, 0,
-            ],
+            vec![0x45, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11, 0],
         ] {
             let _ = p.classify(&pkt, IpAddr::V4(Ipv4Addr::LOCALHOST), 1);
         }

@@ -48,10 +48,7 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
     // Interfaces of endpoints, from the desired state (IPAM included).
     let mut ifaces: Vec<Iface> = Vec::new();
     for e in &t.endpoints {
-        let Some(place) = places
-            .iter()
-            .position(|p| p.endpoint() == Some(e.name.as_str()))
-        else {
+        let Some(place) = places.iter().position(|p| p.endpoint() == Some(e.name.as_str())) else {
             continue;
         };
         for a in &e.attach {
@@ -61,11 +58,7 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
                 .filter(|(p, d, _)| *p == place && d == &a.ifname)
                 .map(|(_, _, x)| x.addr())
                 .collect();
-            let mac = desired
-                .links
-                .iter()
-                .find(|l| l.place == place && l.name == a.ifname)
-                .and_then(|l| l.mac);
+            let mac = desired.links.iter().find(|l| l.place == place && l.name == a.ifname).and_then(|l| l.mac);
             ifaces.push(Iface {
                 place,
                 endpoint: e.name.clone(),
@@ -89,23 +82,16 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
                     problems.push(format!("kind {}", h.kind.name()));
                 }
                 match (&l.kind, &h.kind) {
-                    (DesiredKind::Vlan { id, .. }, LinkKind::Vlan { id: hid, .. })
-                        if *hid != Some(*id) =>
-                    {
+                    (DesiredKind::Vlan { id, .. }, LinkKind::Vlan { id: hid, .. }) if *hid != Some(*id) => {
                         problems.push(format!("vlan {hid:?}"))
                     }
-                    (DesiredKind::Macvlan { mode, .. }, LinkKind::Macvlan { mode: hm, .. })
-                        if *hm != Some(*mode) =>
-                    {
+                    (DesiredKind::Macvlan { mode, .. }, LinkKind::Macvlan { mode: hm, .. }) if *hm != Some(*mode) => {
                         problems.push(format!("mode {hm:?}"))
                     }
                     _ => {}
                 }
                 if l.mac.is_some() && h.mac != l.mac {
-                    problems.push(format!(
-                        "mac {}",
-                        h.mac.map(|m| m.to_string()).unwrap_or_default()
-                    ));
+                    problems.push(format!("mac {}", h.mac.map(|m| m.to_string()).unwrap_or_default()));
                 }
                 if let Some(m) = l.mtu {
                     if h.mtu != Some(m.get()) {
@@ -122,53 +108,28 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
                 }
             }
         };
-        let expected = format!(
-            "{}{}",
-            l.kind.kind_name(),
-            l.mac.map(|m| format!(" {m}")).unwrap_or_default()
-        );
-        checks.push(Check::new(
-            CheckKind::Readback,
-            who,
-            "link".into(),
-            expected,
-            observed,
-            ok,
-        ));
+        let expected = format!("{}{}", l.kind.kind_name(), l.mac.map(|m| format!(" {m}")).unwrap_or_default());
+        checks.push(Check::new(CheckKind::Readback, who, "link".into(), expected, observed, ok));
     }
     for (place, dev, addr) in &desired.addresses {
-        let has = seen[*place].link(dev.as_str()).is_some_and(|l| {
-            l.addresses
-                .iter()
-                .any(|a| a.net == addr.net && !a.dadfailed)
-        });
+        let has = seen[*place]
+            .link(dev.as_str())
+            .is_some_and(|l| l.addresses.iter().any(|a| a.net == addr.net && !a.dadfailed));
         checks.push(Check::new(
             CheckKind::Readback,
             format!("{}/{dev}", places[*place].label),
             "address".into(),
             addr.net.to_string(),
-            if has {
-                addr.net.to_string()
-            } else {
-                "missing".into()
-            },
+            if has { addr.net.to_string() } else { "missing".into() },
             has,
         ));
     }
     for (place, route) in &desired.routes {
         let s = &seen[*place];
-        let found = s
-            .routes
-            .iter()
-            .find(|r| r.is_default() && r.dst.addr().is_ipv6() == route.is_ipv6());
+        let found = s.routes.iter().find(|r| r.is_default() && r.dst.addr().is_ipv6() == route.is_ipv6());
         let ok = found.is_some_and(|r| r.gateway == route.gateway);
         let observed = found
-            .map(|r| {
-                format!(
-                    "default via {}",
-                    r.gateway.map(|g| g.to_string()).unwrap_or("-".into())
-                )
-            })
+            .map(|r| format!("default via {}", r.gateway.map(|g| g.to_string()).unwrap_or("-".into())))
             .unwrap_or("missing".into());
         checks.push(Check::new(
             CheckKind::Readback,
@@ -184,11 +145,7 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
     let gateways: Vec<(String, IpAddr)> = t
         .networks
         .iter()
-        .flat_map(|n| {
-            n.subnets
-                .iter()
-                .filter_map(move |s| s.gateway().map(|g| (n.name.clone(), g)))
-        })
+        .flat_map(|n| n.subnets.iter().filter_map(move |s| s.gateway().map(|g| (n.name.clone(), g))))
         .collect();
     let has_router = places.iter().any(|p| p.role == Role::Router) || !gateways.is_empty();
     let mut jobs = Vec::new();
@@ -214,11 +171,7 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
             }
         }
         for (net, g) in &gateways {
-            targets.push(Target {
-                label: format!("gateway {g} ({net})"),
-                addr: *g,
-                hops: None,
-            });
+            targets.push(Target { label: format!("gateway {g} ({net})"), addr: *g, hops: None });
         }
         jobs.push((ep.to_string(), p.clone(), targets));
     }
@@ -228,11 +181,7 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
         let Some(shim) = &n.host_shim else { continue };
         for i in ifaces.iter().filter(|i| i.network == n.name) {
             for a in &i.addrs {
-                let family_ok = if a.is_ipv4() {
-                    shim.ipv4.is_some()
-                } else {
-                    shim.ipv6.is_some()
-                };
+                let family_ok = if a.is_ipv4() { shim.ipv4.is_some() } else { shim.ipv6.is_some() };
                 if family_ok {
                     shim_targets.push(Target {
                         label: format!("{}/{} {a} (via {})", i.endpoint, i.ifname, shim.name),
@@ -244,11 +193,7 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
         }
     }
     if !shim_targets.is_empty() {
-        jobs.push((
-            format!("{} (host)", places[HOST].label),
-            places[HOST].clone(),
-            shim_targets,
-        ));
+        jobs.push((format!("{} (host)", places[HOST].label), places[HOST].clone(), shim_targets));
     }
     let mut handles = Vec::new();
     for (ep, p, targets) in jobs {
@@ -264,8 +209,7 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
         let nl = crate::Netlink::open_shared(places[r].nsref.clone(), shared).await?;
         let neigh = nl.neighbours(None).await?;
         let links = nl.links().await?;
-        let dev_of: BTreeMap<u32, String> =
-            links.iter().map(|l| (l.index, l.name.clone())).collect();
+        let dev_of: BTreeMap<u32, String> = links.iter().map(|l| (l.index, l.name.clone())).collect();
         for i in &ifaces {
             let Some(n) = t.network(&i.network) else {
                 continue;
@@ -276,10 +220,7 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
             let dev = if n.vlan.is_some() {
                 n.link_parent().to_string()
             } else {
-                t.lab
-                    .as_ref()
-                    .map(|l| l.trunk.to_string())
-                    .unwrap_or_default()
+                t.lab.as_ref().map(|l| l.trunk.to_string()).unwrap_or_default()
             };
             for a in i.addrs.iter().filter(|a| a.is_ipv4()) {
                 let entry = neigh.iter().find(|x| x.ip == *a && x.state.is_resolved());
@@ -292,10 +233,7 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
                         )
                     })
                     .unwrap_or("no entry".into());
-                let expected = format!(
-                    "{} on {dev}",
-                    i.mac.map(|m| m.to_string()).unwrap_or("-".into())
-                );
+                let expected = format!("{} on {dev}", i.mac.map(|m| m.to_string()).unwrap_or("-".into()));
                 let ok = i.mac.is_none_or(|_| observed == expected);
                 checks.push(Check::new(
                     CheckKind::Neighbour,
@@ -308,10 +246,7 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
             }
         }
     }
-    Ok(VerifyReport {
-        topology: t.name.clone(),
-        checks,
-    })
+    Ok(VerifyReport { topology: t.name.clone(), checks })
 }
 
 fn describe_link(l: &crate::Link) -> String {
@@ -339,10 +274,10 @@ async fn probe_from(ep: String, p: Place, targets: Vec<Target>) -> Result<Vec<Ch
     };
     netns::run_in(fd, format!("probe from {ep}"), move || {
         let mut out = Vec::new();
-        let mut p4 = icmp::Pinger::new(false)
-            .map_err(|e| crate::Error::io(format!("open an ICMP socket in {ep}"), e))?;
-        let mut p6 = icmp::Pinger::new(true)
-            .map_err(|e| crate::Error::io(format!("open an ICMPv6 socket in {ep}"), e))?;
+        let mut p4 =
+            icmp::Pinger::new(false).map_err(|e| crate::Error::io(format!("open an ICMP socket in {ep}"), e))?;
+        let mut p6 =
+            icmp::Pinger::new(true).map_err(|e| crate::Error::io(format!("open an ICMPv6 socket in {ep}"), e))?;
         let timeout = Duration::from_millis(1000);
         for t in &targets {
             let p = if t.addr.is_ipv6() { &mut p6 } else { &mut p4 };
@@ -352,16 +287,11 @@ async fn probe_from(ep: String, p: Place, targets: Vec<Target>) -> Result<Vec<Ch
                 ep.clone(),
                 t.label.clone(),
                 "reply".into(),
-                if ok {
-                    "reply".into()
-                } else {
-                    "no reply".into()
-                },
+                if ok { "reply".into() } else { "no reply".into() },
                 ok,
             ));
             if let (Some(want), true) = (t.hops, ok) {
-                let (hops, reached) =
-                    icmp::trace(p, t.addr, 6, 3, timeout).unwrap_or((vec![], false));
+                let (hops, reached) = icmp::trace(p, t.addr, 6, 3, timeout).unwrap_or((vec![], false));
                 let via: Vec<String> = hops
                     .iter()
                     .take(hops.len().saturating_sub(1))
@@ -374,11 +304,7 @@ async fn probe_from(ep: String, p: Place, targets: Vec<Target>) -> Result<Vec<Ch
                 } else {
                     format!("{} hops via {}", hops.len(), via.join(", "))
                 };
-                let expected = if want == 1 {
-                    "1 hop".to_string()
-                } else {
-                    format!("{want} hops")
-                };
+                let expected = if want == 1 { "1 hop".to_string() } else { format!("{want} hops") };
                 out.push(Check::new(
                     CheckKind::Hops,
                     ep.clone(),

@@ -45,22 +45,8 @@ pub struct Check {
 }
 
 impl Check {
-    pub(crate) fn new(
-        kind: CheckKind,
-        from: String,
-        to: String,
-        expected: String,
-        observed: String,
-        ok: bool,
-    ) -> Self {
-        Check {
-            kind,
-            from,
-            to,
-            expected,
-            observed,
-            ok,
-        }
+    pub(crate) fn new(kind: CheckKind, from: String, to: String, expected: String, observed: String, ok: bool) -> Self {
+        Check { kind, from, to, expected, observed, ok }
     }
 }
 
@@ -88,23 +74,10 @@ impl VerifyReport {
 impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let w = |pick: fn(&Check) -> &str, head: &str| {
-            self.checks
-                .iter()
-                .map(|c| pick(c).chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(head.len())
+            self.checks.iter().map(|c| pick(c).chars().count()).max().unwrap_or(0).max(head.len())
         };
-        let (wf, wt, we) = (
-            w(|c| &c.from, "FROM"),
-            w(|c| &c.to, "TO"),
-            w(|c| &c.expected, "EXPECTED"),
-        );
-        writeln!(
-            f,
-            "{:<9} {:<wf$} {:<wt$} {:<we$} {:<4} OBSERVED",
-            "CHECK", "FROM", "TO", "EXPECTED", "OK"
-        )?;
+        let (wf, wt, we) = (w(|c| &c.from, "FROM"), w(|c| &c.to, "TO"), w(|c| &c.expected, "EXPECTED"));
+        writeln!(f, "{:<9} {:<wf$} {:<wt$} {:<we$} {:<4} OBSERVED", "CHECK", "FROM", "TO", "EXPECTED", "OK")?;
         for c in &self.checks {
             writeln!(
                 f,
