@@ -23,10 +23,12 @@
 #![deny(missing_docs)]
 
 mod client;
+mod container;
 mod direct;
 mod endpoint;
 mod error;
 mod network;
+pub mod topology;
 
 pub use client::{DockerAdapter, DEFAULT_SOCKET, TIMEOUT_SECS};
 pub use direct::{DirectAttach, ATTACH_MARK};

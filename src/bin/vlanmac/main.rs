@@ -9,6 +9,7 @@ use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use vlanmac::{
+    docker::{topology as dtopo, DockerAdapter, Error as DockerError},
     topology::{apply::ApplyOptions, Topology},
     Error, Shared,
 };
@@ -96,13 +97,38 @@ enum RenderFormat {
     SystemdNetworkd,
 }
 
-/// Exit code for an error: 2 for invalid input, 1 otherwise.
-fn fail(e: &Error) -> ExitCode {
-    eprintln!("vlanmac: {e}");
-    match e {
-        Error::InvalidSpec(_) => ExitCode::from(2),
-        _ => ExitCode::from(1),
+/// A failure of the kernel side or of the Docker side.
+#[derive(Debug)]
+enum Failure {
+    Core(Error),
+    Docker(DockerError),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Core(e)
     }
+}
+
+impl From<DockerError> for Failure {
+    fn from(e: DockerError) -> Self {
+        Failure::Docker(e)
+    }
+}
+
+/// Exit code for an error: 2 for invalid input, 1 otherwise.
+fn fail(e: &Failure) -> ExitCode {
+    let invalid = match e {
+        Failure::Core(e) => {
+            eprintln!("vlanmac: {e}");
+            matches!(e, Error::InvalidSpec(_))
+        }
+        Failure::Docker(e) => {
+            eprintln!("vlanmac: {e}");
+            matches!(e, DockerError::InvalidSpec(_) | DockerError::Core(Error::InvalidSpec(_)))
+        }
+    };
+    ExitCode::from(if invalid { 2 } else { 1 })
 }
 
 fn main() -> ExitCode {
@@ -130,39 +156,95 @@ fn load(file: &std::path::Path) -> Result<Topology, Error> {
     Topology::from_path(file)
 }
 
-async fn run(cmd: Command) -> Result<ExitCode, Error> {
+/// The Docker engine, for topologies that need one.
+async fn docker_for(t: &Topology) -> Result<Option<DockerAdapter>, Failure> {
+    if dtopo::needs_docker(t) {
+        Ok(Some(DockerAdapter::open().await?))
+    } else {
+        Ok(None)
+    }
+}
+
+async fn run(cmd: Command) -> Result<ExitCode, Failure> {
     let shared = Shared::default();
     match cmd {
         Command::Plan { file, json } => {
             let t = load(&file)?;
-            let plan = t.plan(&shared).await?;
-            output::print(json, &plan, || plan.to_string());
+            let (plan, docker_lines) = match docker_for(&t).await? {
+                Some(d) => dtopo::plan(&t, &d, &shared).await?,
+                None => (t.plan(&shared).await?, Vec::new()),
+            };
+            output::print(json, &output::PlanWithDocker { plan: &plan, docker: &docker_lines }, || {
+                let mut s: String = docker_lines.iter().map(|l| format!("{l}\n")).collect();
+                s.push_str(&plan.to_string());
+                s
+            });
         }
         Command::Apply { file, check, diff, json } => {
             let t = load(&file)?;
             if check {
-                let plan = t.plan(&shared).await?;
-                output::print(json, &output::CheckResult::from(&plan), || output::plan_text(&plan, diff));
+                let (plan, docker_lines) = match docker_for(&t).await? {
+                    Some(d) => dtopo::plan(&t, &d, &shared).await?,
+                    None => (t.plan(&shared).await?, Vec::new()),
+                };
+                let mut check = output::CheckResult::from(&plan);
+                check.docker = &docker_lines;
+                check.changed |= !docker_lines.is_empty();
+                output::print(json, &check, || {
+                    let mut s: String = docker_lines.iter().map(|l| format!("{l}\n")).collect();
+                    s.push_str(&output::plan_text(&plan, diff));
+                    s
+                });
                 return Ok(ExitCode::SUCCESS);
             }
             let progress = (!json && output::stderr_is_tty()).then(|| output::progress_bar());
             let opts = ApplyOptions { shared: shared.clone(), progress: progress.map(|p| p as Arc<_>) };
-            let res = t.apply(&opts).await?;
-            output::finish_progress(json);
-            output::print(json, &res, || output::apply_text(&res, diff));
+            match docker_for(&t).await? {
+                Some(d) => {
+                    let res = dtopo::apply(&t, &d, &opts).await;
+                    output::finish_progress(json);
+                    let res = res?;
+                    output::print(json, &res, || {
+                        let mut s = output::apply_text(&res.core, diff);
+                        for (n, o) in &res.networks {
+                            s.push_str(&format!("docker network {n}: {o:?}\n"));
+                        }
+                        for c in &res.connected {
+                            s.push_str(&format!("docker connect {c}\n"));
+                        }
+                        s
+                    });
+                }
+                None => {
+                    let res = t.apply(&opts).await;
+                    output::finish_progress(json);
+                    let res = res?;
+                    output::print(json, &res, || output::apply_text(&res, diff));
+                }
+            }
         }
         Command::Down { file, json } => {
             let t = load(&file)?;
-            let res = t.down(&shared).await?;
-            output::print(json, &res, || output::down_text(&res));
+            let (res, docker_lines) = match docker_for(&t).await? {
+                Some(d) => dtopo::down(&t, &d, &shared).await?,
+                None => (t.down(&shared).await?, Vec::new()),
+            };
+            output::print(json, &res, || {
+                let mut s: String = docker_lines.iter().map(|l| format!("- {l}\n")).collect();
+                s.push_str(&output::down_text(&res));
+                s
+            });
         }
         Command::Verify { file, json } => {
             let t = load(&file)?;
-            let report = vlanmac::verify::verify(&t, &shared).await?;
+            let report = match docker_for(&t).await? {
+                Some(d) => dtopo::verify(&t, &d, &shared).await?,
+                None => vlanmac::verify::verify(&t, &shared).await?,
+            };
             output::print(json, &report, || report.to_string());
             return Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
-        Command::Show { netns, json } => return show::show(netns.as_deref(), json).await,
+        Command::Show { netns, json } => return Ok(show::show(netns.as_deref(), json).await?),
         Command::Render { file, format } => {
             let t = load(&file)?;
             let text = match format {

@@ -27,15 +27,26 @@ pub fn print<T: Serialize>(json: bool, value: &T, text: impl FnOnce() -> String)
 /// `apply --check`: what would change.
 #[derive(Serialize)]
 pub struct CheckResult<'a> {
-    changed: bool,
+    pub changed: bool,
     check: bool,
     changes: &'a [Change],
+    /// Docker networks and connections still to make.
+    pub docker: &'a [String],
 }
 
 impl<'a> From<&'a Plan> for CheckResult<'a> {
     fn from(p: &'a Plan) -> Self {
-        CheckResult { changed: !p.is_empty(), check: true, changes: &p.changes }
+        CheckResult { changed: !p.is_empty(), check: true, changes: &p.changes, docker: &[] }
     }
+}
+
+/// A plan with its Docker part.
+#[derive(Serialize)]
+pub struct PlanWithDocker<'a> {
+    #[serde(flatten)]
+    pub plan: &'a Plan,
+    /// Docker networks and connections still to make.
+    pub docker: &'a [String],
 }
 
 fn change_line(c: &Change, diff: bool) -> String {

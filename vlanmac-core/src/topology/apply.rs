@@ -64,6 +64,15 @@ pub async fn plan_topology(t: &Topology, shared: &Shared) -> Result<Plan> {
     Ok(plan(t, &places, &seen)?.0)
 }
 
+/// The places of `t` and the state the kernel should hold (IPAM and MACs
+/// included), read against the kernel as `plan` does.
+pub async fn desired_state(t: &Topology, shared: &Shared) -> Result<(Vec<Place>, super::desired::Desired)> {
+    let places = places(t)?;
+    let seen = observe(&places, shared, &sysctl_keys(&places)).await?;
+    let (_, d) = plan(t, &places, &seen)?;
+    Ok((places, d))
+}
+
 /// Plans and applies `t`.
 pub async fn apply(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
     let places = places(t)?;
