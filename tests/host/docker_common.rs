@@ -114,3 +114,24 @@ impl Drop for NetGuard<'_> {
         let _ = self.0.cli(&["network", "rm", &self.1]);
     }
 }
+
+/// Takes a Docker topology down when dropped, so a failing test leaves
+/// nothing behind.
+pub struct DockerTopoGuard<'a>(pub &'a DockerEnv, pub vlanmac::topology::Topology);
+
+impl Drop for DockerTopoGuard<'_> {
+    fn drop(&mut self) {
+        let (host, t) = (self.0.host.clone(), self.1.clone());
+        let r = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let d = DockerAdapter::open_at(&host).await?;
+                vlanmac::docker::topology::down(&t, &d, &vlanmac::Shared::default()).await
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = r {
+            eprintln!("warning: docker topology down failed: {e}");
+        }
+    }
+}

@@ -10,6 +10,7 @@ mod topo_common;
 
 mod addresses;
 mod docker;
+mod docker_topology;
 mod errors;
 mod ipvlan;
 mod links;
@@ -18,5 +19,6 @@ mod namespaces;
 mod neighbours;
 mod routes;
 mod seed;
+mod seed_docker;
 mod topology;
 mod vlan;

@@ -153,9 +153,13 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
         let Some(ep) = p.endpoint() else { continue };
         let mine: Vec<&Iface> = ifaces.iter().filter(|i| i.place == place).collect();
         let my_nets: Vec<&str> = mine.iter().map(|i| i.network.as_str()).collect();
+        // Probe only the families this endpoint has an address of.
+        let has_v4 = mine.iter().any(|i| i.addrs.iter().any(IpAddr::is_ipv4));
+        let has_v6 = mine.iter().any(|i| i.addrs.iter().any(IpAddr::is_ipv6));
+        let reachable = |a: &IpAddr| if a.is_ipv4() { has_v4 } else { has_v6 };
         let mut targets: Vec<Target> = Vec::new();
         for other in ifaces.iter().filter(|i| i.endpoint != ep) {
-            for a in &other.addrs {
+            for a in other.addrs.iter().filter(|a| reachable(a)) {
                 let same_net = my_nets.contains(&other.network.as_str());
                 targets.push(Target {
                     label: format!("{}/{} {a}", other.endpoint, other.ifname),
@@ -170,7 +174,7 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
                 });
             }
         }
-        for (net, g) in &gateways {
+        for (net, g) in gateways.iter().filter(|(_, g)| reachable(g)) {
             targets.push(Target { label: format!("gateway {g} ({net})"), addr: *g, hops: None });
         }
         jobs.push((ep.to_string(), p.clone(), targets));

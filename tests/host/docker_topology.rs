@@ -1,0 +1,89 @@
+//! Topologies with Docker in them, against the real engine.
+
+use crate::{docker_common::*, topo_common::*};
+use vlanmac::{
+    docker::topology as dtopo,
+    topology::{self, apply::ApplyOptions},
+    verify::CheckKind,
+    Shared,
+};
+
+/// Untagged (runs on this kernel): container A on a Docker network,
+/// container B attached directly (its network is not a Docker one), and a
+/// namespace endpoint C sharing A's parent; a lab router routes between.
+#[tokio::test]
+async fn docker_networks_direct_attachments_and_namespaces_together() {
+    let Some(env) = docker_env("docker_networks_direct_attachments_and_namespaces_together").await else { return };
+    let a = env.container("ta");
+    let b = env.container("tb");
+    let p = unique("dt");
+    let (n1, n2, trunk) = (format!("{p}n1"), format!("{p}n2"), format!("{p}t"));
+    let yaml = format!(
+        r#"
+name: {p}
+namespace: {ns}
+lab: {{ trunk: {trunk}, router: {p}-rtr }}
+networks:
+  {n1}:
+    parent: {trunk}
+    docker: true
+    subnets: [ {{ subnet: 10.110.0.0/24, gateway: 10.110.0.1 }}, {{ subnet: "2001:db8:110::/64", gateway: "2001:db8:110::1" }} ]
+  {n2}:
+    parent: {trunk}
+    subnets: [ {{ subnet: 10.111.0.0/24, gateway: 10.111.0.1 }} ]
+endpoints:
+  a: {{ container: {ca}, attach: [ {{ network: {n1}, ipv4: 10.110.0.2, ipv6: "2001:db8:110::2" }} ] }}
+  b: {{ container: {cb}, attach: [ {{ network: {n2}, ipv4: 10.111.0.2 }} ] }}
+  {p}-c: {{ attach: [ {{ network: {n1}, ipv4: 10.110.0.3 }} ] }}
+"#,
+        ns = env.netns,
+        ca = a.name,
+        cb = b.name,
+    );
+    let t = topology::from_yaml(&yaml, "x").unwrap();
+    let names = vec![env.netns.clone(), format!("{p}-rtr"), format!("{p}-c")];
+    let before = snapshot(&names);
+    let shared = Shared::default();
+    let _guard = DockerTopoGuard(&env, t.clone());
+    let res = dtopo::apply(&t, &env.adapter, &ApplyOptions::default()).await.unwrap();
+    assert!(res.changed());
+    assert_eq!(res.connected.len(), 1, "{:?}", res.connected);
+
+    // The engine's view: A on the Docker network with its static addresses.
+    let view = env.adapter.inspect(&a.name).await.unwrap();
+    let e = &view.networks[&n1];
+    assert_eq!(e.ip_address.as_deref(), Some("10.110.0.2"));
+    assert_eq!(e.global_ipv6_address.as_deref(), Some("2001:db8:110::2"));
+    assert_eq!(e.gateway.as_deref(), Some("10.110.0.1"));
+    // B was attached directly (not through Docker): Docker does not know it,
+    // but the container has it.
+    assert!(env.adapter.inspect(&b.name).await.unwrap().networks.contains_key("none"));
+    let (_, baddr) = b.exec(&["ip", "addr"]);
+    assert!(baddr.contains("10.111.0.2/24"), "{baddr}");
+
+    // Nothing left to do, on either side.
+    let (plan, docker_lines) = dtopo::plan(&t, &env.adapter, &shared).await.unwrap();
+    assert!(plan.is_empty() && docker_lines.is_empty(), "{plan} {docker_lines:?}");
+
+    let report = dtopo::verify(&t, &env.adapter, &shared).await.unwrap();
+    let hop = |from: &str, to: &str| {
+        report
+            .checks
+            .iter()
+            .find(|c| c.kind == CheckKind::Hops && c.from == from && c.to.ends_with(to))
+            .map(|c| c.observed.clone())
+    };
+    assert!(report.passed(), "{report}");
+    assert_eq!(hop("a", " 10.110.0.3").as_deref(), Some("1 hop"), "{report}");
+    assert_eq!(hop("a", " 10.111.0.2").as_deref(), Some("2 hops via 10.110.0.1"), "{report}");
+
+    let (down, lines) = dtopo::down(&t, &env.adapter, &shared).await.unwrap();
+    assert!(lines.iter().any(|l| l == &format!("docker network rm {n1}")), "{lines:?}");
+    assert!(!down.removed.is_empty());
+    assert!(env.adapter.inspect_network(&n1).await.unwrap().is_none());
+    assert_eq!(snapshot(&names), before);
+    // The containers themselves stay; B's direct interface went with down
+    // (it carried the topology's mark).
+    let (_, baddr) = b.exec(&["ip", "addr"]);
+    assert!(!baddr.contains("10.111.0.2"), "{baddr}");
+}
