@@ -216,3 +216,58 @@ async fn errors_are_typed_and_leave_nothing_behind() {
     let (_, after, _) = env.cli(&["network", "ls", "-q"]);
     assert_eq!(before.lines().count(), after.lines().count(), "networks left behind");
 }
+
+/// ipvlan networks, `ip_range` and aux addresses, and a direct attachment
+/// that creates its VLAN subinterface (needs ipvlan and 802.1Q: kernel VM).
+#[tokio::test]
+async fn ipvlan_network_ranges_and_direct_attachment_on_a_new_vlan() {
+    if !require(Feature::Ipvlan, "ipvlan_network_ranges_and_direct_attachment_on_a_new_vlan").await
+        || !require(Feature::Vlan8021q, "ipvlan_network_ranges_and_direct_attachment_on_a_new_vlan").await
+    {
+        return;
+    }
+    let Some(env) = docker_env("ipvlan_network_ranges_and_direct_attachment_on_a_new_vlan").await else { return };
+    let p = env.parent("iv");
+    let name = unique("iv");
+    let _g = NetGuard(&env, name.clone());
+    let yaml = format!(
+        "name: dk\nnetworks:\n  {name}: {{ parent: {}, vlan: 40, driver: ipvlan, ipvlan_mode: l2, subnets: [ {{ subnet: 10.120.0.0/24, gateway: 10.120.0.1, ip_range: 10.120.0.128/25, aux_addresses: {{ printer: 10.120.0.130 }} }} ] }}\n",
+        p.name
+    );
+    let t = topology::from_yaml(&yaml, "dk").unwrap();
+    let spec = DockerNetworkSpec::from_network(&t.networks[0], "dk");
+    assert!(matches!(env.adapter.ensure_network(&spec).await.unwrap(), NetworkOutcome::Created(_)));
+    assert!(matches!(env.adapter.ensure_network(&spec).await.unwrap(), NetworkOutcome::Unchanged(_)));
+    let (_, out, _) = env.cli(&["network", "inspect", &name]);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j[0]["Driver"], "ipvlan");
+    assert_eq!(j[0]["Options"]["parent"], format!("{}.40", p.name));
+    assert_eq!(j[0]["Options"]["ipvlan_mode"], "l2");
+    assert_eq!(j[0]["IPAM"]["Config"][0]["IPRange"], "10.120.0.128/25");
+    assert_eq!(j[0]["IPAM"]["Config"][0]["AuxiliaryAddresses"]["printer"], "10.120.0.130");
+    // Docker's IPAM hands out from the range, skipping the aux address.
+    let c = env.container("iv");
+    env.adapter.connect(&name, &c.name, &EndpointRequest::default()).await.unwrap();
+    let got = env.adapter.inspect(&c.name).await.unwrap().networks[&name].ip_address.clone().unwrap();
+    let last: u8 = got.rsplit('.').next().unwrap().parse().unwrap();
+    assert!(last >= 128 && last != 130, "{got}");
+    env.adapter.disconnect(&name, &c.name).await.unwrap();
+    env.adapter.remove_network(&name, "dk").await.unwrap();
+
+    // Direct attachment on VLAN 50 of a trunk in a test namespace: the VLAN
+    // subinterface does not exist yet and is created.
+    let host = TestNs::new("ivh");
+    host.ip(&["link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1"]);
+    host.ip(&["link", "set", "trunk0", "up"]);
+    let mut a = DirectAttach::new(n("trunk0"));
+    a.parent_netns = host.as_ref();
+    a.vlan = Some(vlanmac::spec::VlanId::new(50).unwrap());
+    a.addresses = vec!["10.121.0.5/24".parse::<AddressSpec>().unwrap()];
+    let ifname = env.adapter.attach(&c.name, &a).await.unwrap();
+    let j = host.link_json("trunk0.50");
+    assert_eq!(j["linkinfo"]["info_data"]["id"], 50);
+    assert_eq!(j["ifalias"], vlanmac::docker::ATTACH_MARK);
+    let (_, addrs) = c.exec(&["ip", "addr", "show", ifname.as_str()]);
+    assert!(addrs.contains("10.121.0.5/24"), "{addrs}");
+    env.adapter.detach(&c.name, &ifname).await.unwrap();
+}
