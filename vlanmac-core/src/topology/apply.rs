@@ -47,20 +47,21 @@ pub struct ApplyResult {
     pub writes: u64,
 }
 
-/// The sysctls plans read: the lab router's forwarding switches.
-pub(crate) fn sysctl_keys(places: &[Place]) -> Vec<(usize, &'static str)> {
+/// The sysctls plans read: the lab router's.
+pub(crate) fn sysctl_keys(t: &Topology, places: &[Place]) -> Vec<(usize, String)> {
+    let Some(lab) = &t.lab else { return Vec::new() };
     places
         .iter()
         .enumerate()
         .filter(|(_, p)| p.role == Role::Router)
-        .flat_map(|(i, _)| [(i, "net.ipv4.conf.all.forwarding"), (i, "net.ipv6.conf.all.forwarding")])
+        .flat_map(|(i, _)| super::desired::router_sysctls(&lab.trunk).into_iter().map(move |(k, _)| (i, k)))
         .collect()
 }
 
 /// Reads the kernel and computes the plan (changes nothing).
 pub async fn plan_topology(t: &Topology, shared: &Shared) -> Result<Plan> {
     let places = places(t)?;
-    let seen = observe(&places, shared, &sysctl_keys(&places)).await?;
+    let seen = observe(&places, shared, &sysctl_keys(t, &places)).await?;
     Ok(plan(t, &places, &seen)?.0)
 }
 
@@ -68,7 +69,7 @@ pub async fn plan_topology(t: &Topology, shared: &Shared) -> Result<Plan> {
 /// included), read against the kernel as `plan` does.
 pub async fn desired_state(t: &Topology, shared: &Shared) -> Result<(Vec<Place>, super::desired::Desired)> {
     let places = places(t)?;
-    let seen = observe(&places, shared, &sysctl_keys(&places)).await?;
+    let seen = observe(&places, shared, &sysctl_keys(t, &places)).await?;
     let (_, d) = plan(t, &places, &seen)?;
     Ok((places, d))
 }
@@ -76,7 +77,7 @@ pub async fn desired_state(t: &Topology, shared: &Shared) -> Result<(Vec<Place>,
 /// Plans and applies `t`.
 pub async fn apply(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
     let places = places(t)?;
-    let seen = observe(&places, &opts.shared, &sysctl_keys(&places)).await?;
+    let seen = observe(&places, &opts.shared, &sysctl_keys(t, &places)).await?;
     let (plan, _) = plan(t, &places, &seen)?;
     let writes_before = opts.shared.stats.writes();
     let mut run = Run { t, places: &places, handles: Handles::new(&places, opts.shared.clone()), journal: Vec::new() };
@@ -107,7 +108,7 @@ enum Undo {
     AddAddress { place: usize, dev: IfName, addr: AddressSpec },
     DelRoute { place: usize, route: RouteSpec },
     ReplaceRoute { place: usize, route: RouteSpec },
-    Sysctl { place: usize, key: &'static str, old: String },
+    Sysctl { place: usize, key: String, old: String },
 }
 
 impl Undo {
@@ -177,7 +178,9 @@ impl Run<'_> {
             }
             Action::SetSysctl { place, key, value, old } => {
                 sysctl::write(&self.places[*place].nsref, key, value).await?;
-                self.journal.push(Undo::Sysctl { place: *place, key, old: old.clone() });
+                if old != "?" {
+                    self.journal.push(Undo::Sysctl { place: *place, key: key.clone(), old: old.clone() });
+                }
             }
             Action::DeleteLink { place, dev } => {
                 // Not undoable; plans put removals last.

@@ -94,8 +94,25 @@ pub struct Desired {
     pub addresses: Vec<(usize, IfName, AddressSpec)>,
     /// Routes: (place, route with its device).
     pub routes: Vec<(usize, RouteSpec)>,
-    /// Sysctls that must read "1": (place, key).
-    pub sysctls: Vec<(usize, &'static str)>,
+    /// Sysctls and the values they must have: (place, key, value).
+    pub sysctls: Vec<(usize, String, &'static str)>,
+}
+
+/// The lab router's sysctls: it forwards (IPv4 and IPv6), and it never
+/// sends ICMP redirects, so it routes between subnets even when they share
+/// one segment, as a router-on-a-stick with subinterfaces does.
+pub fn router_sysctls(trunk: &IfName) -> Vec<(String, &'static str)> {
+    let mut v = vec![
+        ("net.ipv4.conf.all.forwarding".to_string(), "1"),
+        ("net.ipv6.conf.all.forwarding".to_string(), "1"),
+        ("net.ipv4.conf.all.send_redirects".to_string(), "0"),
+    ];
+    // The effective value is all OR the interface's; sysctl keys cannot
+    // name interfaces with dots.
+    if !trunk.as_str().contains('.') {
+        v.push((format!("net.ipv4.conf.{trunk}.send_redirects"), "0"));
+    }
+    v
 }
 
 fn with_prefix(ip: IpAddr, prefix: u8) -> AddressSpec {
@@ -126,8 +143,7 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             mtu: None,
             external: false,
         });
-        d.sysctls.push((r, "net.ipv4.conf.all.forwarding"));
-        d.sysctls.push((r, "net.ipv6.conf.all.forwarding"));
+        d.sysctls.extend(router_sysctls(&lab.trunk).into_iter().map(|(k, v)| (r, k, v)));
     }
 
     // VLAN subinterfaces on the host, mirrored on the router.

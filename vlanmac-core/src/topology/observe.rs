@@ -46,7 +46,7 @@ pub fn exists(p: &Place) -> bool {
 }
 
 /// Reads every place; `sysctls` lists (place, key) pairs to read.
-pub async fn observe(places: &[Place], shared: &Shared, sysctls: &[(usize, &str)]) -> Result<Vec<Seen>> {
+pub async fn observe(places: &[Place], shared: &Shared, sysctls: &[(usize, String)]) -> Result<Vec<Seen>> {
     let mut out = Vec::with_capacity(places.len());
     for (i, p) in places.iter().enumerate() {
         if !exists(p) {
@@ -57,8 +57,14 @@ pub async fn observe(places: &[Place], shared: &Shared, sysctls: &[(usize, &str)
         let mut seen =
             Seen { exists: true, links: nl.links().await?, routes: nl.routes().await?, sysctls: HashMap::new() };
         for (_, key) in sysctls.iter().filter(|(pl, _)| *pl == i) {
-            let v = sysctl::read(&p.nsref, key).await?;
-            seen.sysctls.insert(key.to_string(), v);
+            match sysctl::read(&p.nsref, key).await {
+                Ok(v) => {
+                    seen.sysctls.insert(key.clone(), v);
+                }
+                // The interface it belongs to does not exist yet.
+                Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
         out.push(seen);
     }

@@ -91,7 +91,7 @@ pub(crate) enum Action {
     DelAddress { place: usize, dev: IfName, addr: AddressSpec },
     AddRoute { place: usize, route: RouteSpec },
     ReplaceRoute { place: usize, route: RouteSpec, old: RouteSpec },
-    SetSysctl { place: usize, key: &'static str, value: String, old: String },
+    SetSysctl { place: usize, key: String, value: String, old: String },
     DeleteLink { place: usize, dev: IfName },
 }
 
@@ -417,18 +417,19 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
         }
     }
 
-    // 6. Sysctls (the lab router forwards).
-    for (place, key) in &d.sysctls {
-        let old = seen[*place].sysctls.get(*key).cloned().unwrap_or_else(|| "0".into());
-        if old != "1" {
+    // 6. Sysctls (the lab router forwards and sends no redirects).
+    for (place, key, value) in &d.sysctls {
+        // An unreadable value (a namespace still to create) counts as different.
+        let old = seen[*place].sysctls.get(key).cloned().unwrap_or_else(|| "?".into());
+        if old != *value {
             push(
                 Sign::Change,
                 *place,
                 format!("sysctl {key}"),
                 String::new(),
                 Some(old.clone()),
-                Some("1".into()),
-                Action::SetSysctl { place: *place, key, value: "1".into(), old },
+                Some(value.to_string()),
+                Action::SetSysctl { place: *place, key: key.clone(), value: value.to_string(), old },
             );
         }
     }

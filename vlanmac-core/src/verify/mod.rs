@@ -41,7 +41,7 @@ struct Iface {
 /// Runs every check of `t` against the kernel.
 pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
     let places = places(t)?;
-    let seen = observe(&places, shared, &sysctl_keys(&places)).await?;
+    let seen = observe(&places, shared, &sysctl_keys(t, &places)).await?;
     let (_, desired) = plan(t, &places, &seen)?;
     let mut checks = Vec::new();
 
