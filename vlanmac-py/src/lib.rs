@@ -1,6 +1,81 @@
 //! # vlanmac-py
 //!
-//! Python bindings for vlanmac (pyo3 + maturin) land with the Python issue;
-//! this crate re-exports the core so the workspace builds as one.
+//! The native module `vlanmac._vlanmac` behind the Python package
+//! `vlanmac` (DESIGN §3.3): `Netlink`, read-back objects, namespace
+//! helpers, the topology engine and the Docker adapter. Every call releases
+//! the GIL while it waits; no Rust panic reaches Python as `PanicException`.
 
-pub use vlanmac_core as core;
+mod docker;
+mod errors;
+mod netlink;
+mod readback;
+mod runtime;
+mod topology;
+
+use pyo3::prelude::*;
+
+use crate::{errors::AnyError, runtime::block};
+
+fn netns_name(s: &str) -> Result<vlanmac_core::spec::NetnsName, AnyError> {
+    Ok(vlanmac_core::spec::NetnsName::new(s)?)
+}
+
+/// `ip netns add NAME`.
+#[pyfunction]
+fn create_netns(py: Python<'_>, name: &str) -> PyResult<()> {
+    let n = netns_name(name).map_err(|e| errors::to_py(py, e))?;
+    block(py, async move { vlanmac_core::netns::create(&n).await })
+}
+
+/// `ip netns del NAME`.
+#[pyfunction]
+fn delete_netns(py: Python<'_>, name: &str) -> PyResult<()> {
+    let n = netns_name(name).map_err(|e| errors::to_py(py, e))?;
+    block(py, async move { vlanmac_core::netns::delete(&n).await })
+}
+
+/// `ip netns list`: the named namespaces, sorted.
+#[pyfunction]
+fn list_netns(py: Python<'_>) -> PyResult<Vec<String>> {
+    let names = block(py, async { vlanmac_core::netns::list() })?;
+    Ok(names.into_iter().map(|n| n.to_string()).collect())
+}
+
+/// Whether the named namespace exists.
+#[pyfunction]
+fn netns_exists(py: Python<'_>, name: &str) -> PyResult<bool> {
+    let n = netns_name(name).map_err(|e| errors::to_py(py, e))?;
+    Ok(vlanmac_core::netns::exists(&n))
+}
+
+/// For the test suite: panics inside Rust, which must surface as
+/// `vlanmac.Error`, never as `PanicException`.
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>, blocking: bool) -> PyResult<()> {
+    if blocking {
+        block(py, async move {
+            if blocking {
+                panic!("a deliberate panic inside a blocking call");
+            }
+            Ok::<(), AnyError>(())
+        })
+    } else {
+        runtime::guard(|| panic!("a deliberate panic outside a blocking call"))
+    }
+}
+
+#[pymodule]
+fn _vlanmac(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<netlink::PyNetlink>()?;
+    m.add_class::<readback::PyLink>()?;
+    m.add_class::<readback::PyRoute>()?;
+    m.add_class::<readback::PyNeighbour>()?;
+    m.add_class::<topology::PyTopology>()?;
+    m.add_class::<docker::PyDocker>()?;
+    m.add_function(wrap_pyfunction!(create_netns, m)?)?;
+    m.add_function(wrap_pyfunction!(delete_netns, m)?)?;
+    m.add_function(wrap_pyfunction!(list_netns, m)?)?;
+    m.add_function(wrap_pyfunction!(netns_exists, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    Ok(())
+}

@@ -17,7 +17,21 @@ impl Netlink {
     /// `ip -d link show NAME`: one link, without addresses.
     pub async fn link(&self, name: &IfName) -> Result<Link> {
         let op = Op::new(format!("look up link {name} in netns {}", self.netns()));
-        let reply = self.get_one(M::GetLink(link::get_link_by_name(name)), &op).await?;
+        let mut link = self.get_link(link::get_link_by_name(name), op).await?;
+        // Name the parent when it is in this namespace (`eth0.10@eth0`).
+        if let Some(p) = &mut link.parent {
+            if p.netnsid.is_none() {
+                let op = Op::new(format!("look up link #{} in netns {}", p.index, self.netns()));
+                let mut msg = LinkMessage::default();
+                msg.header.index = p.index;
+                p.name = self.get_link(msg, op).await.ok().map(|l| l.name);
+            }
+        }
+        Ok(link)
+    }
+
+    async fn get_link(&self, msg: LinkMessage, op: Op) -> Result<Link> {
+        let reply = self.get_one(M::GetLink(msg), &op).await?;
         match reply {
             M::NewLink(m) => Link::from_message(&m)
                 .ok_or_else(|| Error::Decode { what: op.what, detail: "link without a name".into() }),

@@ -1,0 +1,67 @@
+"""vlanmac: put network namespaces and containers on 802.1Q VLANs through
+macvlan — typed, validated before the kernel sees anything, and never
+shelling out to ``ip``.
+
+Sync by default (the GIL is released while waiting on the kernel or
+Docker); :mod:`vlanmac.aio` has an asyncio twin of every call.
+
+>>> import vlanmac
+>>> with vlanmac.Netlink(netns="container0") as nl:      # doctest: +SKIP
+...     nl.add_vlan("eth0", 10)
+...     nl.add_macvlan("eth0.10", "mv10", mode="bridge")
+...     nl.add_address("mv10", "10.0.10.2/24")
+...     nl.set_link("mv10", up=True)
+'eth0.10'
+"""
+
+from ._errors import (
+    AlreadyExistsError,
+    ConflictError,
+    DockerError,
+    Error,
+    InvalidSpecError,
+    KernelUnsupportedError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from ._topology import ApplyResult, DownResult, Plan, Topology, VerifyReport
+from ._vlanmac import (
+    DockerAdapter,
+    Link,
+    Neighbour,
+    Netlink,
+    Route,
+    create_netns,
+    delete_netns,
+    list_netns,
+    netns_exists,
+)
+from . import aio
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlreadyExistsError",
+    "ApplyResult",
+    "ConflictError",
+    "DockerAdapter",
+    "DockerError",
+    "DownResult",
+    "Error",
+    "InvalidSpecError",
+    "KernelUnsupportedError",
+    "Link",
+    "Neighbour",
+    "Netlink",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "Plan",
+    "Route",
+    "Topology",
+    "VerifyReport",
+    "aio",
+    "create_netns",
+    "delete_netns",
+    "list_netns",
+    "netns_exists",
+]

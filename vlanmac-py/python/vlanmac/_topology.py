@@ -1,0 +1,213 @@
+"""``vlanmac.Topology`` and its results: plain objects that convert to dicts
+and render as tables in Jupyter (``_repr_html_``)."""
+
+import html
+import json
+import os
+from typing import Any, Dict, List, Optional, Union
+
+from . import _vlanmac
+
+
+def _table(headers: List[str], rows: List[List[Any]], caption: str) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+class _Result:
+    """Common behaviour: ``to_dict()``, ``repr``, Jupyter tables."""
+
+    def __init__(self, data: Dict[str, Any]) -> None:
+        self._data = data
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The result as plain data (what ``vlanmac ... --json`` prints)."""
+        return json.loads(json.dumps(self._data))
+
+    @property
+    def topology(self) -> str:
+        """The topology's name."""
+        return str(self._data.get("topology", ""))
+
+
+class Plan(_Result):
+    """The changes ``apply`` would make (``+`` create, ``~`` change, ``-`` remove)."""
+
+    @property
+    def changes(self) -> List[Dict[str, Any]]:
+        """The kernel changes, in order."""
+        return list(self._data.get("changes", []))
+
+    @property
+    def docker(self) -> List[str]:
+        """Docker networks and connections still to make."""
+        return list(self._data.get("docker", []))
+
+    def is_empty(self) -> bool:
+        """Whether applying would change nothing."""
+        return not self.changes and not self.docker
+
+    def __len__(self) -> int:
+        return len(self.changes) + len(self.docker)
+
+    def __repr__(self) -> str:
+        return f"Plan(topology={self.topology!r}, changes={len(self)})"
+
+    def __str__(self) -> str:
+        lines = [f"{c['sign']} {c['netns']:<14} {c['object']}  {c.get('detail', '')}".rstrip() for c in self.changes]
+        lines += self.docker
+        return "\n".join(lines) if lines else f"topology {self.topology}: no changes"
+
+    def _repr_html_(self) -> str:
+        rows = [[c["sign"], c["netns"], c["object"], c.get("detail", ""), c.get("before", ""), c.get("after", "")] for c in self.changes]
+        rows += [["+", "docker", d, "", "", ""] for d in self.docker]
+        return _table(["", "netns", "object", "detail", "before", "after"], rows, f"plan of {self.topology}: {len(self)} changes")
+
+
+class ApplyResult(_Result):
+    """What ``apply`` did."""
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything changed."""
+        return bool(self._data.get("changed"))
+
+    @property
+    def changes(self) -> List[Dict[str, Any]]:
+        """The changes made, in order."""
+        return list(self._data.get("changes", []))
+
+    @property
+    def writes(self) -> int:
+        """Netlink write requests sent (0 for a no-op apply)."""
+        return int(self._data.get("writes", 0))
+
+    def __repr__(self) -> str:
+        return f"ApplyResult(topology={self.topology!r}, changed={self.changed}, changes={len(self.changes)}, writes={self.writes})"
+
+    def _repr_html_(self) -> str:
+        rows = [[c["sign"], c["netns"], c["object"], c.get("detail", "")] for c in self.changes]
+        return _table(["", "netns", "object", "detail"], rows, f"applied {self.topology}: {len(rows)} changes, {self.writes} netlink writes")
+
+
+class VerifyReport(_Result):
+    """Every check ``verify`` made: read-back, pings, hop counts, neighbours."""
+
+    @property
+    def checks(self) -> List[Dict[str, Any]]:
+        """The checks: kind, from, to, expected, observed, ok."""
+        return list(self._data.get("checks", []))
+
+    @property
+    def passed(self) -> bool:
+        """Whether every check passed (and there was at least one)."""
+        return bool(self.checks) and all(c["ok"] for c in self.checks)
+
+    def failures(self) -> List[Dict[str, Any]]:
+        """The checks that failed."""
+        return [c for c in self.checks if not c["ok"]]
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"VerifyReport(topology={self.topology!r}, checks={len(self.checks)}, failed={len(self.failures())})"
+
+    def __str__(self) -> str:
+        lines = [f"{c['kind']:<9} {c['from']:<16} {c['to']:<36} {c['expected']:<28} {'ok' if c['ok'] else 'FAIL':<4} {c['observed']}" for c in self.checks]
+        lines.append(f"topology {self.topology}: {len(self.checks)} checks, {len(self.failures())} failed")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = [[c["kind"], c["from"], c["to"], c["expected"], "ok" if c["ok"] else "FAIL", c["observed"]] for c in self.checks]
+        return _table(["check", "from", "to", "expected", "ok", "observed"], rows, f"verify {self.topology}: {len(self.failures())} failed of {len(rows)}")
+
+
+class DownResult(_Result):
+    """What ``down`` removed."""
+
+    @property
+    def removed(self) -> List[str]:
+        """What was removed, in order."""
+        return list(self._data.get("removed", []))
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was removed."""
+        return bool(self.removed)
+
+    def __repr__(self) -> str:
+        return f"DownResult(topology={self.topology!r}, removed={len(self.removed)})"
+
+
+class Topology:
+    """A declarative topology (DESIGN §3.2), validated when built.
+
+    >>> topo = Topology.from_dict({"networks": {"lan": {"parent": "eth0", "subnets": [{"subnet": "10.9.0.0/24"}]}}})
+    >>> topo.name
+    'topology'
+    >>> Topology.from_dict({"networks": {"lan": {"parent": "eth0", "vlan": 4095}}})
+    Traceback (most recent call last):
+    ...
+    vlanmac._errors.InvalidSpecError: invalid input: networks.lan.vlan: 4095 is outside 1-4094
+    """
+
+    def __init__(self, native: "_vlanmac._Topology") -> None:
+        self._native = native
+
+    @classmethod
+    def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> "Topology":
+        """Reads a ``.yaml``, ``.yml`` or ``.json`` file (its stem names it)."""
+        return cls(_vlanmac._Topology.from_file(os.fspath(path)))
+
+    @classmethod
+    def from_yaml(cls, text: str, name: str = "topology") -> "Topology":
+        """Parses YAML text."""
+        return cls(_vlanmac._Topology.from_yaml(text, name))
+
+    @classmethod
+    def from_dict(cls, spec: Dict[str, Any], name: str = "topology") -> "Topology":
+        """Validates a dict with the file's schema (the Ansible ``spec``)."""
+        from ._errors import InvalidSpecError
+
+        if not isinstance(spec, dict):
+            raise InvalidSpecError(f"invalid input: topology: expected a dict, got {type(spec).__name__}", field="topology")
+        try:
+            text = json.dumps(spec)
+        except (TypeError, ValueError) as e:
+            raise InvalidSpecError(f"invalid input: topology: {e}", field="topology") from None
+        return cls(_vlanmac._Topology.from_json(text, name))
+
+    @property
+    def name(self) -> str:
+        """The topology's name (it marks what the topology creates)."""
+        return self._native.name
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The validated topology as plain data."""
+        return json.loads(self._native.to_json())
+
+    def plan(self) -> Plan:
+        """The changes ``apply`` would make; changes nothing."""
+        return Plan(json.loads(self._native.plan_json()))
+
+    def apply(self) -> ApplyResult:
+        """Makes the kernel (and Docker) match; rolled back if a step fails."""
+        return ApplyResult(json.loads(self._native.apply_json()))
+
+    def verify(self) -> VerifyReport:
+        """Read-back, pings, hop counts and the router's neighbour table."""
+        return VerifyReport(json.loads(self._native.verify_json()))
+
+    def down(self) -> DownResult:
+        """Removes what this topology created, nothing else."""
+        return DownResult(json.loads(self._native.down_json()))
+
+    def __repr__(self) -> str:
+        return f"Topology({self.name!r})"
+
+
+__all__ = ["Topology", "Plan", "ApplyResult", "VerifyReport", "DownResult"]

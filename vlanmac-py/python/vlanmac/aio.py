@@ -1,0 +1,175 @@
+"""asyncio twins of every vlanmac call.
+
+Each runs the sync call in a worker thread; the GIL is released while it
+waits on the kernel or Docker, so the event loop keeps running.
+
+>>> nl = await vlanmac.aio.Netlink.open(netns="container0")   # doctest: +SKIP
+>>> await nl.add_vlan("eth0", 10)                              # doctest: +SKIP
+'eth0.10'
+"""
+
+import asyncio
+import functools
+import os
+from typing import Any, Callable, List, Optional, TypeVar, Union
+
+from . import _vlanmac
+from ._topology import ApplyResult, DownResult, Plan, Topology as _SyncTopology, VerifyReport
+
+T = TypeVar("T")
+
+
+async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
+
+
+class Netlink:
+    """The asyncio twin of :class:`vlanmac.Netlink`; open with ``await Netlink.open(...)``."""
+
+    def __init__(self, sync: _vlanmac.Netlink) -> None:
+        self._sync = sync
+
+    @classmethod
+    async def open(cls, netns: Optional[str] = None, *, pid: Optional[int] = None, path: Optional[str] = None) -> "Netlink":
+        """Opens a connection in a namespace (see :class:`vlanmac.Netlink`)."""
+        return cls(await _run(_vlanmac.Netlink, netns, pid=pid, path=path))
+
+    async def __aenter__(self) -> "Netlink":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self._sync.close()
+
+    async def add_vlan(self, parent: str, vlan_id: int, name: Optional[str] = None, protocol: str = "802.1Q", mtu: Optional[int] = None) -> str:
+        """``ip link add link PARENT name NAME type vlan id ID``."""
+        return await _run(self._sync.add_vlan, parent, vlan_id, name, protocol, mtu)
+
+    async def add_macvlan(self, parent: str, name: str, mode: str = "bridge", mac: Optional[str] = None, mtu: Optional[int] = None, source_macs: Optional[List[str]] = None) -> None:
+        """``ip link add link PARENT name NAME type macvlan mode MODE``."""
+        await _run(self._sync.add_macvlan, parent, name, mode, mac, mtu, source_macs)
+
+    async def add_ipvlan(self, parent: str, name: str, mode: str = "l2", flags: str = "bridge") -> None:
+        """``ip link add link PARENT name NAME type ipvlan mode MODE FLAGS``."""
+        await _run(self._sync.add_ipvlan, parent, name, mode, flags)
+
+    async def add_veth(self, name: str, peer: str, peer_netns: Optional[str] = None) -> None:
+        """``ip link add NAME type veth peer name PEER``."""
+        await _run(self._sync.add_veth, name, peer, peer_netns)
+
+    async def set_link(self, name: str, **changes: Any) -> None:
+        """``ip link set NAME ...`` (keywords: up, mtu, mac, new_name, alias, netns)."""
+        await _run(self._sync.set_link, name, **changes)
+
+    async def delete_link(self, name: str) -> None:
+        """``ip link del NAME``."""
+        await _run(self._sync.delete_link, name)
+
+    async def link(self, name: str) -> _vlanmac.Link:
+        """``ip -d link show NAME``."""
+        return await _run(self._sync.link, name)
+
+    async def links(self) -> List[_vlanmac.Link]:
+        """``ip -d addr show``."""
+        return await _run(self._sync.links)
+
+    async def add_address(self, dev: str, address: str, nodad: Optional[bool] = None) -> None:
+        """``ip addr add ADDR/PREFIX dev DEV``."""
+        await _run(self._sync.add_address, dev, address, nodad)
+
+    async def replace_address(self, dev: str, address: str, nodad: Optional[bool] = None) -> None:
+        """``ip addr replace ADDR/PREFIX dev DEV``."""
+        await _run(self._sync.replace_address, dev, address, nodad)
+
+    async def delete_address(self, dev: str, address: str) -> None:
+        """``ip addr del ADDR/PREFIX dev DEV``."""
+        await _run(self._sync.delete_address, dev, address)
+
+    async def addresses(self, dev: Optional[str] = None) -> List[Any]:
+        """``ip addr show [dev DEV]``."""
+        return await _run(self._sync.addresses, dev)
+
+    async def add_route(self, dst: str = "default", gateway: Optional[str] = None, dev: Optional[str] = None, metric: Optional[int] = None) -> None:
+        """``ip route add ...``."""
+        await _run(self._sync.add_route, dst, gateway, dev, metric)
+
+    async def replace_route(self, dst: str = "default", gateway: Optional[str] = None, dev: Optional[str] = None, metric: Optional[int] = None) -> None:
+        """``ip route replace ...``."""
+        await _run(self._sync.replace_route, dst, gateway, dev, metric)
+
+    async def delete_route(self, dst: str = "default", gateway: Optional[str] = None, dev: Optional[str] = None, metric: Optional[int] = None) -> None:
+        """``ip route del ...``."""
+        await _run(self._sync.delete_route, dst, gateway, dev, metric)
+
+    async def routes(self) -> List[_vlanmac.Route]:
+        """``ip route show``."""
+        return await _run(self._sync.routes)
+
+    async def neighbours(self, dev: Optional[str] = None) -> List[_vlanmac.Neighbour]:
+        """``ip neigh show``."""
+        return await _run(self._sync.neighbours, dev)
+
+
+class Topology:
+    """The asyncio twin of :class:`vlanmac.Topology`."""
+
+    def __init__(self, sync: _SyncTopology) -> None:
+        self._sync = sync
+
+    @classmethod
+    def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> "Topology":
+        """Reads a topology file (validation only, no I/O wait)."""
+        return cls(_SyncTopology.from_file(path))
+
+    @classmethod
+    def from_yaml(cls, text: str, name: str = "topology") -> "Topology":
+        """Parses YAML text."""
+        return cls(_SyncTopology.from_yaml(text, name))
+
+    @classmethod
+    def from_dict(cls, spec: Any, name: str = "topology") -> "Topology":
+        """Validates a dict."""
+        return cls(_SyncTopology.from_dict(spec, name))
+
+    @property
+    def name(self) -> str:
+        """The topology's name."""
+        return self._sync.name
+
+    async def plan(self) -> Plan:
+        """See :meth:`vlanmac.Topology.plan`."""
+        return await _run(self._sync.plan)
+
+    async def apply(self) -> ApplyResult:
+        """See :meth:`vlanmac.Topology.apply`."""
+        return await _run(self._sync.apply)
+
+    async def verify(self) -> VerifyReport:
+        """See :meth:`vlanmac.Topology.verify`."""
+        return await _run(self._sync.verify)
+
+    async def down(self) -> DownResult:
+        """See :meth:`vlanmac.Topology.down`."""
+        return await _run(self._sync.down)
+
+
+async def create_netns(name: str) -> None:
+    """``ip netns add NAME``."""
+    await _run(_vlanmac.create_netns, name)
+
+
+async def delete_netns(name: str) -> None:
+    """``ip netns del NAME``."""
+    await _run(_vlanmac.delete_netns, name)
+
+
+async def list_netns() -> List[str]:
+    """``ip netns list``."""
+    return await _run(_vlanmac.list_netns)
+
+
+__all__ = ["Netlink", "Topology", "create_netns", "delete_netns", "list_netns"]

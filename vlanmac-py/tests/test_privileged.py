@@ -1,0 +1,126 @@
+"""Privileged tier: root, fresh namespaces, cross-checked with `ip -j`."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+import vlanmac
+from conftest import ip_json, privileged, spec_namespaces
+
+pytestmark = privileged
+
+
+def test_netlink_links_addresses_routes(netns):
+    with vlanmac.Netlink(netns=netns) as nl:
+        nl.add_veth("t0", "t1")
+        nl.add_macvlan("t0", "mv0", mode="private", mac="02:42:0a:00:0a:02", mtu=1400)
+        nl.set_link("t0", up=True)
+        nl.set_link("t1", up=True)
+        nl.set_link("mv0", up=True, alias="vlanmac:py")
+        nl.add_address("mv0", "10.0.10.2/24")
+        nl.add_address("mv0", "2001:db8:babe:10::2/64")
+        nl.add_route(gateway="10.0.10.1", dev="mv0")
+        j = ip_json(netns, "-d", "link", "show", "dev", "mv0")[0]
+        assert j["linkinfo"]["info_data"]["mode"] == "private"
+        assert (j["address"], j["mtu"], j["ifalias"]) == ("02:42:0a:00:0a:02", 1400, "vlanmac:py")
+        link = nl.link("mv0")
+        assert (link.kind, link.mode, link.parent, link.mac, link.mtu, link.up) == ("macvlan", "private", "t0", "02:42:0a:00:0a:02", 1400, True)
+        assert "10.0.10.2/24" in link.addresses or "10.0.10.2/24" in [a for _, a in nl.addresses("mv0")]
+        assert "mv0" in repr(link) and "macvlan" in repr(link)
+        assert link.to_dict()["mode"] == "private"
+        names = {l.name for l in nl.links()}
+        assert {"lo", "t0", "t1", "mv0"} <= names
+        default = [r for r in nl.routes() if r.dst == "0.0.0.0/0"]
+        assert default and default[0].gateway == "10.0.10.1" and default[0].dev == "mv0"
+        with pytest.raises(vlanmac.AlreadyExistsError) as e:
+            nl.add_address("mv0", "10.0.10.2/24")
+        assert e.value.errno == 17 and "mv0" in e.value.op
+        with pytest.raises(vlanmac.NotFoundError):
+            nl.delete_link("nope0")
+        nl.delete_link("mv0")
+        assert "mv0" not in {l.name for l in nl.links()}
+
+
+def test_kernel_unsupported_or_vlan(netns):
+    with vlanmac.Netlink(netns=netns) as nl:
+        nl.add_veth("t0", "t1")
+        try:
+            name = nl.add_vlan("t0", 10)
+        except vlanmac.KernelUnsupportedError as e:
+            assert "802.1Q" in str(e) and e.extack == "Unknown device type"
+        else:
+            assert name == "t0.10"
+            assert ip_json(netns, "-d", "link", "show", "dev", "t0.10")[0]["linkinfo"]["info_data"]["id"] == 10
+
+
+def test_asyncio_twin(netns):
+    async def main():
+        async with await vlanmac.aio.Netlink.open(netns) as nl:
+            await nl.add_veth("a0", "a1")
+            await nl.add_address("a0", "10.1.0.1/24")
+            return [l.name for l in await nl.links()], await nl.addresses("a0")
+
+    names, addrs = asyncio.run(main())
+    assert "a0" in names and ("a0", "10.1.0.1/24") in addrs
+    assert netns in asyncio.run(vlanmac.aio.list_netns())
+
+
+def test_topology_plan_apply_verify_down(flat):
+    spec = flat("cyc")
+    topo = vlanmac.Topology.from_dict(spec)
+    plan = topo.plan()
+    assert len(plan) > 10 and "<table>" in plan._repr_html_()
+    result = topo.apply()
+    assert result.changed and result.writes > 0
+    assert "applied" in result._repr_html_()
+    again = topo.apply()
+    assert not again.changed and again.writes == 0
+    report = topo.verify()
+    assert report.passed, str(report)
+    assert any(c["kind"] == "hops" for c in report.checks)
+    assert "<table>" in report._repr_html_()
+    down = topo.down()
+    assert down.changed
+    for ns in spec_namespaces(spec):
+        assert not vlanmac.netns_exists(ns)
+
+
+def test_the_gil_is_released_while_applying(flat):
+    spec = flat("gil")
+    topo = vlanmac.Topology.from_dict(spec)
+    counter = {"n": 0, "stop": False}
+
+    def count():
+        while not counter["stop"]:
+            counter["n"] += 1
+
+    t = threading.Thread(target=count)
+    t.start()
+    try:
+        time.sleep(0.05)
+        before = counter["n"]
+        start = time.monotonic()
+        topo.apply()
+        elapsed = time.monotonic() - start
+        during = counter["n"] - before
+    finally:
+        counter["stop"] = True
+        t.join()
+    # The counting thread kept running while apply waited on the kernel.
+    assert elapsed > 0 and during > 1000, (during, elapsed)
+
+
+def test_async_topology(flat):
+    spec = flat("aio")
+
+    async def main():
+        topo = vlanmac.aio.Topology.from_dict(spec)
+        await topo.apply()
+        report = await topo.verify()
+        down = await topo.down()
+        return report, down
+
+    report, down = asyncio.run(main())
+    assert report.passed and down.changed

@@ -1,0 +1,71 @@
+"""Unit tier: no root, no kernel changes."""
+
+import pytest
+
+import vlanmac
+
+
+def test_exceptions_mirror_the_rust_errors():
+    assert issubclass(vlanmac.InvalidSpecError, vlanmac.Error)
+    assert issubclass(vlanmac.InvalidSpecError, ValueError)
+    assert issubclass(vlanmac.NotFoundError, LookupError)
+    assert issubclass(vlanmac.PermissionDeniedError, PermissionError)
+    for cls in (vlanmac.AlreadyExistsError, vlanmac.ConflictError, vlanmac.KernelUnsupportedError, vlanmac.DockerError):
+        assert issubclass(cls, vlanmac.Error)
+    assert issubclass(vlanmac.Error, Exception)
+
+
+def test_invalid_values_name_the_field():
+    with pytest.raises(vlanmac.InvalidSpecError) as e:
+        vlanmac.Topology.from_dict({"networks": {"lan": {"parent": "eth0", "vlan": 4095}}})
+    assert str(e.value) == "invalid input: networks.lan.vlan: 4095 is outside 1-4094"
+    assert (e.value.field, e.value.value, e.value.rule) == ("networks.lan.vlan", "4095", "is outside 1-4094")
+    with pytest.raises(vlanmac.InvalidSpecError) as e:
+        vlanmac.Topology.from_dict({"networks": {"lan": {"parent": "eth0", "colour": "red"}}})
+    assert "networks.lan" in str(e.value) and "colour" in str(e.value)
+    with pytest.raises(vlanmac.InvalidSpecError):
+        vlanmac.Topology.from_dict(["not", "a", "dict"])  # type: ignore[arg-type]
+    with pytest.raises(vlanmac.InvalidSpecError):
+        vlanmac.Topology.from_dict({"networks": {"lan": {"parent": b"bytes"}}})
+    with pytest.raises(vlanmac.InvalidSpecError) as e:
+        vlanmac.Topology.from_yaml("networks: {lan: {parent: eth0, subnets: [{subnet: 10.0.0.0/24, gateway: 10.1.0.1}]}}")
+    assert e.value.field == "networks.lan.subnets[0].gateway"
+
+
+def test_from_yaml_file_and_dict_agree(tmp_path):
+    text = "name: t\nnetworks:\n  lan: { parent: eth0, subnets: [ { subnet: 10.9.0.0/24 } ] }\n"
+    f = tmp_path / "t.yaml"
+    f.write_text(text)
+    a = vlanmac.Topology.from_yaml(text)
+    b = vlanmac.Topology.from_file(f)
+    c = vlanmac.Topology.from_dict({"name": "t", "networks": {"lan": {"parent": "eth0", "subnets": [{"subnet": "10.9.0.0/24"}]}}})
+    assert a.to_dict() == b.to_dict() == c.to_dict()
+    assert a.name == "t" and repr(a) == "Topology('t')"
+
+
+def test_a_rust_panic_is_never_a_panic_exception():
+    for blocking in (True, False):
+        with pytest.raises(vlanmac.Error) as e:
+            vlanmac._vlanmac._panic_for_tests(blocking)
+        assert "panic" in str(e.value)
+        assert type(e.value).__name__ != "PanicException"
+        # An Ansible-style `except Exception` catches it.
+        assert isinstance(e.value, Exception)
+
+
+def test_bad_argument_values_are_invalid_spec_errors():
+    with pytest.raises(vlanmac.InvalidSpecError):
+        vlanmac.Netlink(netns="../etc")
+    with pytest.raises(vlanmac.InvalidSpecError):
+        vlanmac.create_netns("a/b")
+    with pytest.raises(vlanmac.InvalidSpecError):
+        vlanmac.Netlink(netns="x", pid=1)
+
+
+def test_results_render_as_tables():
+    plan = vlanmac.Plan({"topology": "t", "changes": [{"sign": "+", "netns": "n", "object": "link eth0", "detail": "veth"}], "docker": []})
+    assert "<table>" in plan._repr_html_() and "link eth0" in plan._repr_html_()
+    assert plan.to_dict()["changes"][0]["sign"] == "+"
+    report = vlanmac.VerifyReport({"topology": "t", "checks": [{"kind": "ping", "from": "a", "to": "b", "expected": "reply", "observed": "no reply", "ok": False}]})
+    assert not report.passed and len(report.failures()) == 1
+    assert "FAIL" in report._repr_html_() and "FAIL" in str(report)
