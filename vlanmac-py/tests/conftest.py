@@ -58,7 +58,7 @@ def flat_spec(tag: str) -> dict:
 
 
 def spec_namespaces(spec: dict):
-    names = [spec["namespace"], spec["lab"]["router"]]
+    names = [spec["namespace"]] + ([spec["lab"]["router"]] if spec.get("lab") else [])
     names += [e.get("netns", k) for k, e in spec["endpoints"].items()]
     return names
 

@@ -1,0 +1,100 @@
+"""The Ansible collection vlanmac.net, run with ansible-playbook on
+localhost (connection local) with this interpreter."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import vlanmac
+from conftest import flat_spec, privileged, spec_namespaces
+
+pytestmark = [
+    privileged,
+    pytest.mark.skipif(shutil.which("ansible-playbook", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")) is None, reason="ansible-core is not installed"),
+]
+
+COLLECTIONS = os.path.join(os.path.dirname(__file__), "..")
+
+
+def playbook(tmp_path, task: dict, *flags: str):
+    """Runs one task; returns (returncode, the task's registered result, output).
+    The task runs with ignore_errors so its result is always written out."""
+    result_file = tmp_path / "result.json"
+    if result_file.exists():
+        result_file.unlink()
+    book = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
+             "vars": {"ansible_python_interpreter": sys.executable},
+             "tasks": [{"name": "topology", "vlanmac.net.topology": task, "register": "out", "ignore_errors": True},
+                       {"name": "save", "copy": {"content": "{{ out | to_json }}", "dest": str(result_file)}, "check_mode": False, "diff": False}]}]
+    path = tmp_path / "play.yml"
+    path.write_text(json.dumps(book))
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS, "ANSIBLE_LOCALHOST_WARNING": "false",
+           "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false", "ANSIBLE_NOCOLOR": "1"}
+    exe = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    r = subprocess.run([exe, "-i", "localhost,", str(path), *flags], capture_output=True, text=True, env=env)
+    result = json.loads(result_file.read_text()) if result_file.exists() else {}
+    return r.returncode, result, r.stdout + r.stderr
+
+
+def state(spec):
+    """The kernel state that matters: which namespaces exist and their links and addresses."""
+    out = {}
+    for ns in spec_namespaces(spec):
+        if vlanmac.netns_exists(ns):
+            with vlanmac.Netlink(netns=ns) as nl:
+                out[ns] = sorted((l.name, l.kind, l.up, tuple(sorted(l.addresses))) for l in nl.links())
+    return out
+
+
+@pytest.fixture
+def spec(flat):
+    return flat("ans")
+
+
+def test_present_twice_then_absent(tmp_path, spec):
+    code, res, log = playbook(tmp_path, {"spec": spec, "state": "present"})
+    assert code == 0 and res["changed"] is True and not res.get("failed"), log
+    code, res, log = playbook(tmp_path, {"spec": spec, "state": "present"})
+    assert code == 0 and res["changed"] is False, log
+    code, res, log = playbook(tmp_path, {"spec": spec, "state": "absent"})
+    assert code == 0 and res["changed"] is True and res["removed"], log
+    assert state(spec) == {}
+
+
+def test_check_mode_changes_nothing_and_diff_shows_before_after(tmp_path, spec):
+    before = state(spec)
+    code, res, log = playbook(tmp_path, {"spec": spec}, "--check", "--diff")
+    assert code == 0 and res["changed"] is True, log
+    assert state(spec) == before
+    diff = res["diff"]
+    assert "absent" in diff["before"] and "netns" in diff["after"], diff
+    assert "netns" in log  # --diff prints before/after
+
+
+def test_bad_spec_fails_naming_the_field_without_traceback(tmp_path, spec):
+    spec["networks"]["lan"]["vlan"] = 4095
+    code, res, log = playbook(tmp_path, {"spec": spec})
+    assert res["failed"] is True, log
+    assert res["msg"] == "invalid input: networks.lan.vlan: 4095 is outside 1-4094", res
+    assert "Traceback" not in log and "module_stderr" not in res
+
+
+def test_verify_true_fails_the_task_when_a_check_fails(tmp_path, spec):
+    # The trunk's far end is down (no carrier, no router): apply works,
+    # verify cannot pass.
+    spec.pop("lab")
+    vlanmac.create_netns(spec["namespace"])
+    with vlanmac.Netlink(netns=spec["namespace"]) as nl:
+        nl.add_veth("eth0", "eth0p")
+        nl.set_link("eth0", up=True)
+    code, res, log = playbook(tmp_path, {"spec": spec, "verify": True})
+    assert res.get("failed") is True, log
+    assert res["msg"].startswith("verify failed:"), res
+    assert "Traceback" not in log
+    code, res, log = playbook(tmp_path, {"spec": spec, "state": "absent"})
+    assert code == 0, log
