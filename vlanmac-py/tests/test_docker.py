@@ -36,13 +36,16 @@ def test_docker_adapter(container):
     try:
         assert d.ensure_network(topo._native, net) == "created"
         assert d.ensure_network(topo._native, net) == "unchanged"
+        with pytest.raises(vlanmac.InvalidSpecError) as e:
+            d.connect(net, container, ipv4="10.131.0.5")
+        assert e.value.field == "ipv4"
         assert d.connect(net, container, ipv4="10.130.0.5") is True
         assert d.connect(net, container, ipv4="10.130.0.5") is False
         view = d.inspect(container)
         assert view["networks"][net]["IPAddress"] == "10.130.0.5"
         assert view["networks"][net]["MacAddress"] == "02:42:0a:82:00:05"
-        with pytest.raises(vlanmac.InvalidSpecError):
-            d.connect(net, container, ipv4="10.131.0.5")
+        with pytest.raises(vlanmac.ConflictError):
+            d.connect(net, container, ipv4="10.130.0.6")
         with pytest.raises(vlanmac.NotFoundError):
             d.inspect("vlanmac-no-such-container")
         assert d.disconnect(net, container) is True
