@@ -1,7 +1,7 @@
 //! Read-back as Python objects with a useful `repr` and `to_dict()`.
 
 use pyo3::{prelude::*, types::PyDict};
-use vlanmac_core::{readback, LinkKind};
+use vlanmac_core::readback;
 
 /// A link (`ip -d addr show`).
 #[pyclass(module = "vlanmac", name = "Link", frozen, get_all)]
@@ -37,12 +37,7 @@ pub struct PyLink {
 
 impl From<&readback::Link> for PyLink {
     fn from(l: &readback::Link) -> Self {
-        let (vlan_id, vlan_protocol, mode) = match &l.kind {
-            LinkKind::Vlan { id, protocol, .. } => (id.map(|i| i.get()), protocol.map(|p| p.to_string()), None),
-            LinkKind::Macvlan { mode, .. } => (None, None, mode.map(|m| m.to_string())),
-            LinkKind::Ipvlan { mode, .. } => (None, None, mode.map(|m| m.to_string())),
-            _ => (None, None, None),
-        };
+        let (vlan_id, vlan_protocol, mode) = (l.kind.vlan_id(), l.kind.vlan_protocol(), l.kind.mode_name());
         PyLink {
             index: l.index,
             name: l.name.clone(),

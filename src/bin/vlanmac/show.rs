@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use serde::Serialize;
-use vlanmac::{readback::Link, Error, LinkKind, Netlink, NetnsRef};
+use vlanmac::{readback::Link, Error, Netlink, NetnsRef};
 
 #[derive(Serialize)]
 struct Row {
@@ -23,12 +23,7 @@ struct Row {
 }
 
 fn row(l: &Link) -> Row {
-    let (vlan, protocol, mode) = match &l.kind {
-        LinkKind::Vlan { id, protocol, .. } => (id.map(|i| i.get()), protocol.map(|p| p.to_string()), None),
-        LinkKind::Macvlan { mode, .. } => (None, None, mode.map(|m| m.to_string())),
-        LinkKind::Ipvlan { mode, flags } => (None, None, mode.map(|m| format!("{m} {flags}"))),
-        _ => (None, None, None),
-    };
+    let (vlan, protocol, mode) = (l.kind.vlan_id(), l.kind.vlan_protocol(), l.kind.mode_name());
     let parent = l.parent.as_ref().map(|p| match (&p.name, p.netnsid) {
         (Some(n), _) => n.clone(),
         (None, Some(id)) => format!("if{} (netnsid {id})", p.index),

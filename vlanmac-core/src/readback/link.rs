@@ -83,6 +83,31 @@ pub enum LinkKind {
 }
 
 impl LinkKind {
+    /// The VLAN id, for VLANs.
+    pub fn vlan_id(&self) -> Option<u16> {
+        match self {
+            LinkKind::Vlan { id, .. } => id.map(|i| i.get()),
+            _ => None,
+        }
+    }
+
+    /// `802.1Q` or `802.1ad`, for VLANs.
+    pub fn vlan_protocol(&self) -> Option<String> {
+        match self {
+            LinkKind::Vlan { protocol, .. } => protocol.map(|p| p.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The macvlan or ipvlan mode (`bridge`, `l2`, …).
+    pub fn mode_name(&self) -> Option<String> {
+        match self {
+            LinkKind::Macvlan { mode, .. } => mode.map(|m| m.to_string()),
+            LinkKind::Ipvlan { mode, .. } => mode.map(|m| m.to_string()),
+            _ => None,
+        }
+    }
+
     /// The kernel's kind name (`vlan`, `macvlan`, …).
     pub fn name(&self) -> &str {
         match self {
