@@ -55,3 +55,17 @@ def test_docker_adapter(container):
     with pytest.raises(vlanmac.DockerError) as e:
         vlanmac.DockerAdapter("unix:///run/vlanmac-no-such.sock")
     assert e.value.socket == "unix:///run/vlanmac-no-such.sock"
+
+
+def test_docker_adapter_asyncio_twin(container):
+    import asyncio
+
+    async def main():
+        d = await vlanmac.aio.DockerAdapter.open(os.environ["VLANMAC_DOCKER_HOST"])
+        view = await d.inspect(container)
+        with pytest.raises(vlanmac.NotFoundError):
+            await d.inspect("vlanmac-no-such-container")
+        return view
+
+    view = asyncio.run(main())
+    assert view["name"] == container and "none" in view["networks"]

@@ -157,6 +157,48 @@ class Topology:
         return await _run(self._sync.down)
 
 
+class DockerAdapter:
+    """The asyncio twin of :class:`vlanmac.DockerAdapter`; open with ``await DockerAdapter.open(...)``."""
+
+    def __init__(self, sync: _vlanmac.DockerAdapter) -> None:
+        self._sync = sync
+
+    @classmethod
+    async def open(cls, host: Optional[str] = None) -> "DockerAdapter":
+        """Connects to ``host``, else ``$DOCKER_HOST``, else the local socket."""
+        return cls(await _run(_vlanmac.DockerAdapter, host))
+
+    async def ensure_network(self, topology: Any, network: str) -> str:
+        """``docker network create`` unless it exists with this configuration."""
+        native = getattr(topology, "_native", getattr(getattr(topology, "_sync", None), "_native", topology))
+        return await _run(self._sync.ensure_network, native, network)
+
+    async def connect(self, network: str, container: str, ipv4: Optional[str] = None, ipv6: Optional[str] = None, mac: Optional[str] = None) -> bool:
+        """``docker network connect [--ip A] [--ip6 B] NETWORK CONTAINER``."""
+        return await _run(self._sync.connect, network, container, ipv4, ipv6, mac)
+
+    async def disconnect(self, network: str, container: str) -> bool:
+        """``docker network disconnect NETWORK CONTAINER``."""
+        return await _run(self._sync.disconnect, network, container)
+
+    async def attach(self, container: str, parent: str, **options: Any) -> str:
+        """Pipework-style direct attachment (see :meth:`vlanmac.DockerAdapter.attach`)."""
+        return await _run(self._sync.attach, container, parent, **options)
+
+    async def detach(self, container: str, ifname: str) -> None:
+        """Removes a directly attached interface."""
+        await _run(self._sync.detach, container, ifname)
+
+    async def inspect(self, container: str) -> Any:
+        """``docker inspect CONTAINER`` (its networks)."""
+        return await _run(self._sync.inspect, container)
+
+
+async def netns_exists(name: str) -> bool:
+    """Whether the named namespace exists."""
+    return await _run(_vlanmac.netns_exists, name)
+
+
 async def create_netns(name: str) -> None:
     """``ip netns add NAME``."""
     await _run(_vlanmac.create_netns, name)
@@ -172,4 +214,4 @@ async def list_netns() -> List[str]:
     return await _run(_vlanmac.list_netns)
 
 
-__all__ = ["Netlink", "Topology", "create_netns", "delete_netns", "list_netns"]
+__all__ = ["DockerAdapter", "Netlink", "Topology", "create_netns", "delete_netns", "list_netns", "netns_exists"]
