@@ -1,6 +1,7 @@
 //! Link-level throughput, measured side by side in one run, in fresh
 //! namespaces (needs root): create N macvlans, each with one IPv4 address,
-//! set up — with vlanmac (sequential, one handle) and with `ip -batch` —
+//! set up — with vlanmac (sequential, one handle; with and without IPv6
+//! address generation) and with `ip -batch` —
 //! plus the round trip of one link lookup against a raw RTM_GETLINK.
 //!
 //!     cargo bench --bench links -- [N] [ROUNDS]
@@ -48,14 +49,18 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-async fn vlanmac_create(n: usize, round: usize) -> Duration {
-    let ns = Ns::new(&format!("v{round}"));
+async fn vlanmac_create(n: usize, round: usize, ipv6_addrgen: bool) -> Duration {
+    let ns = Ns::new(&format!("v{round}{}", if ipv6_addrgen { "" } else { "n" }));
     let nl = Netlink::open(NetnsRef::Named(ns.0.clone())).await.unwrap();
     nl.add_link(&NewLink::new(name("t0"), Veth::new(name("t1")))).await.unwrap();
     let start = Instant::now();
     for i in 0..n {
         let dev = name(&format!("mv{i}"));
-        nl.add_link(&NewLink::new(dev.clone(), Macvlan::new(name("t0"), MacvlanMode::Bridge))).await.unwrap();
+        let mut spec = NewLink::new(dev.clone(), Macvlan::new(name("t0"), MacvlanMode::Bridge));
+        if !ipv6_addrgen {
+            spec = spec.ipv6_addrgen(false);
+        }
+        nl.add_link(&spec).await.unwrap();
         let a: AddressSpec = format!("10.{}.{}.1/32", i / 250, i % 250).parse().unwrap();
         nl.add_address(&dev, &a).await.unwrap();
         nl.set_up(&dev, true).await.unwrap();
@@ -117,9 +122,11 @@ fn main() {
     }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut ours = Vec::new();
+    let mut flat = Vec::new();
     let mut batch = Vec::new();
     for r in 0..rounds {
-        ours.push(rt.block_on(vlanmac_create(n, r)));
+        ours.push(rt.block_on(vlanmac_create(n, r, true)));
+        flat.push(rt.block_on(vlanmac_create(n, r, false)));
         batch.push(ip_batch_create(n, r));
     }
     let iters = 2000;
@@ -133,11 +140,13 @@ fn main() {
         }
         start.elapsed() / iters as u32
     });
-    let (o, b) = (median(ours), median(batch));
+    let (o, f, b) = (median(ours), median(flat), median(batch));
     println!("create {n} macvlans + IPv4 + up, median of {rounds}:");
-    println!("  {:<28} {:>10.1} ms", "vlanmac (sequential)", o.as_secs_f64() * 1e3);
-    println!("  {:<28} {:>10.1} ms", "ip -batch", b.as_secs_f64() * 1e3);
+    println!("  {:<36} {:>10.1} ms", "vlanmac (sequential)", o.as_secs_f64() * 1e3);
+    println!("  {:<36} {:>10.1} ms", "vlanmac, IPv6 addrgen none", f.as_secs_f64() * 1e3);
+    println!("  {:<36} {:>10.1} ms", "ip -batch", b.as_secs_f64() * 1e3);
     println!("  ratio ip -batch / vlanmac: {:.2}", b.as_secs_f64() / o.as_secs_f64());
+    println!("  ratio ip -batch / vlanmac addrgen none: {:.2}", b.as_secs_f64() / f.as_secs_f64());
     println!("one link lookup, mean of {iters}:");
     println!("  {:<28} {:>10.1} us", "raw RTM_GETLINK (floor)", floor.as_secs_f64() * 1e6);
     println!("  {:<28} {:>10.1} us", "vlanmac Netlink::link", lookup.as_secs_f64() * 1e6);

@@ -356,3 +356,40 @@ fn progress_on_a_terminal_only() {
     let quiet = run("--json");
     assert!(!quiet.contains("[  1/"), "progress with --json: {quiet:?}");
 }
+
+/// Links on IPv4-only networks get no IPv6 address generation (no
+/// link-local, no DAD/MLD: flat per-link cost); IPv6 networks, and the
+/// `ipv6_link_local: true` override, keep their link-local addresses.
+#[tokio::test]
+async fn ipv4_only_links_have_no_ipv6_address_generation() {
+    let p = format!("vt{}ag", std::process::id());
+    let yaml = format!(
+        r#"
+name: {p}
+namespace: {p}-host
+lab: {{ trunk: eth0, router: {p}-rtr }}
+networks:
+  v4only: {{ parent: eth0, subnets: [ {{ subnet: 10.91.0.0/24, gateway: 10.91.0.1 }} ] }}
+  dual: {{ parent: eth0, subnets: [ {{ subnet: 10.92.0.0/24, gateway: 10.92.0.1 }}, {{ subnet: "2001:db8:92::/64", gateway: "2001:db8:92::1" }} ] }}
+  keep: {{ parent: eth0, ipv6_link_local: true, subnets: [ {{ subnet: 10.93.0.0/24, gateway: 10.93.0.1 }} ] }}
+endpoints:
+  {p}-x: {{ attach: [ {{ network: v4only, ipv4: 10.91.0.5 }} ] }}
+  {p}-y: {{ attach: [ {{ network: dual, ipv4: 10.92.0.5 }} ] }}
+  {p}-z: {{ attach: [ {{ network: keep, ipv4: 10.93.0.5 }} ] }}
+"#
+    );
+    let t = topo(&yaml);
+    let _g = TopoGuard(t.clone());
+    t.apply(&ApplyOptions::default()).await.unwrap();
+    let link_local = |ns: &str| ip_json(Some(ns), &["-6", "addr", "show", "dev", "eth0"]).to_string().contains("fe80");
+    let mode = |ns: &str| ip_json(Some(ns), &["-d", "link", "show", "dev", "eth0"])[0]["inet6_addr_gen_mode"].clone();
+    let (x, y, z) = (format!("{p}-x"), format!("{p}-y"), format!("{p}-z"));
+    assert_eq!(mode(&x), "none");
+    assert!(!link_local(&x), "an IPv4-only link has a link-local address");
+    assert!(link_local(&y) && link_local(&z), "IPv6 links lost their link-local addresses");
+    assert_ne!(mode(&z), "none");
+    // Nothing else changes, and everything still works.
+    assert!(t.plan(&Shared::default()).await.unwrap().is_empty());
+    let report = verify::verify(&t, &Shared::default()).await.unwrap();
+    assert!(report.passed(), "{report}");
+}

@@ -1,6 +1,9 @@
 //! Pure builders: spec values in, netlink messages out. No I/O.
 
-use netlink_packet_route::link::{InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+use netlink_packet_route::link::{
+    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo,
+    LinkMessage,
+};
 
 use super::{macvlan, LinkKindSpec, LinkUpdate, NewLink};
 use crate::spec::{IfName, SourceMacOp};
@@ -72,6 +75,10 @@ pub(crate) fn set_link(index: u32, update: &LinkUpdate) -> LinkMessage {
     }
     if let Some(fd) = update.netns_fd {
         a.push(LinkAttribute::NetNsFd(fd));
+    }
+    if let Some(on) = update.ipv6_addrgen {
+        let mode = if on { In6AddrGenMode::Eui64 } else { In6AddrGenMode::None };
+        a.push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(vec![AfSpecInet6::AddrGenMode(mode)])]));
     }
     msg
 }

@@ -116,12 +116,26 @@ pub struct NewLink {
     pub alias: Option<String>,
     /// Link group (`ip link set DEV group N`); 0 is the default group.
     pub group: Option<u32>,
+    /// `Some(false)`: no IPv6 address generation on this link
+    /// (`ip link set DEV addrgenmode none`): no link-local address, no DAD or
+    /// MLD traffic — what keeps per-link cost flat for links on IPv4-only
+    /// networks. Applied before the link first goes up.
+    pub ipv6_addrgen: Option<bool>,
 }
 
 impl NewLink {
     /// A link called `name` of the given kind, everything else default.
     pub fn new(name: IfName, kind: impl Into<LinkKindSpec>) -> Self {
-        NewLink { name, kind: kind.into(), mtu: None, mac: None, up: false, alias: None, group: None }
+        NewLink {
+            name,
+            kind: kind.into(),
+            mtu: None,
+            mac: None,
+            up: false,
+            alias: None,
+            group: None,
+            ipv6_addrgen: None,
+        }
     }
 
     /// Sets the MTU.
@@ -156,6 +170,19 @@ impl NewLink {
     pub fn group(mut self, group: u32) -> Self {
         self.group = Some(group);
         self
+    }
+
+    /// Switches IPv6 address generation on (`true`) or off (`false`).
+    #[must_use]
+    pub fn ipv6_addrgen(mut self, on: bool) -> Self {
+        self.ipv6_addrgen = Some(on);
+        self
+    }
+
+    /// The settings the kernel ignores at creation, applied by the
+    /// `RTM_SETLINK` that follows it (alias, IPv6 address generation).
+    pub(crate) fn after_create(&self) -> LinkUpdate {
+        LinkUpdate { alias: self.alias.clone(), ipv6_addrgen: self.ipv6_addrgen, ..LinkUpdate::default() }
     }
 
     /// `ip link add ...` as text, for messages and plans.

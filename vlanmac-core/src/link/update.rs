@@ -24,6 +24,8 @@ pub struct LinkUpdate {
     pub group: Option<u32>,
     /// `netns NS`, as an open namespace fd (see [`crate::Netlink::netns_fd`]).
     pub(crate) netns_fd: Option<i32>,
+    /// `addrgenmode eui64` (`true`) or `addrgenmode none` (`false`).
+    pub ipv6_addrgen: Option<bool>,
 }
 
 impl LinkUpdate {
@@ -109,6 +111,9 @@ impl LinkUpdate {
         }
         if self.netns_fd.is_some() {
             parts.push("netns (fd)".to_string());
+        }
+        if let Some(on) = self.ipv6_addrgen {
+            parts.push(if on { "addrgenmode eui64".into() } else { "addrgenmode none".into() });
         }
         parts.join(" ")
     }

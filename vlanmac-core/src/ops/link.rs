@@ -85,13 +85,28 @@ impl Netlink {
     pub async fn add_link(&self, spec: &NewLink) -> Result<()> {
         let parent = self.checked_parent(spec).await?;
         let op = Op::new(format!("{} in netns {}", spec.describe(), self.netns())).feature(spec.kind.feature());
-        let msg = link::new_link(spec, &spec.name, parent, None);
+        // Settings the kernel ignores at creation (alias, IPv6 address
+        // generation) follow in one RTM_SETLINK, before the link goes up.
+        let after = spec.after_create();
+        let mut create = spec.clone();
+        if !after.is_empty() {
+            create.up = false;
+        }
+        let msg = link::new_link(&create, &spec.name, parent, None);
         self.write(M::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &op).await?;
-        // The kernel ignores IFLA_IFALIAS on creation: set it right after,
-        // and take the link away again if that fails.
-        if let Some(alias) = &spec.alias {
-            let update = LinkUpdate { alias: Some(alias.clone()), ..LinkUpdate::default() };
-            if let Err(e) = self.set_link(&spec.name, &update).await {
+        if !after.is_empty() {
+            let mut finish = after;
+            if spec.up && finish.ipv6_addrgen.is_none() {
+                finish.up = Some(true);
+            } else if spec.up {
+                // A second request: the kernel applies IFF_UP before IFLA_AF_SPEC.
+                if let Err(e) = self.set_link(&spec.name, &finish).await {
+                    let _ = self.delete_link(&spec.name).await;
+                    return Err(e);
+                }
+                finish = LinkUpdate::new().up(true);
+            }
+            if let Err(e) = self.set_link(&spec.name, &finish).await {
                 let _ = self.delete_link(&spec.name).await;
                 return Err(e);
             }
@@ -115,9 +130,9 @@ impl Netlink {
         let msg = link::new_link(&down, &tmp, parent, Some(target.netns_raw_fd()));
         self.write(M::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &op).await?;
         let finish = async {
-            // The rename also sets the alias, which creation ignores.
-            let rename =
-                LinkUpdate { name: Some(spec.name.clone()), alias: spec.alias.clone(), ..LinkUpdate::default() };
+            // The rename also carries what creation ignores (alias, IPv6
+            // address generation); the link is still down.
+            let rename = LinkUpdate { name: Some(spec.name.clone()), ..spec.after_create() };
             target.set_link(&tmp, &rename).await?;
             if spec.up {
                 target.set_link(&spec.name, &LinkUpdate::new().up(true)).await?;

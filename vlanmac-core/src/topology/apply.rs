@@ -197,6 +197,9 @@ impl Run<'_> {
             let mut spec = NewLink::new(l.name.clone(), kind).group(group).alias(mark.clone())?;
             spec.mac = l.mac;
             spec.mtu = l.mtu;
+            if l.no_ipv6 {
+                spec.ipv6_addrgen = Some(false);
+            }
             Ok(spec)
         };
         match &l.kind {

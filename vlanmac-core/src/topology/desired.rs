@@ -28,6 +28,8 @@ pub struct DesiredLink {
     /// Made by Docker (a container on a `docker: true` network): planned
     /// as present, never created or changed by vlanmac, but verified.
     pub external: bool,
+    /// Created with IPv6 address generation off (IPv4-only network).
+    pub no_ipv6: bool,
 }
 
 /// The kind of a desired link.
@@ -134,6 +136,7 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             mac: None,
             mtu: None,
             external: false,
+            no_ipv6: false,
         });
         d.links.push(DesiredLink {
             place: r,
@@ -142,6 +145,7 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             mac: None,
             mtu: None,
             external: false,
+            no_ipv6: false,
         });
         d.sysctls.extend(router_sysctls(&lab.trunk).into_iter().map(|(k, v)| (r, k, v)));
     }
@@ -168,6 +172,7 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
                 mac: None,
                 mtu: None,
                 external: false,
+                no_ipv6: false,
             });
         }
     }
@@ -209,6 +214,7 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             mac: None,
             mtu: n.mtu,
             external: false,
+            no_ipv6: !n.ipv6_link_local,
         });
         for ip in [shim.ipv4.map(IpAddr::V4), shim.ipv6.map(IpAddr::V6)].into_iter().flatten() {
             if let Some(s) = n.subnet_of(ip) {
@@ -243,7 +249,15 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             // ipvlan slaves share the parent's MAC: no MAC of their own.
             let mac = (n.driver.kind() == "macvlan").then_some(asg.mac);
             let external = n.docker && matches!(e.netns, super::model::EndpointNs::Container(_));
-            d.links.push(DesiredLink { place, name: a.ifname.clone(), kind, mac, mtu: n.mtu, external });
+            d.links.push(DesiredLink {
+                place,
+                name: a.ifname.clone(),
+                kind,
+                mac,
+                mtu: n.mtu,
+                external,
+                no_ipv6: !n.ipv6_link_local,
+            });
             if let (Some(v4), Some(s)) = (asg.ipv4, n.subnet_v4()) {
                 let s = n.subnet_of(IpAddr::V4(v4)).unwrap_or(s);
                 d.addresses.push((place, a.ifname.clone(), with_prefix(IpAddr::V4(v4), s.prefix_len())));

@@ -63,6 +63,10 @@ pub struct NetworkFile {
     pub host_shim: Option<ShimFile>,
     /// Also a Docker network of this name.
     pub docker: Option<bool>,
+    /// IPv6 link-local addresses on the network's links. Default: only when
+    /// the network has an IPv6 subnet; without, vlanmac switches IPv6
+    /// address generation off (no DAD/MLD traffic, flat per-link cost).
+    pub ipv6_link_local: Option<bool>,
 }
 
 /// `networks.NAME.subnets[i]`

@@ -97,6 +97,9 @@ pub struct Network {
     pub host_shim: Option<HostShim>,
     /// Also a Docker network.
     pub docker: bool,
+    /// IPv6 address generation on the network's links (default: when it
+    /// has an IPv6 subnet).
+    pub ipv6_link_local: bool,
 }
 
 impl Network {

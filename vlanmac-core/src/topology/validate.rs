@@ -145,6 +145,7 @@ fn network(path: &str, name: &str, f: &NetworkFile) -> R<Network> {
             })
         })
         .transpose()?;
+    let subnets_have_v6 = subnets.iter().any(|s| s.subnet.is_ipv6());
     Ok(Network {
         name: name.to_string(),
         parent,
@@ -155,6 +156,7 @@ fn network(path: &str, name: &str, f: &NetworkFile) -> R<Network> {
         subnets,
         host_shim,
         docker: f.docker.unwrap_or(false),
+        ipv6_link_local: f.ipv6_link_local.unwrap_or(subnets_have_v6),
     })
 }
 
