@@ -386,7 +386,14 @@ endpoints:
     let (x, y, z) = (format!("{p}-x"), format!("{p}-y"), format!("{p}-z"));
     assert_eq!(mode(&x), "none");
     assert!(!link_local(&x), "an IPv4-only link has a link-local address");
+    // The kernel adds link-local addresses once carrier is up (linkwatch,
+    // asynchronous): give it up to 10 s, then x must still have none.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !(link_local(&y) && link_local(&z)) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(link_local(&y) && link_local(&z), "IPv6 links lost their link-local addresses");
+    assert!(!link_local(&x), "an IPv4-only link got a link-local address later");
     assert_ne!(mode(&z), "none");
     // Nothing else changes, and everything still works.
     assert!(t.plan(&Shared::default()).await.unwrap().is_empty());
