@@ -247,18 +247,18 @@ impl PyNetlink {
     /// `ip addr add ADDR/PREFIX dev DEV` (IPv6 `nodad` unless `nodad=False`).
     #[pyo3(signature = (dev, address, nodad=None))]
     fn add_address(&self, py: Python<'_>, dev: &str, address: &str, nodad: Option<bool>) -> PyResult<()> {
-        self.address_op(py, dev, address, nodad, 0)
+        self.address_op(py, dev, address, nodad, Write::Add)
     }
 
     /// `ip addr replace ADDR/PREFIX dev DEV`.
     #[pyo3(signature = (dev, address, nodad=None))]
     fn replace_address(&self, py: Python<'_>, dev: &str, address: &str, nodad: Option<bool>) -> PyResult<()> {
-        self.address_op(py, dev, address, nodad, 1)
+        self.address_op(py, dev, address, nodad, Write::Replace)
     }
 
     /// `ip addr del ADDR/PREFIX dev DEV`.
     fn delete_address(&self, py: Python<'_>, dev: &str, address: &str) -> PyResult<()> {
-        self.address_op(py, dev, address, None, 2)
+        self.address_op(py, dev, address, None, Write::Delete)
     }
 
     /// `ip addr show [dev DEV]`: addresses as `addr/prefix`, by device name.
@@ -285,7 +285,7 @@ impl PyNetlink {
         dev: Option<&str>,
         metric: Option<u32>,
     ) -> PyResult<()> {
-        self.route_op(py, dst, gateway, dev, metric, 0)
+        self.route_op(py, dst, gateway, dev, metric, Write::Add)
     }
 
     /// `ip route replace ...`.
@@ -298,7 +298,7 @@ impl PyNetlink {
         dev: Option<&str>,
         metric: Option<u32>,
     ) -> PyResult<()> {
-        self.route_op(py, dst, gateway, dev, metric, 1)
+        self.route_op(py, dst, gateway, dev, metric, Write::Replace)
     }
 
     /// `ip route del ...`.
@@ -311,7 +311,7 @@ impl PyNetlink {
         dev: Option<&str>,
         metric: Option<u32>,
     ) -> PyResult<()> {
-        self.route_op(py, dst, gateway, dev, metric, 2)
+        self.route_op(py, dst, gateway, dev, metric, Write::Delete)
     }
 
     /// `ip route show` and `ip -6 route show` (main table).
@@ -358,8 +358,16 @@ impl PyNetlink {
     }
 }
 
+/// Which write an address or route method makes (`ip ... add|replace|del`).
+#[derive(Clone, Copy)]
+enum Write {
+    Add,
+    Replace,
+    Delete,
+}
+
 impl PyNetlink {
-    fn address_op(&self, py: Python<'_>, dev: &str, address: &str, nodad: Option<bool>, op: u8) -> PyResult<()> {
+    fn address_op(&self, py: Python<'_>, dev: &str, address: &str, nodad: Option<bool>, op: Write) -> PyResult<()> {
         let nl = self.nl()?;
         let (d, mut a) = (|| -> Result<(IfName, AddressSpec), SpecError> {
             Ok((name("dev", dev)?, address.parse::<AddressSpec>()?))
@@ -370,9 +378,9 @@ impl PyNetlink {
         }
         block(py, async move {
             match op {
-                0 => nl.add_address(&d, &a).await,
-                1 => nl.replace_address(&d, &a).await,
-                _ => nl.delete_address(&d, &a).await,
+                Write::Add => nl.add_address(&d, &a).await,
+                Write::Replace => nl.replace_address(&d, &a).await,
+                Write::Delete => nl.delete_address(&d, &a).await,
             }
         })
     }
@@ -384,16 +392,16 @@ impl PyNetlink {
         gw: Option<&str>,
         dev: Option<&str>,
         metric: Option<u32>,
-        op: u8,
+        op: Write,
     ) -> PyResult<()> {
         let nl = self.nl()?;
         let mut r = RouteSpec::parse(dst, gw, dev).map_err(|e| crate::errors::to_py(py, e.into()))?;
         r.metric = metric;
         block(py, async move {
             match op {
-                0 => nl.add_route(&r).await,
-                1 => nl.replace_route(&r).await,
-                _ => nl.delete_route(&r).await,
+                Write::Add => nl.add_route(&r).await,
+                Write::Replace => nl.replace_route(&r).await,
+                Write::Delete => nl.delete_route(&r).await,
             }
         })
     }

@@ -37,21 +37,21 @@ pub struct PyLink {
 
 impl From<&readback::Link> for PyLink {
     fn from(l: &readback::Link) -> Self {
-        let (vlan_id, vlan_protocol, mode) = (l.kind.vlan_id(), l.kind.vlan_protocol(), l.kind.mode_name());
+        let s = readback::LinkSummary::from(l);
         PyLink {
-            index: l.index,
-            name: l.name.clone(),
-            kind: l.kind.name().to_string(),
-            vlan_id,
-            vlan_protocol,
-            mode,
-            parent: l.parent.as_ref().map(|p| p.name.clone().unwrap_or_else(|| format!("if{}", p.index))),
-            mac: l.mac.map(|m| m.to_string()),
-            mtu: l.mtu,
-            up: l.admin_up,
-            state: format!("{:?}", l.oper_state).to_uppercase(),
-            alias: l.alias.clone(),
-            addresses: l.addresses.iter().map(|a| a.net.to_string()).collect(),
+            index: s.index,
+            name: s.name,
+            kind: s.kind,
+            vlan_id: s.vlan_id,
+            vlan_protocol: s.vlan_protocol,
+            mode: s.mode,
+            parent: s.parent,
+            mac: s.mac,
+            mtu: s.mtu,
+            up: s.up,
+            state: s.state,
+            alias: s.alias,
+            addresses: s.addresses,
         }
     }
 }

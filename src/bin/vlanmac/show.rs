@@ -2,49 +2,7 @@
 
 use std::process::ExitCode;
 
-use serde::Serialize;
-use vlanmac::{readback::Link, Error, Netlink, NetnsRef};
-
-#[derive(Serialize)]
-struct Row {
-    index: u32,
-    name: String,
-    kind: String,
-    vlan: Option<u16>,
-    protocol: Option<String>,
-    mode: Option<String>,
-    parent: Option<String>,
-    mac: Option<String>,
-    mtu: Option<u32>,
-    up: bool,
-    state: String,
-    alias: Option<String>,
-    addresses: Vec<String>,
-}
-
-fn row(l: &Link) -> Row {
-    let (vlan, protocol, mode) = (l.kind.vlan_id(), l.kind.vlan_protocol(), l.kind.mode_name());
-    let parent = l.parent.as_ref().map(|p| match (&p.name, p.netnsid) {
-        (Some(n), _) => n.clone(),
-        (None, Some(id)) => format!("if{} (netnsid {id})", p.index),
-        (None, None) => format!("if{}", p.index),
-    });
-    Row {
-        index: l.index,
-        name: l.name.clone(),
-        kind: l.kind.name().to_string(),
-        vlan,
-        protocol,
-        mode,
-        parent,
-        mac: l.mac.map(|m| m.to_string()),
-        mtu: l.mtu,
-        up: l.admin_up,
-        state: format!("{:?}", l.oper_state).to_uppercase(),
-        alias: l.alias.clone(),
-        addresses: l.addresses.iter().map(|a| a.net.to_string()).collect(),
-    }
-}
+use vlanmac::{readback::LinkSummary, Error, Netlink, NetnsRef};
 
 pub async fn show(netns: Option<&str>, json: bool) -> Result<ExitCode, Error> {
     let nsref = match netns {
@@ -52,7 +10,7 @@ pub async fn show(netns: Option<&str>, json: bool) -> Result<ExitCode, Error> {
         None => NetnsRef::Current,
     };
     let nl = Netlink::open(nsref).await?;
-    let rows: Vec<Row> = nl.links().await?.iter().map(row).collect();
+    let rows: Vec<LinkSummary> = nl.links().await?.iter().map(LinkSummary::from).collect();
     super::output::print(json, &rows, || {
         let mut s = String::new();
         for r in &rows {
@@ -66,8 +24,8 @@ pub async fn show(netns: Option<&str>, json: bool) -> Result<ExitCode, Error> {
                 r.state,
                 if r.up { "" } else { " (admin down)" }
             ));
-            if let Some(v) = r.vlan {
-                s.push_str(&format!("    vlan protocol {} id {v}\n", r.protocol.as_deref().unwrap_or("?")));
+            if let Some(v) = r.vlan_id {
+                s.push_str(&format!("    vlan protocol {} id {v}\n", r.vlan_protocol.as_deref().unwrap_or("?")));
             }
             if let Some(m) = &r.mode {
                 s.push_str(&format!("    {} mode {m}\n", r.kind));

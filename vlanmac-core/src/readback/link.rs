@@ -214,6 +214,58 @@ impl Link {
     }
 }
 
+/// A link flattened to display values (`vlanmac show`, Python's `Link`):
+/// one place that decides how a link reads.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LinkSummary {
+    /// Interface index.
+    pub index: u32,
+    /// Interface name.
+    pub name: String,
+    /// Kind name (`vlan`, `macvlan`, …).
+    pub kind: String,
+    /// VLAN id, for VLANs.
+    pub vlan_id: Option<u16>,
+    /// `802.1Q` / `802.1ad`, for VLANs.
+    pub vlan_protocol: Option<String>,
+    /// macvlan/ipvlan mode.
+    pub mode: Option<String>,
+    /// The lower device's name, or `ifN` when it is in another namespace.
+    pub parent: Option<String>,
+    /// MAC address.
+    pub mac: Option<String>,
+    /// MTU.
+    pub mtu: Option<u32>,
+    /// Administratively up.
+    pub up: bool,
+    /// Operational state (`UP`, `DOWN`, `UNKNOWN`, …).
+    pub state: String,
+    /// Interface alias.
+    pub alias: Option<String>,
+    /// Addresses as `addr/prefix`.
+    pub addresses: Vec<String>,
+}
+
+impl From<&Link> for LinkSummary {
+    fn from(l: &Link) -> Self {
+        LinkSummary {
+            index: l.index,
+            name: l.name.clone(),
+            kind: l.kind.name().to_string(),
+            vlan_id: l.kind.vlan_id(),
+            vlan_protocol: l.kind.vlan_protocol(),
+            mode: l.kind.mode_name(),
+            parent: l.parent.as_ref().map(|p| p.name.clone().unwrap_or_else(|| format!("if{}", p.index))),
+            mac: l.mac.map(|m| m.to_string()),
+            mtu: l.mtu,
+            up: l.admin_up,
+            state: format!("{:?}", l.oper_state).to_uppercase(),
+            alias: l.alias.clone(),
+            addresses: l.addresses.iter().map(|a| a.net.to_string()).collect(),
+        }
+    }
+}
+
 fn decode_kind(kind: Option<&InfoKind>, data: Option<&InfoData>, loopback: bool) -> LinkKind {
     match (kind, data) {
         (Some(InfoKind::Vlan), d) => {

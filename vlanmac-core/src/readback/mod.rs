@@ -7,6 +7,6 @@ mod neighbour;
 mod route;
 
 pub use address::Address;
-pub use link::{Link, LinkKind, OperState, Parent};
+pub use link::{Link, LinkKind, LinkSummary, OperState, Parent};
 pub use neighbour::{Neighbour, NeighbourState};
 pub use route::Route;
