@@ -42,7 +42,7 @@ endpoints:
     );
     let t = topology::from_yaml(&yaml, "x").unwrap();
     let names = vec![env.netns.clone(), format!("{p}-rtr"), format!("{p}-c")];
-    let before = snapshot(&names);
+    let before = snapshot_scoped(&names, &env.netns, &p);
     let shared = Shared::default();
     let _guard = DockerTopoGuard(&env, t.clone());
     let res = dtopo::apply(&t, &env.adapter, &ApplyOptions::default()).await.unwrap();
@@ -81,7 +81,7 @@ endpoints:
     assert!(lines.iter().any(|l| l == &format!("docker network rm {n1}")), "{lines:?}");
     assert!(!down.removed.is_empty());
     assert!(env.adapter.inspect_network(&n1).await.unwrap().is_none());
-    assert_eq!(snapshot(&names), before);
+    assert_eq!(snapshot_scoped(&names, &env.netns, &p), before);
     // The containers themselves stay; B's direct interface went with down
     // (it carried the topology's mark).
     let (_, baddr) = b.exec(&["ip", "addr"]);

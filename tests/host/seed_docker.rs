@@ -26,7 +26,7 @@ async fn seed_through_docker_end_to_end() {
     }
     let t = topology::from_yaml(&yaml, "x").unwrap();
     let names = vec![env.netns.clone(), format!("{p}-rtr")];
-    let before = snapshot(&names);
+    let before = snapshot_scoped(&names, &env.netns, "eth0");
     let shared = Shared::default();
     let _guard = DockerTopoGuard(&env, t.clone());
     dtopo::apply(&t, &env.adapter, &ApplyOptions::default()).await.unwrap();
@@ -77,5 +77,5 @@ async fn seed_through_docker_end_to_end() {
     }
     let (_, lines) = dtopo::down(&t, &env.adapter, &shared).await.unwrap();
     assert!(lines.iter().any(|l| l == "docker network rm macvlan10"), "{lines:?}");
-    assert_eq!(snapshot(&names), before, "down left something");
+    assert_eq!(snapshot_scoped(&names, &env.netns, "eth0"), before, "down left something");
 }

@@ -141,6 +141,17 @@ pub fn snapshot(names: &[String]) -> BTreeMap<String, Vec<String>> {
     s
 }
 
+/// [`snapshot`], with the namespace `shared` (one that other tests use at
+/// the same time, like the private Docker engine's) narrowed to the lines
+/// that name a device starting with `prefix`.
+pub fn snapshot_scoped(names: &[String], shared: &str, prefix: &str) -> BTreeMap<String, Vec<String>> {
+    let mut s = snapshot(names);
+    if let Some(lines) = s.get_mut(shared) {
+        lines.retain(|l| l.split_whitespace().any(|tok| tok.starts_with(prefix)));
+    }
+    s
+}
+
 /// Links named like vlanmac's temporary names, in the given namespaces.
 pub fn temp_links(names: &[String]) -> Vec<String> {
     let listed = run_ip(&["netns", "list"]);
