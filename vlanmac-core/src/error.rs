@@ -128,7 +128,7 @@ impl Error {
     /// Classifies a failed request by errno. `unsupported` is the hint used
     /// when the kernel says the feature is missing.
     pub fn from_errno(op: impl Into<String>, errno: i32, extack: Option<String>, unsupported: Option<&str>) -> Self {
-        let errno = errno.abs();
+        let errno = errno.saturating_abs();
         let mut e = KernelError { op: op.into(), errno, extack, hint: None };
         match errno {
             libc::EEXIST => Error::AlreadyExists(e),

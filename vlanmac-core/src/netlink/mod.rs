@@ -4,20 +4,24 @@
 //! (pure, testable without root); this module sends them, counts them, turns
 //! NLMSG_ERROR into typed [`Error`]s with the kernel's extended-ack text, and
 //! retries dumps the kernel interrupted (NLM_F_DUMP_INTR).
+//!
+//! Requests go out packed, many to a datagram ([`Netlink::run`]): the kernel
+//! answers rtnetlink requests inside `send`, so a short exchange runs inline
+//! on the caller's thread (a few microseconds, no cross-thread wake-up), and
+//! a long one (many requests, or a link deletion, which waits for an RCU
+//! grace period in the kernel) runs on a short-lived thread of its own so
+//! the caller's runtime never blocks.
 
 mod dump;
 pub(crate) mod extack;
 mod faults;
-mod io_thread;
+mod socket;
 mod stats;
 
-use std::{
-    os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd},
-    sync::Arc,
-};
+use std::sync::{Arc, Mutex};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
-use futures::StreamExt;
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST};
+use netlink_packet_core::{NLM_F_DUMP};
 use netlink_packet_route::RouteNetlinkMessage;
 
 pub use dump::MAX_DUMP_ATTEMPTS;
@@ -34,9 +38,10 @@ use crate::{
 /// thread or runtime the caller runs on.
 ///
 /// The socket is opened inside the namespace on a short-lived thread of its
-/// own (a socket stays in the namespace it was created in), and the
-/// connection's I/O runs on one dedicated thread with a current-thread
-/// runtime, so it can be used from any async runtime.
+/// own (a socket stays in the namespace it was created in). Requests are
+/// packed many to a datagram; short exchanges run inline on the caller's
+/// thread, long ones on a helper thread, so it works from any async runtime
+/// (or none: `futures::executor::block_on` will do).
 ///
 /// ```no_run
 /// # async fn f() -> vlanmac_core::Result<()> {
@@ -48,13 +53,15 @@ use crate::{
 /// # Ok(()) }
 /// ```
 pub struct Netlink {
-    handle: rtnetlink::Handle,
+    sock: Arc<Mutex<socket::SyncSocket>>,
     netns: NetnsRef,
     ns_fd: Arc<OwnedFd>,
     stats: Arc<RequestStats>,
     faults: Option<Arc<FaultInjector>>,
-    _io: io_thread::IoThread,
 }
+
+/// Exchanges of more requests than this run on a thread of their own.
+const INLINE_REQUESTS: usize = 8;
 
 /// What several handles share: one request counter and, in tests, one
 /// fault injector (see [`Netlink::open_shared`]).
@@ -70,6 +77,15 @@ impl std::fmt::Debug for Netlink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Netlink").field("netns", &self.netns).finish_non_exhaustive()
     }
+}
+
+/// One request for [`Netlink::run`]: the message, its flags beyond
+/// `NLM_F_REQUEST`/`NLM_F_ACK` (CREATE, EXCL, REPLACE, DUMP), and what it
+/// is for error messages.
+pub(crate) struct Call {
+    pub msg: RouteNetlinkMessage,
+    pub flags: u16,
+    pub op: Op,
 }
 
 /// What a request is, for error messages and counting.
@@ -114,24 +130,18 @@ impl Netlink {
             _ => Some(ns_fd.try_clone().map_err(|e| Error::io("duplicate a namespace fd", e))?),
         };
         let what = format!("open a netlink socket in netns {netns}");
-        let socket = netns::run_in(enter, what.clone(), move || {
+        let sock = netns::run_in(enter, what.clone(), move || {
             let sock = netlink_sys::Socket::new(netlink_sys::protocols::NETLINK_ROUTE)
                 .map_err(|e| Error::io(what.clone(), e))?;
-            // Best effort: old kernels lack these options; errors then carry no text.
-            let _ = sock.set_ext_ack(true);
-            let _ = sock.set_cap_ack(true);
-            // SAFETY: into_raw_fd hands over sole ownership of the open socket.
-            Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(std::os::fd::IntoRawFd::into_raw_fd(sock)) })
+            socket::SyncSocket::new(sock)
         })
         .await?;
-        let (io, handle) = io_thread::IoThread::start(socket).await?;
         Ok(Netlink {
-            handle,
+            sock: Arc::new(Mutex::new(sock)),
             netns,
             ns_fd: Arc::new(ns_fd),
             stats: shared.stats.clone(),
             faults: shared.faults.clone(),
-            _io: io,
         })
     }
 
@@ -160,51 +170,65 @@ impl Netlink {
         &self.stats
     }
 
-    /// Sends one request and collects the replies. Writes get `NLM_F_ACK`;
-    /// an NLMSG_ERROR with a non-zero code becomes a typed [`Error`].
-    /// Returns the inner messages and whether any was flagged DUMP_INTR.
-    async fn exchange(
-        &self,
-        msg: RouteNetlinkMessage,
-        flags: u16,
-        op: &Op,
-    ) -> Result<(Vec<RouteNetlinkMessage>, bool)> {
-        let is_write = flags & NLM_F_DUMP != NLM_F_DUMP && !is_get(&msg);
-        self.stats.record(is_write);
-        if is_write {
-            if let Some(errno) = self.faults.as_ref().and_then(|f| f.on_write()) {
-                return Err(op.error(errno, Some("fault injected by FaultInjector".into())));
+    /// Sends `calls` in order, packed many to a datagram, and returns each
+    /// one's replies (and, for a dump, whether the kernel flagged it
+    /// interrupted) or its typed error, in the same order. Writes are counted
+    /// and may be failed by the fault injector (they are then not sent).
+    /// The kernel handles every request even when an earlier one failed.
+    pub(crate) async fn run(&self, calls: Vec<Call>) -> Vec<Result<(Vec<RouteNetlinkMessage>, bool)>> {
+        let mut results: Vec<Option<Result<(Vec<RouteNetlinkMessage>, bool)>>> = Vec::with_capacity(calls.len());
+        let mut sent = Vec::with_capacity(calls.len());
+        let mut slow = calls.len() > INLINE_REQUESTS;
+        let mut ops = Vec::with_capacity(calls.len());
+        for call in calls {
+            let is_write = call.flags & NLM_F_DUMP != NLM_F_DUMP && !is_get(&call.msg);
+            self.stats.record(is_write);
+            if is_write {
+                if let Some(errno) = self.faults.as_ref().and_then(|f| f.on_write()) {
+                    results.push(Some(Err(call.op.error(errno, Some("fault injected by FaultInjector".into())))));
+                    ops.push(call.op);
+                    continue;
+                }
+            }
+            slow |= matches!(call.msg, RouteNetlinkMessage::DelLink(_));
+            sent.push((results.len(), socket::Request { msg: call.msg, flags: call.flags }));
+            results.push(None);
+            ops.push(call.op);
+        }
+        let (indexes, reqs): (Vec<usize>, Vec<socket::Request>) = sent.into_iter().unzip();
+        let sock = self.sock.clone();
+        let exchange = move || Ok(sock.lock().unwrap_or_else(|p| p.into_inner()).exchange(reqs));
+        let outcomes = if slow { netns::thread::spawn_blocking(exchange).await } else { exchange() };
+        match outcomes {
+            Ok(outcomes) => {
+                for (i, outcome) in indexes.into_iter().zip(outcomes) {
+                    results[i] = Some(match outcome {
+                        Ok(socket::Outcome::Done { messages, interrupted }) => Ok((messages, interrupted)),
+                        Ok(socket::Outcome::Failed { errno, extack }) => Err(ops[i].error(errno, extack)),
+                        Err(e) => Err(e),
+                    });
+                }
+            }
+            Err(e) => {
+                let text = e.to_string();
+                for i in indexes {
+                    results[i] = Some(Err(Error::io(ops[i].what.clone(), std::io::Error::other(text.clone()))));
+                }
             }
         }
-        let mut req = NetlinkMessage::from(msg);
-        req.header.flags = NLM_F_REQUEST | flags;
-        let mut replies = self.handle.clone().request(req).map_err(|_| Error::Closed)?;
-        let mut out = Vec::new();
-        let mut interrupted = false;
-        while let Some(reply) = replies.next().await {
-            interrupted |= reply.header.flags & NLM_F_DUMP_INTR != 0;
-            let flags = reply.header.flags;
-            match reply.payload {
-                NetlinkPayload::InnerMessage(m) => out.push(m),
-                NetlinkPayload::Error(e) => {
-                    if let Some(code) = e.code {
-                        return Err(op.error(code.get(), extack::message(flags, &e.header)));
-                    }
-                }
-                NetlinkPayload::Done(_) | NetlinkPayload::Noop => {}
-                NetlinkPayload::Overrun(_) => {
-                    return Err(op.error(libc::ENOBUFS, Some("netlink receive buffer overrun".into())))
-                }
-                _ => {}
-            }
-        }
-        Ok((out, interrupted))
+        results.into_iter().map(|r| r.unwrap_or(Err(Error::Closed))).collect()
+    }
+
+    /// Sends one request and collects the replies.
+    async fn exchange(&self, msg: RouteNetlinkMessage, flags: u16, op: &Op) -> Result<(Vec<RouteNetlinkMessage>, bool)> {
+        let call = Call { msg, flags, op: op.clone() };
+        self.run(vec![call]).await.pop().unwrap_or(Err(Error::Closed))
     }
 
     /// Sends a write request (`flags` beyond ACK: CREATE, EXCL, REPLACE…) and
     /// waits for the kernel's acknowledgement.
     pub(crate) async fn write(&self, msg: RouteNetlinkMessage, flags: u16, op: &Op) -> Result<()> {
-        self.exchange(msg, flags | NLM_F_ACK, op).await.map(|_| ())
+        self.exchange(msg, flags, op).await.map(|_| ())
     }
 
     /// Sends a GET for one object and returns the reply.

@@ -11,7 +11,7 @@
 //! which does one thing (create a namespace, open a socket) and exits.
 
 pub mod sysctl;
-mod thread;
+pub(crate) mod thread;
 
 use std::{
     fs, io,
