@@ -135,7 +135,6 @@ async fn rollback_after_a_failure_at_every_step() {
         assert!(!step.is_empty() && err.to_string().contains(step.as_str()), "write {k}: {err}");
         assert!(source.to_string().contains("fault injected"), "write {k}: {source}");
         assert_eq!(snapshot(&names), before, "write {k} ({step}): state differs after rollback");
-        assert!(temp_links(&names).is_empty(), "write {k}: {:?}", temp_links(&names));
     }
     // And with no fault it converges. (No lab router here, so nothing
     // answers for the gateways; everything else must pass.)

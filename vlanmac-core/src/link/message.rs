@@ -95,17 +95,24 @@ pub(crate) fn source_mac_change(index: u32, op: SourceMacOp) -> LinkMessage {
     msg
 }
 
-/// `RTM_DELLINK` for link `index`.
-pub(crate) fn del_link(index: u32) -> LinkMessage {
-    let mut msg = LinkMessage::default();
-    msg.header.index = index;
-    msg
+/// `RTM_DELLINK` for the link called `name` (looked up by `IFLA_IFNAME`).
+pub(crate) fn del_link_by_name(name: &IfName) -> LinkMessage {
+    get_link_by_name(name)
 }
 
 /// `RTM_DELLINK` for every link of `group` (index 0 + `IFLA_GROUP`).
 pub(crate) fn del_group(group: u32) -> LinkMessage {
     let mut msg = LinkMessage::default();
     msg.attributes.push(LinkAttribute::Group(group));
+    msg
+}
+
+/// `RTM_SETLINK` applying `update` (which must not rename) to the link
+/// called `name`: the kernel looks it up by `IFLA_IFNAME`.
+pub(crate) fn set_link_by_name(name: &IfName, update: &LinkUpdate) -> LinkMessage {
+    let mut msg = set_link(0, update);
+    msg.attributes.retain(|a| !matches!(a, LinkAttribute::IfName(_)));
+    msg.attributes.insert(0, LinkAttribute::IfName(name.to_string()));
     msg
 }
 

@@ -56,9 +56,14 @@ pub struct Netlink {
     sock: Arc<Mutex<socket::SyncSocket>>,
     netns: NetnsRef,
     ns_fd: Arc<OwnedFd>,
+    ns_key: NetnsKey,
     stats: Arc<RequestStats>,
     faults: Option<Arc<FaultInjector>>,
 }
+
+/// A network namespace's identity (device and inode of its nsfs file):
+/// equal for every handle on the same namespace.
+pub(crate) type NetnsKey = (u64, u64);
 
 /// Exchanges of more requests than this run on a thread of their own.
 const INLINE_REQUESTS: usize = 8;
@@ -136,9 +141,11 @@ impl Netlink {
             socket::SyncSocket::new(sock)
         })
         .await?;
+        let st = nix::sys::stat::fstat(&ns_fd).map_err(|e| Error::io("stat a namespace fd", e.into()))?;
         Ok(Netlink {
             sock: Arc::new(Mutex::new(sock)),
             netns,
+            ns_key: (st.st_dev as u64, st.st_ino as u64),
             ns_fd: Arc::new(ns_fd),
             stats: shared.stats.clone(),
             faults: shared.faults.clone(),
@@ -159,6 +166,10 @@ impl Netlink {
     /// create links into this namespace from another).
     pub fn netns_fd(&self) -> BorrowedFd<'_> {
         self.ns_fd.as_fd()
+    }
+
+    pub(crate) fn netns_key(&self) -> NetnsKey {
+        self.ns_key
     }
 
     pub(crate) fn netns_raw_fd(&self) -> i32 {

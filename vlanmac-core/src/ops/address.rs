@@ -1,9 +1,9 @@
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 use netlink_packet_route::{
     address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope},
     AddressFamily, RouteNetlinkMessage as M,
 };
 
+use super::batch::Batch;
 use crate::{
     error::Result,
     netlink::{Netlink, Op},
@@ -31,24 +31,24 @@ pub(crate) fn address_message(index: u32, addr: &AddressSpec) -> AddressMessage 
 impl Netlink {
     /// `ip addr add ADDR/PREFIX dev DEV [nodad]`. AlreadyExists if present.
     pub async fn add_address(&self, dev: &IfName, addr: &AddressSpec) -> Result<()> {
-        let index = self.link_index(dev).await?;
-        let op = Op::new(format!("add address {addr} to {dev} in netns {}", self.netns()));
-        self.write(M::NewAddress(address_message(index, addr)), NLM_F_CREATE | NLM_F_EXCL, &op).await
+        let mut batch = Batch::new();
+        batch.add_address(self, dev, *addr);
+        batch.run().await.into_result()
     }
 
     /// `ip addr replace ADDR/PREFIX dev DEV [nodad]`: adds, or updates the
     /// flags of an existing address.
     pub async fn replace_address(&self, dev: &IfName, addr: &AddressSpec) -> Result<()> {
-        let index = self.link_index(dev).await?;
-        let op = Op::new(format!("replace address {addr} on {dev} in netns {}", self.netns()));
-        self.write(M::NewAddress(address_message(index, addr)), NLM_F_CREATE | NLM_F_REPLACE, &op).await
+        let mut batch = Batch::new();
+        batch.replace_address(self, dev, *addr);
+        batch.run().await.into_result()
     }
 
     /// `ip addr del ADDR/PREFIX dev DEV`.
     pub async fn delete_address(&self, dev: &IfName, addr: &AddressSpec) -> Result<()> {
-        let index = self.link_index(dev).await?;
-        let op = Op::new(format!("delete address {} from {dev} in netns {}", addr.net, self.netns()));
-        self.write(M::DelAddress(address_message(index, addr)), 0, &op).await
+        let mut batch = Batch::new();
+        batch.delete_address(self, dev, *addr);
+        batch.run().await.into_result()
     }
 
     /// `ip addr show [dev DEV]`: IPv4 and IPv6 addresses.

@@ -1,11 +1,10 @@
 use std::collections::HashMap;
 
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::{link::LinkMessage, RouteNetlinkMessage as M};
 
-use super::temp_name::temp_ifname;
+use super::batch::Batch;
 use crate::{
-    error::{Error, KernelError, Result},
+    error::{Error, Result},
     link::{self, LinkUpdate, NewLink, Vlan},
     netlink::{Netlink, Op},
     readback::Link,
@@ -81,72 +80,25 @@ impl Netlink {
     /// (`ip link add [link PARENT] name NAME [mtu N] [address MAC] type KIND ...`).
     ///
     /// The parent is looked up here first (NotFound names it), and an MTU
-    /// above the parent's is refused before the kernel sees it.
+    /// above the parent's is refused before the kernel sees it. Settings the
+    /// kernel ignores at creation (alias, IPv6 address generation) follow in
+    /// the same datagram as one `RTM_SETLINK`, before the link goes up; if
+    /// that fails the link is deleted again.
     pub async fn add_link(&self, spec: &NewLink) -> Result<()> {
-        let parent = self.checked_parent(spec).await?;
-        let op = Op::new(format!("{} in netns {}", spec.describe(), self.netns())).feature(spec.kind.feature());
-        // Settings the kernel ignores at creation (alias, IPv6 address
-        // generation) follow in one RTM_SETLINK, before the link goes up.
-        let after = spec.after_create();
-        let mut create = spec.clone();
-        if !after.is_empty() {
-            create.up = false;
-        }
-        let msg = link::new_link(&create, &spec.name, parent, None);
-        self.write(M::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &op).await?;
-        if !after.is_empty() {
-            let mut finish = after;
-            if spec.up && finish.ipv6_addrgen.is_none() {
-                finish.up = Some(true);
-            } else if spec.up {
-                // A second request: the kernel applies IFF_UP before IFLA_AF_SPEC.
-                if let Err(e) = self.set_link(&spec.name, &finish).await {
-                    let _ = self.delete_link(&spec.name).await;
-                    return Err(e);
-                }
-                finish = LinkUpdate::new().up(true);
-            }
-            if let Err(e) = self.set_link(&spec.name, &finish).await {
-                let _ = self.delete_link(&spec.name).await;
-                return Err(e);
-            }
-        }
-        Ok(())
+        let mut batch = Batch::new();
+        batch.add_link(self, spec.clone());
+        batch.run().await.into_result()
     }
 
     /// Creates a link whose parent is in this namespace directly inside the
-    /// namespace of `target` (a container's): the link is created there
-    /// under a temporary name (so a same-named link here cannot collide),
-    /// then renamed inside `target`; if the rename fails the temporary link
-    /// is deleted. Equivalent to `ip link add link P name TMP netns NS type
-    /// ...; ip -n NS link set TMP name NAME`.
+    /// namespace of `target` (a container's), under its final name, and
+    /// finishes it there (alias, IPv6 address generation, up); if finishing
+    /// fails the link is deleted. Equivalent to `ip link add link P name N
+    /// netns NS type ...; ip -n NS link set N ...`.
     pub async fn add_link_into(&self, spec: &NewLink, target: &Netlink) -> Result<()> {
-        let parent = self.checked_parent(spec).await?;
-        let tmp = temp_ifname();
-        let op =
-            Op::new(format!("{} in netns {} (as {tmp})", spec.describe(), target.netns())).feature(spec.kind.feature());
-        let mut down = spec.clone();
-        down.up = false;
-        let msg = link::new_link(&down, &tmp, parent, Some(target.netns_raw_fd()));
-        self.write(M::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL, &op).await?;
-        let finish = async {
-            // The rename also carries what creation ignores (alias, IPv6
-            // address generation); the link is still down.
-            let rename = LinkUpdate { name: Some(spec.name.clone()), ..spec.after_create() };
-            target.set_link(&tmp, &rename).await?;
-            if spec.up {
-                target.set_link(&spec.name, &LinkUpdate::new().up(true)).await?;
-            }
-            Ok::<(), Error>(())
-        };
-        if let Err(e) = finish.await {
-            // Whichever name it has now, remove it: nothing half-made stays.
-            if target.delete_link(&tmp).await.is_err() {
-                let _ = target.delete_link(&spec.name).await;
-            }
-            return Err(e);
-        }
-        Ok(())
+        let mut batch = Batch::new();
+        batch.add_link_into(self, spec.clone(), target);
+        batch.run().await.into_result()
     }
 
     /// `ip link add link PARENT name PARENT.ID type vlan id ID`: an 802.1Q
@@ -162,9 +114,9 @@ impl Netlink {
         if update.is_empty() {
             return Ok(());
         }
-        let index = self.link_index(name).await?;
-        let op = Op::new(format!("set link {name} {} in netns {}", update.describe(), self.netns()));
-        self.write(M::SetLink(link::set_link(index, update)), 0, &op).await
+        let mut batch = Batch::new();
+        batch.set_link(self, name, update.clone());
+        batch.run().await.into_result()
     }
 
     /// `ip link set NAME up` / `down`.
@@ -174,9 +126,9 @@ impl Netlink {
 
     /// `ip link del NAME`.
     pub async fn delete_link(&self, name: &IfName) -> Result<()> {
-        let index = self.link_index(name).await?;
-        let op = Op::new(format!("delete link {name} in netns {}", self.netns()));
-        self.write(M::DelLink(link::del_link(index)), 0, &op).await
+        let mut batch = Batch::new();
+        batch.delete_link(self, name);
+        batch.run().await.into_result()
     }
 
     /// Deletes every link of `group` in this namespace with one request
@@ -193,30 +145,5 @@ impl Netlink {
         let index = self.link_index(name).await?;
         let op = Op::new(format!("set source MACs of macvlan {name} ({change:?})"));
         self.write(M::NewLink(link::source_mac_change(index, change)), 0, &op).await
-    }
-
-    /// Looks up the parent of `spec` (if its kind has one) and checks the MTU.
-    async fn checked_parent(&self, spec: &NewLink) -> Result<Option<u32>> {
-        let Some(parent) = spec.kind.parent() else {
-            return Ok(None);
-        };
-        let p = self.link(parent).await.map_err(|e| match e {
-            Error::NotFound(mut k) => {
-                k.op = format!("{}: parent {parent} not found in netns {}", spec.describe(), self.netns());
-                Error::NotFound(k)
-            }
-            other => other,
-        })?;
-        if let (Some(want), Some(have)) = (spec.mtu, p.mtu) {
-            if want.get() > have {
-                return Err(Error::InvalidArgument(KernelError {
-                    op: format!("{} with mtu {want}", spec.describe()),
-                    errno: libc::EINVAL,
-                    extack: None,
-                    hint: Some(format!("the mtu exceeds the parent {parent}'s mtu {have}")),
-                }));
-            }
-        }
-        Ok(Some(p.index))
     }
 }

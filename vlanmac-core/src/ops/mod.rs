@@ -2,9 +2,9 @@
 //! `ip` command, built from pure messages and sent by the executor.
 
 mod address;
+mod batch;
 mod link;
 mod neighbour;
 mod route;
-mod temp_name;
 
-pub use temp_name::TEMP_PREFIX;
+pub use batch::{Batch, BatchReport};

@@ -1,9 +1,9 @@
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 use netlink_packet_route::{
     route::{RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteScope, RouteType},
     AddressFamily, RouteNetlinkMessage as M,
 };
 
+use super::batch::Batch;
 use crate::{
     error::Result,
     netlink::{Netlink, Op},
@@ -62,34 +62,27 @@ pub(crate) fn route_message(route: &RouteSpec, oif: Option<u32>, delete: bool) -
 }
 
 impl Netlink {
-    async fn oif(&self, route: &RouteSpec) -> Result<Option<u32>> {
-        match &route.dev {
-            Some(d) => Ok(Some(self.link_index(d).await?)),
-            None => Ok(None),
-        }
-    }
-
     /// `ip route add DST [via GW] [dev DEV] [metric N] [table T]`.
     /// AlreadyExists if an equal route is present.
     pub async fn add_route(&self, route: &RouteSpec) -> Result<()> {
-        let oif = self.oif(route).await?;
-        let op = Op::new(format!("add route {route} in netns {}", self.netns()));
-        self.write(M::NewRoute(route_message(route, oif, false)), NLM_F_CREATE | NLM_F_EXCL, &op).await
+        let mut batch = Batch::new();
+        batch.add_route(self, route.clone());
+        batch.run().await.into_result()
     }
 
     /// `ip route replace DST ...`: adds, or replaces the route to the same
     /// destination and metric.
     pub async fn replace_route(&self, route: &RouteSpec) -> Result<()> {
-        let oif = self.oif(route).await?;
-        let op = Op::new(format!("replace route {route} in netns {}", self.netns()));
-        self.write(M::NewRoute(route_message(route, oif, false)), NLM_F_CREATE | NLM_F_REPLACE, &op).await
+        let mut batch = Batch::new();
+        batch.replace_route(self, route.clone());
+        batch.run().await.into_result()
     }
 
     /// `ip route del DST [via GW] [dev DEV] [metric N]`.
     pub async fn delete_route(&self, route: &RouteSpec) -> Result<()> {
-        let oif = self.oif(route).await?;
-        let op = Op::new(format!("delete route {route} in netns {}", self.netns()));
-        self.write(M::DelRoute(route_message(route, oif, true)), 0, &op).await
+        let mut batch = Batch::new();
+        batch.delete_route(self, route.clone());
+        batch.run().await.into_result()
     }
 
     /// `ip route show` and `ip -6 route show`: the main table's routes.
