@@ -11,18 +11,21 @@ pub struct Veth {
     /// Put the other end in this namespace (`IFLA_NET_NS_FD`), given as an
     /// open namespace fd; `None` keeps it beside the first end.
     pub(crate) peer_netns_fd: Option<i32>,
+    /// That namespace's identity (for ordering batched requests).
+    pub(crate) peer_netns_key: Option<crate::netlink::NetnsKey>,
 }
 
 impl Veth {
     /// A pair whose other end is called `peer`.
     pub fn new(peer: IfName) -> Self {
-        Veth { peer, peer_netns_fd: None }
+        Veth { peer, peer_netns_fd: None, peer_netns_key: None }
     }
 
     /// Puts the peer in the namespace of `target` (`... peer name P netns NS`).
     #[must_use]
     pub fn peer_in(mut self, target: &crate::Netlink) -> Self {
         self.peer_netns_fd = Some(target.netns_raw_fd());
+        self.peer_netns_key = Some(target.netns_key());
         self
     }
 

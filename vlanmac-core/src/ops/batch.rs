@@ -259,6 +259,16 @@ impl Micro<'_> {
         }
     }
 
+    /// The links this request creates: its own, and a veth's peer.
+    fn creates(&self) -> Vec<Key> {
+        let Kind::NewLink { spec, home } = &self.what else { return Vec::new() };
+        let mut out = vec![(home.netns_key(), spec.name.clone())];
+        if let crate::link::LinkKindSpec::Veth(v) = &spec.kind {
+            out.push((v.peer_netns_key.unwrap_or(home.netns_key()), v.peer.clone()));
+        }
+        out
+    }
+
     /// Links whose index (and MTU) the message needs, in the sender's namespace.
     fn needs_index(&self) -> Vec<IfName> {
         match &self.what {
@@ -318,10 +328,7 @@ impl Runner {
     async fn run<'a>(mut self, micros: Vec<Micro<'a>>) -> BatchReport {
         // Everything looked up by index that this batch does not create must
         // exist now: one packed GET per namespace for all of them.
-        let created: HashSet<Key> = micros
-            .iter()
-            .filter_map(|m| if let Kind::NewLink { .. } = m.what { m.target() } else { None })
-            .collect();
+        let created: HashSet<Key> = micros.iter().flat_map(Micro::creates).collect();
         let mut wanted: Vec<(&Netlink, IfName, usize)> = Vec::new();
         let mut contexts = HashMap::new();
         for m in &micros {
@@ -442,7 +449,8 @@ impl Runner {
             }
             // Look up the links just made that later requests need by index.
             let mut wanted: Vec<(&Netlink, IfName, usize)> = Vec::new();
-            let mut seen = HashSet::new();
+            // Links still to be created are looked up after their wave.
+            let mut seen: HashSet<Key> = remaining.iter().flat_map(Micro::creates).collect();
             for m in &remaining {
                 for name in m.needs_index() {
                     let key = (m.nl.netns_key(), name.clone());
@@ -517,8 +525,8 @@ impl Runner {
                 later.push(m);
                 continue;
             }
-            if let (Kind::NewLink { .. }, Some(t)) = (&m.what, &target) {
-                created.insert(t.clone(), m.nl as *const Netlink);
+            for key in m.creates() {
+                created.insert(key, m.nl as *const Netlink);
             }
             now.push(m);
         }

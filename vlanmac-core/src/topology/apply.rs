@@ -2,7 +2,7 @@
 //! rolls all of it back (in reverse, namespaces last and whole) when a step
 //! fails.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{collections::HashSet, ops::Range, sync::Arc};
 
 use serde::Serialize;
 
@@ -19,6 +19,7 @@ use crate::{
     link::{Ipvlan, LinkUpdate, Macvlan, NewLink, Veth, Vlan},
     netlink::Shared,
     netns::{self, sysctl},
+    ops::Batch,
     spec::{AddressSpec, IfName, RouteSpec},
 };
 
@@ -61,7 +62,8 @@ pub(crate) fn sysctl_keys(t: &Topology, places: &[Place]) -> Vec<(usize, String)
 /// Reads the kernel and computes the plan (changes nothing).
 pub async fn plan_topology(t: &Topology, shared: &Shared) -> Result<Plan> {
     let places = places(t)?;
-    let seen = observe(&places, shared, &sysctl_keys(t, &places)).await?;
+    let mut handles = Handles::new(&places, shared.clone());
+    let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
     Ok(plan(t, &places, &seen)?.0)
 }
 
@@ -69,26 +71,80 @@ pub async fn plan_topology(t: &Topology, shared: &Shared) -> Result<Plan> {
 /// included), read against the kernel as `plan` does.
 pub async fn desired_state(t: &Topology, shared: &Shared) -> Result<(Vec<Place>, super::desired::Desired)> {
     let places = places(t)?;
-    let seen = observe(&places, shared, &sysctl_keys(t, &places)).await?;
+    let mut handles = Handles::new(&places, shared.clone());
+    let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
     let (_, d) = plan(t, &places, &seen)?;
     Ok((places, d))
 }
 
 /// Plans and applies `t`.
+///
+/// Namespaces are made first (all at once), then every netlink change of
+/// the plan goes in one [`Batch`]: packed many to a datagram, in waves that
+/// wait only for what they depend on. On a failure everything this apply
+/// made is undone and the error names the failed step.
 pub async fn apply(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
+    // A namespace deleted just before (by `down`, a rollback, another
+    // tool) is torn down by the kernel in the background: until then its
+    // macvlans keep their MAC addresses on the parent, and bringing up a new
+    // one with the same MAC fails with EADDRINUSE. Such an apply was rolled
+    // back whole; it is tried again, for a bounded time.
+    let mut delay = std::time::Duration::from_millis(20);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match apply_once(t, opts).await {
+            Err(Error::Apply { source, rollback, .. })
+                if rollback.is_empty()
+                    && matches!(&*source, Error::Kernel(k) if k.errno == libc::EADDRINUSE)
+                    && std::time::Instant::now() < deadline =>
+            {
+                // A sleep that needs no particular async runtime.
+                netns::thread::spawn_blocking(move || {
+                    std::thread::sleep(delay);
+                    Ok(())
+                })
+                .await?;
+                delay = (delay * 2).min(std::time::Duration::from_millis(500));
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn apply_once(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
     let places = places(t)?;
-    let seen = observe(&places, &opts.shared, &sysctl_keys(t, &places)).await?;
+    let mut handles = Handles::new(&places, opts.shared.clone());
+    let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
     let (plan, _) = plan(t, &places, &seen)?;
     let writes_before = opts.shared.stats.writes();
-    let mut run = Run { t, places: &places, handles: Handles::new(&places, opts.shared.clone()), journal: Vec::new() };
-    let total = plan.changes.len();
-    for (i, change) in plan.changes.iter().enumerate() {
+    let mut run = Run { t, places: &places, handles, journal: Vec::new(), unmarked: Vec::new() };
+    let changes = &plan.changes;
+    let total = changes.len();
+    let mut i = 0;
+    while i < total {
+        let kind = Segment::of(&changes[i].action);
+        let end = i + changes[i..].iter().take_while(|c| Segment::of(&c.action) == kind).count();
         if let Some(p) = &opts.progress {
-            p(i + 1, total, change);
+            for (k, change) in changes.iter().enumerate().take(end).skip(i) {
+                p(k + 1, total, change);
+            }
         }
-        if let Err(e) = run.step(&change.action).await {
+        let done = match kind {
+            Segment::Namespaces => run.namespaces(changes, i..end).await,
+            Segment::Netlink => run.netlink(changes, i..end).await,
+            Segment::Sysctl => run.sysctls(changes, i..end).await,
+        };
+        if let Err((k, e)) = done {
             let rollback = run.rollback().await;
-            return Err(Error::Apply { step: change.to_string(), source: Box::new(e), rollback });
+            return Err(Error::Apply { step: changes[k].to_string(), source: Box::new(e), rollback });
+        }
+        i = end;
+    }
+    if !run.unmarked.is_empty() {
+        // Namespaces made with nothing else after them still get their mark.
+        if let Err((k, e)) = run.netlink(changes, total..total).await {
+            let rollback = run.rollback().await;
+            return Err(Error::Apply { step: changes[k].to_string(), source: Box::new(e), rollback });
         }
     }
     Ok(ApplyResult {
@@ -98,6 +154,30 @@ pub async fn apply(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
         writes: opts.shared.stats.writes() - writes_before,
     })
 }
+
+/// How a run of plan changes is carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Segment {
+    /// `ip netns add`, all at once.
+    Namespaces,
+    /// Sysctl writes (files under /proc/sys, inside the namespace).
+    Sysctl,
+    /// Everything else: one packed [`Batch`].
+    Netlink,
+}
+
+impl Segment {
+    fn of(action: &Action) -> Segment {
+        match action {
+            Action::CreateNetns { .. } => Segment::Namespaces,
+            Action::SetSysctl { .. } => Segment::Sysctl,
+            _ => Segment::Netlink,
+        }
+    }
+}
+
+/// A failed step: its index in the plan, and why.
+type StepError = (usize, Error);
 
 /// What to undo, in reverse order.
 enum Undo {
@@ -131,6 +211,9 @@ struct Run<'a> {
     places: &'a [Place],
     handles: Handles,
     journal: Vec<Undo>,
+    /// Namespaces made whose `lo` does not carry the mark yet, with the
+    /// plan step that made them.
+    unmarked: Vec<(usize, usize)>,
 }
 
 impl Run<'_> {
@@ -138,105 +221,151 @@ impl Run<'_> {
         marks::alias_of(&[self.t.name.clone()].into())
     }
 
-    async fn step(&mut self, action: &Action) -> Result<()> {
-        match action {
-            Action::CreateNetns { place } => {
-                let Some(name) = self.places[*place].named.clone() else {
-                    return Err(Error::Conflict(format!("netns {} cannot be created", self.places[*place].label)));
-                };
-                netns::create(&name).await?;
-                self.journal.push(Undo::Netns { place: *place });
-                let mark = self.mark();
-                let lo = IfName::from_trusted("lo".into());
-                self.handles.nl(*place).await?.set_link(&lo, &LinkUpdate::new().alias(mark)?).await?;
-            }
-            Action::CreateLink { link } => {
-                self.create_link(link).await?;
-                self.journal.push(Undo::Link { place: link.place, dev: link.name.clone() });
-            }
-            Action::SetLink { place, dev, update, undo } => {
-                self.handles.nl(*place).await?.set_link(dev, update).await?;
-                if !undo.is_empty() {
-                    self.journal.push(Undo::SetLink { place: *place, dev: dev.clone(), update: undo.clone() });
+    /// Creates namespaces concurrently; each made is journaled.
+    async fn namespaces(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
+        let places = self.places;
+        let made = futures::future::join_all(range.map(|k| async move {
+            let Action::CreateNetns { place } = &changes[k].action else { return (k, 0, Ok(())) };
+            let res = match places[*place].named.clone() {
+                Some(name) => netns::create(&name).await,
+                None => Err(Error::Conflict(format!("netns {} cannot be created", places[*place].label))),
+            };
+            (k, *place, res)
+        }))
+        .await;
+        let mut failed = None;
+        for (k, place, res) in made {
+            match res {
+                Ok(()) => {
+                    self.journal.push(Undo::Netns { place });
+                    self.unmarked.push((k, place));
                 }
+                Err(e) => failed = failed.or(Some((k, e))),
             }
-            Action::AddAddress { place, dev, addr } => {
-                self.handles.nl(*place).await?.add_address(dev, addr).await?;
-                self.journal.push(Undo::DelAddress { place: *place, dev: dev.clone(), addr: *addr });
-            }
-            Action::DelAddress { place, dev, addr } => {
-                self.handles.nl(*place).await?.delete_address(dev, addr).await?;
-                self.journal.push(Undo::AddAddress { place: *place, dev: dev.clone(), addr: *addr });
-            }
-            Action::AddRoute { place, route } => {
-                self.handles.nl(*place).await?.add_route(route).await?;
-                self.journal.push(Undo::DelRoute { place: *place, route: route.clone() });
-            }
-            Action::ReplaceRoute { place, route, old } => {
-                self.handles.nl(*place).await?.replace_route(route).await?;
-                self.journal.push(Undo::ReplaceRoute { place: *place, route: old.clone() });
-            }
-            Action::SetSysctl { place, key, value, old } => {
-                sysctl::write(&self.places[*place].nsref, key, value).await?;
+        }
+        failed.map_or(Ok(()), Err)
+    }
+
+    async fn sysctls(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
+        for k in range {
+            if let Action::SetSysctl { place, key, value, old } = &changes[k].action {
+                sysctl::write(&self.places[*place].nsref, key, value).await.map_err(|e| (k, e))?;
                 if old != "?" {
                     self.journal.push(Undo::Sysctl { place: *place, key: key.clone(), old: old.clone() });
                 }
-            }
-            Action::DeleteLink { place, dev } => {
-                // Not undoable; plans put removals last.
-                self.handles.nl(*place).await?.delete_link(dev).await?;
             }
         }
         Ok(())
     }
 
-    async fn create_link(&mut self, l: &DesiredLink) -> Result<()> {
-        let group = marks::group_of(&self.t.name);
+    /// The netlink changes in `range` (plus the marks of namespaces just
+    /// made) as one batch; what succeeded is journaled in plan order.
+    async fn netlink(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
+        let first = range.start.min(changes.len().saturating_sub(1));
+        let mut needed: Vec<usize> = self.unmarked.iter().map(|(_, p)| *p).collect();
+        for c in &changes[range.clone()] {
+            needed.extend(c.action.places());
+        }
+        self.handles.ensure_all(&needed).await.map_err(|e| (first, e))?;
         let mark = self.mark();
-        let base = |kind: crate::link::LinkKindSpec| -> Result<NewLink> {
-            let mut spec = NewLink::new(l.name.clone(), kind).group(group).alias(mark.clone())?;
-            spec.mac = l.mac;
-            spec.mtu = l.mtu;
-            if l.no_ipv6 {
-                spec.ipv6_addrgen = Some(false);
-            }
-            Ok(spec)
-        };
-        match &l.kind {
-            DesiredKind::VethTrunk { peer_place } => {
-                self.handles.ensure(*peer_place).await?;
-                self.handles.ensure(l.place).await?;
-                let peer = self.handles.get(*peer_place)?;
-                let spec = base(Veth::new(l.name.clone()).peer_in(peer).into())?;
-                self.handles.get(l.place)?.add_link(&spec).await
-            }
-            DesiredKind::VethPeer => Ok(()),
-            DesiredKind::Vlan { parent, id, protocol } => {
-                let spec = base(Vlan::new(parent.clone(), *id).protocol(*protocol).into())?;
-                self.handles.nl(l.place).await?.add_link(&spec).await
-            }
-            DesiredKind::Macvlan { parent, parent_place, mode, source_macs } => {
-                let kind = Macvlan::new(parent.clone(), *mode).source_macs(source_macs.clone());
-                self.create_lower(l, *parent_place, base(kind.into())?).await
-            }
-            DesiredKind::Ipvlan { parent, parent_place, mode, flags } => {
-                let kind = Ipvlan::new(parent.clone(), *mode).flags(*flags);
-                self.create_lower(l, *parent_place, base(kind.into())?).await
+        let lo = IfName::from_trusted("lo".into());
+        let h = &self.handles;
+        // For each batch change: the plan step it serves, and what undoes it.
+        let mut owners: Vec<(usize, Option<Undo>)> = Vec::new();
+        let mut batch = Batch::new();
+        let get = |p: usize, k: usize| h.get(p).map_err(|e| (k, e));
+        for (k, place) in &self.unmarked {
+            batch.set_link(get(*place, *k)?, &lo, LinkUpdate::new().alias(mark.clone()).map_err(|e| (*k, e.into()))?);
+            owners.push((*k, None));
+        }
+        for k in range {
+            let undo = match &changes[k].action {
+                Action::CreateLink { link } => {
+                    let undo = Undo::Link { place: link.place, dev: link.name.clone() };
+                    let spec = self.link_spec(link).map_err(|e| (k, e))?;
+                    match &link.kind {
+                        DesiredKind::VethPeer => {
+                            self.journal.push(undo);
+                            continue;
+                        }
+                        DesiredKind::VethTrunk { peer_place } => {
+                            let spec = NewLink { kind: Veth::new(link.name.clone()).peer_in(get(*peer_place, k)?).into(), ..spec };
+                            batch.add_link(get(link.place, k)?, spec);
+                        }
+                        DesiredKind::Macvlan { parent_place, .. } | DesiredKind::Ipvlan { parent_place, .. } => {
+                            batch.add_link_into(get(*parent_place, k)?, spec, get(link.place, k)?);
+                        }
+                        DesiredKind::Vlan { .. } => {
+                            batch.add_link(get(link.place, k)?, spec);
+                        }
+                    }
+                    undo
+                }
+                Action::SetLink { place, dev, update, undo } => {
+                    batch.set_link(get(*place, k)?, dev, update.clone());
+                    if undo.is_empty() {
+                        owners.push((k, None));
+                        continue;
+                    }
+                    Undo::SetLink { place: *place, dev: dev.clone(), update: undo.clone() }
+                }
+                Action::AddAddress { place, dev, addr } => {
+                    batch.add_address(get(*place, k)?, dev, *addr);
+                    Undo::DelAddress { place: *place, dev: dev.clone(), addr: *addr }
+                }
+                Action::DelAddress { place, dev, addr } => {
+                    batch.delete_address(get(*place, k)?, dev, *addr);
+                    Undo::AddAddress { place: *place, dev: dev.clone(), addr: *addr }
+                }
+                Action::AddRoute { place, route } => {
+                    batch.add_route(get(*place, k)?, route.clone());
+                    Undo::DelRoute { place: *place, route: route.clone() }
+                }
+                Action::ReplaceRoute { place, route, old } => {
+                    batch.replace_route(get(*place, k)?, route.clone());
+                    Undo::ReplaceRoute { place: *place, route: old.clone() }
+                }
+                Action::DeleteLink { place, dev } => {
+                    // Not undoable; plans put removals last.
+                    batch.delete_link(get(*place, k)?, dev);
+                    owners.push((k, None));
+                    continue;
+                }
+                Action::CreateNetns { .. } | Action::SetSysctl { .. } => continue,
+            };
+            owners.push((k, Some(undo)));
+        }
+        let report = batch.run().await;
+        self.unmarked.clear();
+        let mut failed = None;
+        for ((k, undo), res) in owners.into_iter().zip(report.results) {
+            match res {
+                Some(Ok(())) => self.journal.extend(undo),
+                Some(Err(e)) => failed = failed.or(Some((k, e))),
+                None => {}
             }
         }
+        failed.map_or(Ok(()), Err)
     }
 
-    /// A macvlan/ipvlan: in place beside its parent, or created inside the
-    /// endpoint's namespace (temporary name, renamed there).
-    async fn create_lower(&mut self, l: &DesiredLink, parent_place: usize, spec: NewLink) -> Result<()> {
-        self.handles.ensure(parent_place).await?;
-        self.handles.ensure(l.place).await?;
-        let parent = self.handles.get(parent_place)?;
-        if parent_place == l.place {
-            parent.add_link(&spec).await
-        } else {
-            parent.add_link_into(&spec, self.handles.get(l.place)?).await
+    /// The link `l` as vlanmac creates it: marked with the topology's group
+    /// and alias, IPv6 address generation off when its network has no IPv6.
+    fn link_spec(&self, l: &DesiredLink) -> Result<NewLink> {
+        let kind: crate::link::LinkKindSpec = match &l.kind {
+            DesiredKind::VethTrunk { .. } | DesiredKind::VethPeer => Veth::new(l.name.clone()).into(),
+            DesiredKind::Vlan { parent, id, protocol } => Vlan::new(parent.clone(), *id).protocol(*protocol).into(),
+            DesiredKind::Macvlan { parent, mode, source_macs, .. } => {
+                Macvlan::new(parent.clone(), *mode).source_macs(source_macs.clone()).into()
+            }
+            DesiredKind::Ipvlan { parent, mode, flags, .. } => Ipvlan::new(parent.clone(), *mode).flags(*flags).into(),
+        };
+        let mut spec = NewLink::new(l.name.clone(), kind).group(marks::group_of(&self.t.name)).alias(self.mark())?;
+        spec.mac = l.mac;
+        spec.mtu = l.mtu;
+        if l.no_ipv6 {
+            spec.ipv6_addrgen = Some(false);
         }
+        Ok(spec)
     }
 
     /// Undoes the journal in reverse. Whatever lives in a namespace this

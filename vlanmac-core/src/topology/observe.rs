@@ -45,28 +45,31 @@ pub fn exists(p: &Place) -> bool {
     }
 }
 
-/// Reads every place; `sysctls` lists (place, key) pairs to read.
-pub async fn observe(places: &[Place], shared: &Shared, sysctls: &[(usize, String)]) -> Result<Vec<Seen>> {
-    let mut out = Vec::with_capacity(places.len());
-    for (i, p) in places.iter().enumerate() {
-        if !exists(p) {
-            out.push(Seen::default());
-            continue;
-        }
-        let nl = Netlink::open_shared(p.nsref.clone(), shared).await?;
-        let mut seen =
-            Seen { exists: true, links: nl.links().await?, routes: nl.routes().await?, sysctls: HashMap::new() };
+/// Reads every place that exists (links with addresses, routes, the
+/// sysctls asked for), all places at once; the handles opened stay in
+/// `handles` for the apply that follows.
+pub(crate) async fn observe(places: &[Place], handles: &mut Handles, sysctls: &[(usize, String)]) -> Result<Vec<Seen>> {
+    let present: Vec<usize> = (0..places.len()).filter(|i| exists(&places[*i])).collect();
+    handles.ensure_all(&present).await?;
+    let handles = &*handles;
+    let reads = present.iter().map(|&i| async move {
+        let nl = handles.get(i)?;
+        let (links, routes) = futures::future::try_join(nl.links(), nl.routes()).await?;
+        let mut seen = Seen { exists: true, links, routes, sysctls: HashMap::new() };
         for (_, key) in sysctls.iter().filter(|(pl, _)| *pl == i) {
-            match sysctl::read(&p.nsref, key).await {
+            match sysctl::read(&places[i].nsref, key).await {
                 Ok(v) => {
                     seen.sysctls.insert(key.clone(), v);
                 }
-                // The interface it belongs to does not exist yet.
                 Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
-        out.push(seen);
+        Ok::<_, Error>((i, seen))
+    });
+    let mut out = vec![Seen::default(); places.len()];
+    for (i, seen) in futures::future::try_join_all(reads).await? {
+        out[i] = seen;
     }
     Ok(out)
 }
@@ -99,6 +102,26 @@ impl Handles {
     }
 
     /// The open handle for `place` (call [`Handles::ensure`] first).
+    /// Opens the handles of `places` not open yet, all at once (each open
+    /// is a short-lived thread entering the namespace).
+    pub(crate) async fn ensure_all(&mut self, places: &[usize]) -> Result<()> {
+        let missing: Vec<usize> = places
+            .iter()
+            .copied()
+            .filter(|p| self.open.get(*p).is_some_and(Option::is_none))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let shared = &self.shared;
+        let refs = &self.refs;
+        let opened =
+            futures::future::try_join_all(missing.iter().map(|&p| Netlink::open_shared(refs[p].clone(), shared))).await?;
+        for (p, nl) in missing.into_iter().zip(opened) {
+            self.open[p] = Some(nl);
+        }
+        Ok(())
+    }
+
     pub(crate) fn get(&self, place: usize) -> Result<&Netlink> {
         self.open.get(place).and_then(Option::as_ref).ok_or(Error::Closed)
     }

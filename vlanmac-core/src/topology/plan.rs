@@ -95,6 +95,32 @@ pub(crate) enum Action {
     DeleteLink { place: usize, dev: IfName },
 }
 
+impl Action {
+    /// The places whose sockets carrying out this action needs.
+    pub(crate) fn places(&self) -> Vec<usize> {
+        match self {
+            Action::CreateLink { link } => {
+                let other = match &link.kind {
+                    DesiredKind::VethTrunk { peer_place } => Some(*peer_place),
+                    DesiredKind::Macvlan { parent_place, .. } | DesiredKind::Ipvlan { parent_place, .. } => {
+                        Some(*parent_place)
+                    }
+                    DesiredKind::VethPeer | DesiredKind::Vlan { .. } => None,
+                };
+                std::iter::once(link.place).chain(other).collect()
+            }
+            Action::CreateNetns { place }
+            | Action::SetLink { place, .. }
+            | Action::AddAddress { place, .. }
+            | Action::DelAddress { place, .. }
+            | Action::AddRoute { place, .. }
+            | Action::ReplaceRoute { place, .. }
+            | Action::SetSysctl { place, .. }
+            | Action::DeleteLink { place, .. } => vec![*place],
+        }
+    }
+}
+
 /// The changes `apply` would make, in order.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {

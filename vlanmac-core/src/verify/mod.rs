@@ -21,7 +21,7 @@ use crate::{
         apply::sysctl_keys,
         desired::DesiredKind,
         model::Topology,
-        observe::observe,
+        observe::{observe, Handles},
         places::{places, Place, Role, HOST},
         plan::plan,
     },
@@ -41,7 +41,9 @@ struct Iface {
 /// Runs every check of `t` against the kernel.
 pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
     let places = places(t)?;
-    let seen = observe(&places, shared, &sysctl_keys(t, &places)).await?;
+    let mut handles = Handles::new(&places, shared.clone());
+    let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
+    drop(handles);
     let (_, desired) = plan(t, &places, &seen)?;
     let mut checks = Vec::new();
 
