@@ -1,101 +1,126 @@
-//! Link-level throughput, measured side by side in one run, in fresh
-//! namespaces (needs root): create N macvlans, each with one IPv4 address,
-//! set up — with vlanmac (sequential, one handle; with and without IPv6
-//! address generation) and with `ip -batch` —
-//! plus the round trip of one link lookup against a raw RTM_GETLINK.
+//! Link level, side by side in one run, in fresh namespaces (needs root):
+//! create N macvlans in one namespace, each with one IPv4 address, set up —
+//! with vlanmac (one packed [`Batch`]; and one call per step), `ip -batch`,
+//! one `ip` process per step, and pyroute2 — then tear them down (vlanmac by
+//! link group vs one by one), read them back (vlanmac vs `ip -j`), and time
+//! one link lookup against a raw RTM_GETLINK round trip.
 //!
 //!     cargo bench --bench links -- [N] [ROUNDS]
 //!
-//! Prints medians of ROUNDS (default 3) and the ratios.
+//! Medians of ROUNDS (default 3). `ip` per step and one-by-one deletion are
+//! measured for N <= 1000 only unless VLANMAC_BENCH_SLOW=1 (they take
+//! minutes at 4000). pyroute2 runs when VLANMAC_BENCH_PYTHON names a Python
+//! that has it (`scripts/bench` sets this up).
 
-use std::{
-    io::Write,
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+mod common;
 
+use std::time::{Duration, Instant};
+
+use common::*;
 use netlink_packet_core::{NetlinkMessage, NLM_F_REQUEST};
 use netlink_packet_route::{
     link::{LinkAttribute, LinkMessage},
     RouteNetlinkMessage,
 };
 use vlanmac::{
-    link::{Macvlan, NewLink, Veth},
-    netns,
-    spec::{AddressSpec, IfName, MacvlanMode, NetnsName},
-    Netlink, NetnsRef,
+    link::{Macvlan, NewLink},
+    spec::{AddressSpec, IfName, MacvlanMode},
+    Batch, Netlink, NetnsRef,
 };
 
-struct Ns(NetnsName);
-impl Ns {
-    fn new(tag: &str) -> Ns {
-        let n = NetnsName::new(format!("vmb-{}-{tag}", std::process::id())).unwrap();
-        netns::create_blocking(&n).unwrap();
-        Ns(n)
-    }
-}
-impl Drop for Ns {
-    fn drop(&mut self) {
-        let _ = netns::delete_blocking(&self.0);
-    }
-}
+const GROUP: u32 = 4242;
 
 fn name(s: &str) -> IfName {
-    IfName::new(s).unwrap()
+    IfName::new(s).expect("ifname")
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
+fn addr(i: usize) -> AddressSpec {
+    format!("10.{}.{}.1/32", i / 250, i % 250 + 1).parse().expect("address")
 }
 
-async fn vlanmac_create(n: usize, round: usize, ipv6_addrgen: bool) -> Duration {
-    let ns = Ns::new(&format!("v{round}{}", if ipv6_addrgen { "" } else { "n" }));
-    let nl = Netlink::open(NetnsRef::Named(ns.0.clone())).await.unwrap();
-    nl.add_link(&NewLink::new(name("t0"), Veth::new(name("t1")))).await.unwrap();
+/// A namespace with a veth trunk `t0` (up, its peer up).
+fn with_trunk(tag: &str) -> Ns {
+    let ns = Ns::new(tag);
+    ip(&["-n", ns.name(), "link", "add", "t0", "type", "veth", "peer", "name", "t1"]);
+    ip(&["-n", ns.name(), "link", "set", "t0", "up"]);
+    ip(&["-n", ns.name(), "link", "set", "t1", "up"]);
+    ns
+}
+
+fn spec(i: usize) -> NewLink {
+    NewLink::new(name(&format!("mv{i}")), Macvlan::new(name("t0"), MacvlanMode::Bridge))
+        .ipv6_addrgen(false)
+        .group(GROUP)
+}
+
+/// vlanmac, one Batch; returns (create, read back, delete by group).
+async fn vlanmac_batch(n: usize, ns: &Ns) -> (Duration, Duration, Duration) {
+    let nl = Netlink::open(NetnsRef::Named(ns.0.clone())).await.expect("open");
+    let start = Instant::now();
+    let mut batch = Batch::new();
+    for i in 0..n {
+        let dev = name(&format!("mv{i}"));
+        batch.add_link(&nl, spec(i));
+        batch.add_address(&nl, &dev, addr(i));
+        batch.set_up(&nl, &dev);
+    }
+    batch.run().await.into_result().expect("batch");
+    let create = start.elapsed();
+    let start = Instant::now();
+    let links = nl.links().await.expect("links");
+    let read = start.elapsed();
+    assert_eq!(links.iter().filter(|l| l.name.starts_with("mv")).count(), n);
+    let start = Instant::now();
+    nl.delete_group(GROUP).await.expect("delete group");
+    (create, read, start.elapsed())
+}
+
+/// vlanmac, one call per step (each a one-change batch).
+async fn vlanmac_calls(n: usize, ns: &Ns) -> Duration {
+    let nl = Netlink::open(NetnsRef::Named(ns.0.clone())).await.expect("open");
     let start = Instant::now();
     for i in 0..n {
         let dev = name(&format!("mv{i}"));
-        let mut spec = NewLink::new(dev.clone(), Macvlan::new(name("t0"), MacvlanMode::Bridge));
-        if !ipv6_addrgen {
-            spec = spec.ipv6_addrgen(false);
-        }
-        nl.add_link(&spec).await.unwrap();
-        let a: AddressSpec = format!("10.{}.{}.1/32", i / 250, i % 250).parse().unwrap();
-        nl.add_address(&dev, &a).await.unwrap();
-        nl.set_up(&dev, true).await.unwrap();
+        nl.add_link(&spec(i)).await.expect("add");
+        nl.add_address(&dev, &addr(i)).await.expect("addr");
+        nl.set_up(&dev, true).await.expect("up");
     }
     start.elapsed()
 }
 
-fn ip_batch_create(n: usize, round: usize) -> Duration {
-    let ns = Ns::new(&format!("b{round}"));
-    let nsn = ns.0.as_str();
-    let mut script = String::from("link add t0 type veth peer name t1\n");
-    let setup_len = script.len();
+fn ip_script(n: usize, ns: Option<&str>) -> String {
+    let pre = ns.map(|n| format!("-n {n} ")).unwrap_or_default();
+    let mut s = String::new();
     for i in 0..n {
-        script.push_str(&format!(
-            "link add link t0 name mv{i} type macvlan mode bridge\naddr add 10.{}.{}.1/32 dev mv{i}\nlink set mv{i} up\n",
-            i / 250,
-            i % 250
+        let a = addr(i);
+        s.push_str(&format!(
+            "{pre}link add link t0 name mv{i} type macvlan mode bridge\n{pre}addr add {} dev mv{i}\n{pre}link set mv{i} up\n",
+            a.net
         ));
     }
-    let run = |s: &str| {
-        let mut c = Command::new("ip").args(["-n", nsn, "-batch", "-"]).stdin(Stdio::piped()).spawn().unwrap();
-        c.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-        assert!(c.wait().unwrap().success());
-    };
-    run(&script[..setup_len]);
-    let start = Instant::now();
-    run(&script[setup_len..]);
-    start.elapsed()
+    s
 }
 
+const PYROUTE2: &str = r#"
+import sys, time
+from pyroute2 import NetNS
+ns = NetNS(sys.argv[1]); n = int(sys.argv[2])
+t0 = ns.link_lookup(ifname='t0')[0]
+start = time.perf_counter()
+for i in range(n):
+    ns.link('add', ifname=f'mv{i}', kind='macvlan', link=t0, macvlan_mode='bridge')
+    idx = ns.link_lookup(ifname=f'mv{i}')[0]
+    ns.addr('add', index=idx, address=f'10.{i // 250}.{i % 250 + 1}.1', prefixlen=32)
+    ns.link('set', index=idx, state='up')
+print((time.perf_counter() - start) * 1e3)
+ns.close()
+"#;
+
 /// One RTM_GETLINK for `lo` on a plain blocking socket: the floor.
-fn raw_getlink(iters: usize) -> Duration {
-    let mut s = netlink_sys::Socket::new(netlink_sys::protocols::NETLINK_ROUTE).unwrap();
-    s.bind_auto().unwrap();
-    s.connect(&netlink_sys::SocketAddr::new(0, 0)).unwrap();
+fn raw_getlink(iters: u32) -> Duration {
+    let mut s = netlink_sys::Socket::new(netlink_sys::protocols::NETLINK_ROUTE).expect("socket");
+    s.bind_auto().expect("bind");
+    s.connect(&netlink_sys::SocketAddr::new(0, 0)).expect("connect");
     let mut m = LinkMessage::default();
     m.attributes.push(LinkAttribute::IfName("lo".into()));
     let mut req = NetlinkMessage::from(RouteNetlinkMessage::GetLink(m));
@@ -106,48 +131,98 @@ fn raw_getlink(iters: usize) -> Duration {
     let mut rx = vec![0u8; 65536];
     let start = Instant::now();
     for _ in 0..iters {
-        s.send(&buf, 0).unwrap();
-        s.recv(&mut &mut rx[..], 0).unwrap();
+        s.send(&buf, 0).expect("send");
+        s.recv(&mut &mut rx[..], 0).expect("recv");
     }
-    start.elapsed() / iters as u32
+    start.elapsed() / iters
+}
+
+async fn lookups(iters: u32) -> Duration {
+    let nl = Netlink::current().await.expect("open");
+    let lo = name("lo");
+    let start = Instant::now();
+    for _ in 0..iters {
+        nl.link(&lo).await.expect("lookup");
+    }
+    start.elapsed() / iters
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let n = args.first().copied().unwrap_or(100);
-    let rounds = args.get(1).copied().unwrap_or(3).max(1);
-    if unsafe { libc::geteuid() } != 0 {
+    let n: usize = arg(0, 100);
+    let rounds: usize = arg(1, 3).max(1);
+    let slow = n <= 1000 || std::env::var("VLANMAC_BENCH_SLOW").is_ok_and(|v| v == "1");
+    if !is_root() {
         eprintln!("benches/links: needs root (creates namespaces); skipped");
         return;
     }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let mut ours = Vec::new();
-    let mut flat = Vec::new();
-    let mut batch = Vec::new();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let (mut batch, mut calls, mut ipb, mut step, mut py) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut read, mut ipread, mut delgroup, mut delone) = (vec![], vec![], vec![], vec![]);
     for r in 0..rounds {
-        ours.push(rt.block_on(vlanmac_create(n, r, true)));
-        flat.push(rt.block_on(vlanmac_create(n, r, false)));
-        batch.push(ip_batch_create(n, r));
-    }
-    let iters = 2000;
-    let floor = raw_getlink(iters);
-    let lookup = rt.block_on(async {
-        let nl = Netlink::current().await.unwrap();
-        let lo = name("lo");
-        let start = Instant::now();
-        for _ in 0..iters {
-            nl.link(&lo).await.unwrap();
+        let ns = with_trunk(&format!("b{r}"));
+        let (c, rd, d) = rt.block_on(vlanmac_batch(n, &ns));
+        batch.push(c);
+        read.push(rd);
+        delgroup.push(d);
+        drop(ns);
+
+        let ns = with_trunk(&format!("c{r}"));
+        calls.push(rt.block_on(vlanmac_calls(n, &ns)));
+        drop(ns);
+
+        let ns = with_trunk(&format!("i{r}"));
+        ipb.push(timed(|| ip_batch(Some(ns.name()), &ip_script(n, None))));
+        ipread.push(timed(|| {
+            ip(&["-n", ns.name(), "-d", "-j", "link", "show"]);
+            ip(&["-n", ns.name(), "-j", "addr", "show"]);
+        }));
+        if slow && r == 0 {
+            let mut del = String::new();
+            for i in 0..n {
+                del.push_str(&format!("link del mv{i}\n"));
+            }
+            delone.push(timed(|| ip_batch(Some(ns.name()), &del)));
         }
-        start.elapsed() / iters as u32
-    });
-    let (o, f, b) = (median(ours), median(flat), median(batch));
-    println!("create {n} macvlans + IPv4 + up, median of {rounds}:");
-    println!("  {:<36} {:>10.1} ms", "vlanmac (sequential)", o.as_secs_f64() * 1e3);
-    println!("  {:<36} {:>10.1} ms", "vlanmac, IPv6 addrgen none", f.as_secs_f64() * 1e3);
-    println!("  {:<36} {:>10.1} ms", "ip -batch", b.as_secs_f64() * 1e3);
-    println!("  ratio ip -batch / vlanmac: {:.2}", b.as_secs_f64() / o.as_secs_f64());
-    println!("  ratio ip -batch / vlanmac addrgen none: {:.2}", b.as_secs_f64() / f.as_secs_f64());
-    println!("one link lookup, mean of {iters}:");
-    println!("  {:<28} {:>10.1} us", "raw RTM_GETLINK (floor)", floor.as_secs_f64() * 1e6);
-    println!("  {:<28} {:>10.1} us", "vlanmac Netlink::link", lookup.as_secs_f64() * 1e6);
+        drop(ns);
+
+        if slow {
+            let ns = with_trunk(&format!("s{r}"));
+            step.push(timed(|| ip_per_step(&ip_script(n, Some(ns.name())))));
+            drop(ns);
+        }
+        let ns = with_trunk(&format!("p{r}"));
+        if let Some(t) = python_ms(PYROUTE2, &[ns.name(), &n.to_string()]) {
+            py.push(t);
+        }
+        drop(ns);
+    }
+    let some = |v: Vec<Duration>| (!v.is_empty()).then(|| median(v));
+    let mut t = Table::new(format!(
+        "## create {n} macvlans, each with an IPv4 address, up (one namespace; median of {rounds})"
+    ));
+    t.row("vlanmac Batch (IPv6 address generation off)", some(batch));
+    t.row("vlanmac, one call per step", some(calls));
+    t.row("ip -batch", some(ipb));
+    t.row("ip, one process per step", some(step));
+    t.row("pyroute2, sequential", some(py));
+    t.print();
+    let mut t = Table::new(format!("## delete those {n} links"));
+    t.row("vlanmac delete_group (one RTM_DELLINK)", some(delgroup));
+    t.row("one by one (ip -batch of link del; round 1 only)", some(delone));
+    t.print();
+    let mut t = Table::new(format!("## read back {n} links with addresses"));
+    t.row("vlanmac Netlink::links", some(read));
+    t.row("ip -d -j link show + ip -j addr show", some(ipread));
+    t.print();
+
+    let iters = 5000;
+    let floor = raw_getlink(iters);
+    let current = rt.block_on(lookups(iters));
+    let multi = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let multi = multi.block_on(async { tokio::spawn(lookups(iters)).await.expect("task") });
+    let mut t = Table::new(format!("## one link lookup (mean of {iters})"));
+    t.row("raw RTM_GETLINK round trip (floor)", Some(floor));
+    t.row("vlanmac Netlink::link, current-thread runtime", Some(current));
+    t.row("vlanmac Netlink::link, multi-thread runtime", Some(multi));
+    t.print();
 }

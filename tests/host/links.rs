@@ -108,7 +108,7 @@ async fn creation_into_a_namespace_with_the_name_taken_leaves_nothing() {
     assert_eq!(names.len(), before, "{names:?}");
     let host_links = host.ip_json(&["link", "show"]);
     assert_eq!(host_links.as_array().unwrap().len(), 3, "{host_links}"); // lo, trunk0, peer0
-    // The pre-existing eth0 is untouched (still a veth).
+                                                                         // The pre-existing eth0 is untouched (still a veth).
     assert_eq!(ctr.link_json("eth0")["linkinfo"]["info_kind"], "veth");
 }
 

@@ -10,7 +10,9 @@ mod vlan;
 
 pub use ipvlan::Ipvlan;
 pub use macvlan::Macvlan;
-pub(crate) use message::{del_group, del_link_by_name, get_link_by_name, new_link, set_link, set_link_by_name, source_mac_change};
+pub(crate) use message::{
+    del_group, del_link_by_name, get_link_by_name, new_link, set_link, set_link_by_name, source_mac_change,
+};
 pub use update::LinkUpdate;
 pub use veth::Veth;
 pub use vlan::Vlan;

@@ -18,10 +18,10 @@ mod faults;
 mod socket;
 mod stats;
 
-use std::sync::{Arc, Mutex};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::{Arc, Mutex};
 
-use netlink_packet_core::{NLM_F_DUMP};
+use netlink_packet_core::NLM_F_DUMP;
 use netlink_packet_route::RouteNetlinkMessage;
 
 pub use dump::MAX_DUMP_ATTEMPTS;
@@ -64,6 +64,9 @@ pub struct Netlink {
 /// A network namespace's identity (device and inode of its nsfs file):
 /// equal for every handle on the same namespace.
 pub(crate) type NetnsKey = (u64, u64);
+
+/// A request's reply messages, and whether a dump was flagged interrupted.
+pub(crate) type Replies = (Vec<RouteNetlinkMessage>, bool);
 
 /// Exchanges of more requests than this run on a thread of their own.
 const INLINE_REQUESTS: usize = 8;
@@ -135,12 +138,24 @@ impl Netlink {
             _ => Some(ns_fd.try_clone().map_err(|e| Error::io("duplicate a namespace fd", e))?),
         };
         let what = format!("open a netlink socket in netns {netns}");
-        let sock = netns::run_in(enter, what.clone(), move || {
-            let sock = netlink_sys::Socket::new(netlink_sys::protocols::NETLINK_ROUTE)
-                .map_err(|e| Error::io(what.clone(), e))?;
-            socket::SyncSocket::new(sock)
+        let sock = netns::run_in(enter, what.clone(), move || socket::SyncSocket::open_here(&what)).await?;
+        Netlink::from_parts(netns, ns_fd, sock, shared)
+    }
+
+    /// Creates the named namespace (`ip netns add NAME`) and opens a
+    /// connection in it, on the one short-lived thread that made it.
+    pub async fn create_netns(name: &crate::spec::NetnsName, shared: &Shared) -> Result<Self> {
+        let what = format!("open a netlink socket in netns {name}");
+        let (ns_fd, sock) = netns::create_then(name, move || {
+            let sock = socket::SyncSocket::open_here(&what)?;
+            let fd = std::fs::File::open("/proc/thread-self/ns/net").map_err(|e| Error::io(what.clone(), e))?;
+            Ok((OwnedFd::from(fd), sock))
         })
         .await?;
+        Netlink::from_parts(NetnsRef::Named(name.clone()), ns_fd, sock, shared)
+    }
+
+    fn from_parts(netns: NetnsRef, ns_fd: OwnedFd, sock: socket::SyncSocket, shared: &Shared) -> Result<Self> {
         let st = nix::sys::stat::fstat(&ns_fd).map_err(|e| Error::io("stat a namespace fd", e.into()))?;
         Ok(Netlink {
             sock: Arc::new(Mutex::new(sock)),
@@ -186,8 +201,8 @@ impl Netlink {
     /// interrupted) or its typed error, in the same order. Writes are counted
     /// and may be failed by the fault injector (they are then not sent).
     /// The kernel handles every request even when an earlier one failed.
-    pub(crate) async fn run(&self, calls: Vec<Call>) -> Vec<Result<(Vec<RouteNetlinkMessage>, bool)>> {
-        let mut results: Vec<Option<Result<(Vec<RouteNetlinkMessage>, bool)>>> = Vec::with_capacity(calls.len());
+    pub(crate) async fn run(&self, calls: Vec<Call>) -> Vec<Result<Replies>> {
+        let mut results: Vec<Option<Result<Replies>>> = Vec::with_capacity(calls.len());
         let mut sent = Vec::with_capacity(calls.len());
         let mut slow = calls.len() > INLINE_REQUESTS;
         let mut ops = Vec::with_capacity(calls.len());
@@ -231,7 +246,12 @@ impl Netlink {
     }
 
     /// Sends one request and collects the replies.
-    async fn exchange(&self, msg: RouteNetlinkMessage, flags: u16, op: &Op) -> Result<(Vec<RouteNetlinkMessage>, bool)> {
+    async fn exchange(
+        &self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+        op: &Op,
+    ) -> Result<(Vec<RouteNetlinkMessage>, bool)> {
         let call = Call { msg, flags, op: op.clone() };
         self.run(vec![call]).await.pop().unwrap_or(Err(Error::Closed))
     }

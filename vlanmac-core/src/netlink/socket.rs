@@ -63,6 +63,12 @@ impl std::fmt::Debug for SyncSocket {
 }
 
 impl SyncSocket {
+    /// A socket in the calling thread's namespace.
+    pub(crate) fn open_here(what: &str) -> Result<Self> {
+        let sock = netlink_sys::Socket::new(netlink_sys::protocols::NETLINK_ROUTE).map_err(|e| Error::io(what, e))?;
+        SyncSocket::new(sock)
+    }
+
     /// Binds and connects `sock` (created in its namespace) to the kernel.
     pub(crate) fn new(mut sock: netlink_sys::Socket) -> Result<Self> {
         sock.bind_auto().map_err(|e| Error::io("bind a netlink socket", e))?;
@@ -122,12 +128,16 @@ impl SyncSocket {
             pending.push(Pending { seq, index, messages: Vec::new(), interrupted: false });
             // A dump goes alone; otherwise pack until the chunk is full.
             let next_dump = reqs.peek().is_some_and(|r| r.flags & NLM_F_DUMP == NLM_F_DUMP);
-            if dump || next_dump || pending.len() >= CHUNK_MESSAGES || self.out.len() >= CHUNK_BYTES || reqs.peek().is_none()
+            if dump
+                || next_dump
+                || pending.len() >= CHUNK_MESSAGES
+                || self.out.len() >= CHUNK_BYTES
+                || reqs.peek().is_none()
             {
                 self.flush(&mut pending, &mut results);
             }
         }
-        results.into_iter().map(|r| r.unwrap_or_else(|| Err(Error::Closed))).collect()
+        results.into_iter().map(|r| r.unwrap_or(Err(Error::Closed))).collect()
     }
 
     /// Sends the packed chunk and reads until every request in it is answered.
@@ -156,9 +166,8 @@ impl SyncSocket {
         results: &mut [Option<Result<Outcome>>],
     ) -> std::result::Result<(), Fault> {
         // SAFETY: recv writes at most `buf.len()` bytes into the live buffer.
-        let n = unsafe {
-            libc::recv(self.sock.as_raw_fd(), self.buf.as_mut_ptr().cast(), self.buf.len(), libc::MSG_TRUNC)
-        };
+        let n =
+            unsafe { libc::recv(self.sock.as_raw_fd(), self.buf.as_mut_ptr().cast(), self.buf.len(), libc::MSG_TRUNC) };
         if n < 0 {
             let e = std::io::Error::last_os_error();
             if e.raw_os_error() == Some(libc::EINTR) {
@@ -198,9 +207,10 @@ impl SyncSocket {
                             None
                         }
                         NetlinkPayload::Error(e) => Some(Ok(match e.code {
-                            Some(code) => {
-                                Outcome::Failed { errno: code.get().saturating_abs(), extack: extack::message(flags, &e.header) }
-                            }
+                            Some(code) => Outcome::Failed {
+                                errno: code.get().saturating_abs(),
+                                extack: extack::message(flags, &e.header),
+                            },
                             None => p.done(),
                         })),
                         NetlinkPayload::Done(_) => Some(Ok(p.done())),

@@ -122,6 +122,22 @@ pub fn create_blocking(name: &NetnsName) -> Result<()> {
         .unwrap_or(Err(Error::Closed))
 }
 
+/// [`create`], then `f` run inside the new namespace on the thread that
+/// made it (saves entering it again); if `f` fails the namespace is removed.
+pub(crate) async fn create_then<T: Send + 'static>(
+    name: &NetnsName,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let name = name.clone();
+    thread::spawn_blocking(move || {
+        create_here(&name)?;
+        f().inspect_err(|_| {
+            let _ = delete_blocking(&name);
+        })
+    })
+    .await
+}
+
 /// Makes the namespace by unsharing the *calling* thread: only ever called
 /// on a short-lived thread of vlanmac's own.
 fn create_here(name: &NetnsName) -> Result<()> {

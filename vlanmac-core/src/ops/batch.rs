@@ -62,12 +62,27 @@ struct Micro<'a> {
 enum Kind<'a> {
     /// Creates `spec` (as given, `up` already settled) under its own name in
     /// `home` (the sender's namespace, or another one by fd).
-    NewLink { spec: NewLink, home: &'a Netlink },
+    NewLink {
+        spec: NewLink,
+        home: &'a Netlink,
+    },
     /// `RTM_SETLINK` by name (or by index when it renames).
-    SetLink { dev: IfName, update: LinkUpdate },
-    DelLink { dev: IfName },
-    Address { dev: IfName, addr: AddressSpec, how: How },
-    Route { route: RouteSpec, how: How },
+    SetLink {
+        dev: IfName,
+        update: LinkUpdate,
+    },
+    DelLink {
+        dev: IfName,
+    },
+    Address {
+        dev: IfName,
+        addr: AddressSpec,
+        how: How,
+    },
+    Route {
+        route: RouteSpec,
+        how: How,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -507,9 +522,9 @@ impl Runner {
             let ns = m.nl.netns_key();
             let target = m.target();
             let waits = hold_all
-                || target.as_ref().is_some_and(|t| {
-                    held.contains(t) || created.get(t).is_some_and(|by| !std::ptr::eq(*by, m.nl))
-                })
+                || target
+                    .as_ref()
+                    .is_some_and(|t| held.contains(t) || created.get(t).is_some_and(|by| !std::ptr::eq(*by, m.nl)))
                 || m.needs_index().into_iter().any(|n| {
                     let key = (ns, n);
                     held.contains(&key) || created.contains_key(&key) || !self.known.contains_key(&key)
@@ -573,9 +588,11 @@ impl Runner {
             Kind::Route { route, how } => {
                 let oif = route.dev.as_ref().map(index).transpose()?;
                 match how {
-                    How::Add => {
-                        Call { msg: M::NewRoute(route_message(route, oif, false)), flags: NLM_F_CREATE | NLM_F_EXCL, op }
-                    }
+                    How::Add => Call {
+                        msg: M::NewRoute(route_message(route, oif, false)),
+                        flags: NLM_F_CREATE | NLM_F_EXCL,
+                        op,
+                    },
                     How::Replace => Call {
                         msg: M::NewRoute(route_message(route, oif, false)),
                         flags: NLM_F_CREATE | NLM_F_REPLACE,

@@ -17,7 +17,7 @@ use super::{
 use crate::{
     error::{Error, Result},
     link::{Ipvlan, LinkUpdate, Macvlan, NewLink, Veth, Vlan},
-    netlink::Shared,
+    netlink::{Netlink, Shared},
     netns::{self, sysctl},
     ops::Batch,
     spec::{AddressSpec, IfName, RouteSpec},
@@ -224,19 +224,23 @@ impl Run<'_> {
     /// Creates namespaces concurrently; each made is journaled.
     async fn namespaces(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
         let places = self.places;
-        let made = futures::future::join_all(range.map(|k| async move {
-            let Action::CreateNetns { place } = &changes[k].action else { return (k, 0, Ok(())) };
-            let res = match places[*place].named.clone() {
-                Some(name) => netns::create(&name).await,
-                None => Err(Error::Conflict(format!("netns {} cannot be created", places[*place].label))),
-            };
-            (k, *place, res)
+        let shared = &self.handles.shared;
+        let made = futures::future::join_all(range.filter_map(|k| match &changes[k].action {
+            Action::CreateNetns { place } => Some(async move {
+                let res = match places[*place].named.clone() {
+                    Some(name) => Netlink::create_netns(&name, shared).await,
+                    None => Err(Error::Conflict(format!("netns {} cannot be created", places[*place].label))),
+                };
+                (k, *place, res)
+            }),
+            _ => None,
         }))
         .await;
         let mut failed = None;
         for (k, place, res) in made {
             match res {
-                Ok(()) => {
+                Ok(nl) => {
+                    self.handles.insert(place, nl);
                     self.journal.push(Undo::Netns { place });
                     self.unmarked.push((k, place));
                 }
@@ -289,7 +293,10 @@ impl Run<'_> {
                             continue;
                         }
                         DesiredKind::VethTrunk { peer_place } => {
-                            let spec = NewLink { kind: Veth::new(link.name.clone()).peer_in(get(*peer_place, k)?).into(), ..spec };
+                            let spec = NewLink {
+                                kind: Veth::new(link.name.clone()).peer_in(get(*peer_place, k)?).into(),
+                                ..spec
+                            };
                             batch.add_link(get(link.place, k)?, spec);
                         }
                         DesiredKind::Macvlan { parent_place, .. } | DesiredKind::Ipvlan { parent_place, .. } => {

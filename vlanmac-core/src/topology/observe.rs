@@ -115,11 +115,19 @@ impl Handles {
         let shared = &self.shared;
         let refs = &self.refs;
         let opened =
-            futures::future::try_join_all(missing.iter().map(|&p| Netlink::open_shared(refs[p].clone(), shared))).await?;
+            futures::future::try_join_all(missing.iter().map(|&p| Netlink::open_shared(refs[p].clone(), shared)))
+                .await?;
         for (p, nl) in missing.into_iter().zip(opened) {
             self.open[p] = Some(nl);
         }
         Ok(())
+    }
+
+    /// Keeps `nl` as the handle of `place`.
+    pub(crate) fn insert(&mut self, place: usize, nl: Netlink) {
+        if let Some(slot) = self.open.get_mut(place) {
+            *slot = Some(nl);
+        }
     }
 
     pub(crate) fn get(&self, place: usize) -> Result<&Netlink> {

@@ -1,0 +1,121 @@
+//! Topology level, side by side in one run (needs root): N endpoints, each
+//! in its own namespace with a macvlan on one parent, an IPv4 address and a
+//! default route. vlanmac's apply, no-op plan and down against the same
+//! thing done by one `ip` process per step and an `ip netns del` loop; the
+//! same apply through vlanmac-py; and the peak RSS of the apply.
+//!
+//!     cargo bench --bench topology -- [N] [ROUNDS]
+//!
+//! The Python row runs when VLANMAC_BENCH_PYTHON names a Python with the
+//! vlanmac wheel installed (`scripts/bench` does).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use vlanmac::{
+    topology::{self, apply::ApplyOptions},
+    Shared,
+};
+
+fn yaml(tag: &str, host: &str, n: usize) -> String {
+    let mut y = format!(
+        "name: {tag}\nnamespace: {host}\nnetworks:\n  lan:\n    parent: t0\n    subnets: [ {{ subnet: 10.64.0.0/16, gateway: 10.64.0.1 }} ]\nendpoints:\n"
+    );
+    for i in 0..n {
+        y.push_str(&format!("  {tag}-e{i}: {{ attach: [ {{ network: lan, ipv4: {} }} ] }}\n", ep_addr(i)));
+    }
+    y
+}
+
+fn ep_addr(i: usize) -> String {
+    format!("10.64.{}.{}", (i + 2) / 250, (i + 2) % 250 + 1)
+}
+
+fn ip_script(tag: &str, host: &str, n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let e = format!("{tag}-e{i}");
+        s.push_str(&format!(
+            "netns add {e}\n-n {host} link add link t0 name eth0 netns {e} type macvlan mode bridge\n-n {e} addr add {}/16 dev eth0\n-n {e} link set eth0 up\n-n {e} route add default via 10.64.0.1\n",
+            ep_addr(i)
+        ));
+    }
+    s
+}
+
+const PYTHON_APPLY: &str = r#"
+import sys, time, vlanmac
+t = vlanmac.Topology.from_yaml(open(sys.argv[1]).read())
+start = time.perf_counter()
+t.apply()
+ms = (time.perf_counter() - start) * 1e3
+t.down()
+print(ms)
+"#;
+
+fn main() {
+    let n: usize = arg(0, 200);
+    let rounds: usize = arg(1, 3).max(1);
+    if !is_root() {
+        eprintln!("benches/topology: needs root (creates namespaces); skipped");
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let host = Ns::new("host");
+    ip(&["-n", host.name(), "link", "add", "t0", "type", "veth", "peer", "name", "t1"]);
+    ip(&["-n", host.name(), "link", "set", "t0", "up"]);
+    ip(&["-n", host.name(), "link", "set", "t1", "up"]);
+    let tag = format!("vmb{}", std::process::id() % 100000);
+    let text = yaml(&tag, host.name(), n);
+    let t = topology::from_yaml(&text, "bench").expect("topology");
+    let file = std::env::temp_dir().join(format!("{tag}.yaml"));
+    std::fs::write(&file, &text).expect("write topology");
+    let (mut apply, mut plan, mut down, mut step, mut netnsdel, mut py, mut rss) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..rounds {
+        reset_peak_rss();
+        let base = peak_rss_kib();
+        apply.push(timed(|| {
+            rt.block_on(t.apply(&ApplyOptions::default())).expect("apply");
+        }));
+        rss.push((base, peak_rss_kib()));
+        plan.push(timed(|| {
+            let p = rt.block_on(t.plan(&Shared::default())).expect("plan");
+            assert!(p.is_empty(), "{p}");
+        }));
+        down.push(timed(|| {
+            rt.block_on(t.down(&Shared::default())).expect("down");
+        }));
+
+        step.push(timed(|| ip_per_step(&ip_script(&tag, host.name(), n))));
+        netnsdel.push(timed(|| {
+            for i in 0..n {
+                ip(&["netns", "del", &format!("{tag}-e{i}")]);
+            }
+        }));
+        if let Some(t) = python_ms(PYTHON_APPLY, &[file.to_str().unwrap_or_default()]) {
+            py.push(t);
+        }
+    }
+    let _ = std::fs::remove_file(&file);
+    let some = |v: Vec<Duration>| (!v.is_empty()).then(|| median(v));
+    let mut t =
+        Table::new(format!("## apply {n} endpoints (netns, macvlan, IPv4, up, default route; median of {rounds})"));
+    t.row("vlanmac apply", some(apply));
+    t.row("vlanmac-py Topology.apply", some(py));
+    t.row("ip, one process per step", some(step));
+    t.print();
+    let mut t = Table::new(format!("## no-op plan and down of {n} endpoints"));
+    t.row("vlanmac no-op plan", some(plan));
+    t.row("vlanmac down", some(down));
+    t.row("ip netns del loop", some(netnsdel));
+    t.print();
+    let (base, peak) = rss.iter().copied().max_by_key(|(_, p)| *p).unwrap_or_default();
+    println!(
+        "\npeak RSS during apply of {n} endpoints: {:.1} MiB (process before: {:.1} MiB)",
+        peak as f64 / 1024.0,
+        base as f64 / 1024.0
+    );
+}
