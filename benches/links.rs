@@ -38,13 +38,30 @@ fn addr(i: usize) -> AddressSpec {
     format!("10.{}.{}.1/32", i / 250, i % 250 + 1).parse().expect("address")
 }
 
-/// A namespace with a veth trunk `t0` (up, its peer up).
-fn with_trunk(tag: &str) -> Ns {
+/// A namespace with a veth trunk `t0` (up, its peer up). On drop the trunk
+/// is deleted first, which takes every macvlan on it synchronously: the
+/// kernel's background clean-up of a dropped namespace full of links would
+/// otherwise run during the next measurement.
+struct Trunk(Ns);
+
+impl Trunk {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+}
+
+impl Drop for Trunk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip").args(["-n", self.0.name(), "link", "del", "t0"]).output();
+    }
+}
+
+fn with_trunk(tag: &str) -> Trunk {
     let ns = Ns::new(tag);
     ip(&["-n", ns.name(), "link", "add", "t0", "type", "veth", "peer", "name", "t1"]);
     ip(&["-n", ns.name(), "link", "set", "t0", "up"]);
     ip(&["-n", ns.name(), "link", "set", "t1", "up"]);
-    ns
+    Trunk(ns)
 }
 
 fn spec(i: usize) -> NewLink {
@@ -54,8 +71,8 @@ fn spec(i: usize) -> NewLink {
 }
 
 /// vlanmac, one Batch; returns (create, read back, delete by group).
-async fn vlanmac_batch(n: usize, ns: &Ns) -> (Duration, Duration, Duration) {
-    let nl = Netlink::open(NetnsRef::Named(ns.0.clone())).await.expect("open");
+async fn vlanmac_batch(n: usize, ns: &Trunk) -> (Duration, Duration, Duration) {
+    let nl = Netlink::open(NetnsRef::Named(ns.0 .0.clone())).await.expect("open");
     let start = Instant::now();
     let mut batch = Batch::new();
     for i in 0..n {
@@ -76,8 +93,8 @@ async fn vlanmac_batch(n: usize, ns: &Ns) -> (Duration, Duration, Duration) {
 }
 
 /// vlanmac, one call per step (each a one-change batch).
-async fn vlanmac_calls(n: usize, ns: &Ns) -> Duration {
-    let nl = Netlink::open(NetnsRef::Named(ns.0.clone())).await.expect("open");
+async fn vlanmac_calls(n: usize, ns: &Trunk) -> Duration {
+    let nl = Netlink::open(NetnsRef::Named(ns.0 .0.clone())).await.expect("open");
     let start = Instant::now();
     for i in 0..n {
         let dev = name(&format!("mv{i}"));
@@ -215,14 +232,18 @@ fn main() {
     t.row("ip -d -j link show + ip -j addr show", some(ipread));
     t.print();
 
-    let iters = 5000;
-    let floor = raw_getlink(iters);
-    let current = rt.block_on(lookups(iters));
+    // Interleaved chunks, medians: the floor and vlanmac see the same noise.
+    let iters = 500;
     let multi = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let multi = multi.block_on(async { tokio::spawn(lookups(iters)).await.expect("task") });
-    let mut t = Table::new(format!("## one link lookup (mean of {iters})"));
-    t.row("raw RTM_GETLINK round trip (floor)", Some(floor));
-    t.row("vlanmac Netlink::link, current-thread runtime", Some(current));
-    t.row("vlanmac Netlink::link, multi-thread runtime", Some(multi));
+    let (mut floor, mut current, mut threaded) = (vec![], vec![], vec![]);
+    for _ in 0..15 {
+        floor.push(raw_getlink(iters));
+        current.push(rt.block_on(lookups(iters)));
+        threaded.push(multi.block_on(async { tokio::spawn(lookups(iters)).await.expect("task") }));
+    }
+    let mut t = Table::new(format!("## one link lookup (median of 15 interleaved means of {iters})"));
+    t.row("raw RTM_GETLINK round trip (floor)", Some(median(floor)));
+    t.row("vlanmac Netlink::link, current-thread runtime", Some(median(current)));
+    t.row("vlanmac Netlink::link, multi-thread runtime", Some(median(threaded)));
     t.print();
 }

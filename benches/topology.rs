@@ -74,7 +74,11 @@ fn main() {
     std::fs::write(&file, &text).expect("write topology");
     let (mut apply, mut plan, mut down, mut step, mut netnsdel, mut py, mut rss) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    // The kernel tears a deleted namespace down in the background: let the
+    // previous step's clean-up finish before the next measurement.
+    let settle = || std::thread::sleep(std::time::Duration::from_secs(2));
     for _ in 0..rounds {
+        settle();
         reset_peak_rss();
         let base = peak_rss_kib();
         apply.push(timed(|| {
@@ -89,12 +93,14 @@ fn main() {
             rt.block_on(t.down(&Shared::default())).expect("down");
         }));
 
+        settle();
         step.push(timed(|| ip_per_step(&ip_script(&tag, host.name(), n))));
         netnsdel.push(timed(|| {
             for i in 0..n {
                 ip(&["netns", "del", &format!("{tag}-e{i}")]);
             }
         }));
+        settle();
         if let Some(t) = python_ms(PYTHON_APPLY, &[file.to_str().unwrap_or_default()]) {
             py.push(t);
         }

@@ -87,3 +87,93 @@ endpoints:
     let (_, baddr) = b.exec(&["ip", "addr"]);
     assert!(!baddr.contains("10.111.0.2"), "{baddr}");
 }
+
+/// A relay to the real engine's socket that can be cut: every connection,
+/// open or new, then dies — dockerd gone in the middle of an apply.
+struct CuttableEngine {
+    path: std::path::PathBuf,
+    cut: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl CuttableEngine {
+    fn start(real: &str) -> CuttableEngine {
+        let real = real.trim_start_matches("unix://").to_string();
+        let path = std::env::temp_dir().join(format!("vlanmac-relay-{}.sock", unique("r")));
+        let _ = std::fs::remove_file(&path);
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        let (cut, _) = tokio::sync::watch::channel(false);
+        let cut = std::sync::Arc::new(cut);
+        let c = cut.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let mut stop = c.subscribe();
+                if *stop.borrow() {
+                    continue; // refused: dropped at once
+                }
+                let real = real.clone();
+                tokio::spawn(async move {
+                    let Ok(mut engine) = tokio::net::UnixStream::connect(&real).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut engine) => {}
+                        _ = stop.wait_for(|c| *c) => {}
+                    }
+                });
+            }
+        });
+        CuttableEngine { path, cut }
+    }
+
+    fn host(&self) -> String {
+        format!("unix://{}", self.path.display())
+    }
+}
+
+impl Drop for CuttableEngine {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// dockerd stops in the middle of an apply (after the kernel part, before
+/// the Docker networks): a typed Docker error, the kernel part taken down
+/// again, nothing left in Docker; with the engine back, a rerun converges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dockerd_gone_during_apply_is_a_docker_error_and_a_rerun_converges() {
+    let Some(env) = docker_env("dockerd_gone_during_apply_is_a_docker_error_and_a_rerun_converges").await else {
+        return;
+    };
+    let a = env.container("ga");
+    let p = unique("dg");
+    let (n1, trunk) = (format!("{p}n1"), format!("{p}t"));
+    let yaml = format!(
+        "name: {p}\nnamespace: {ns}\nlab: {{ trunk: {trunk}, router: {p}-rtr }}\nnetworks:\n  {n1}:\n    parent: {trunk}\n    docker: true\n    subnets: [ {{ subnet: 10.112.0.0/24, gateway: 10.112.0.1 }} ]\nendpoints:\n  a: {{ container: {ca}, attach: [ {{ network: {n1}, ipv4: 10.112.0.2 }} ] }}\n  {p}-c: {{ attach: [ {{ network: {n1}, ipv4: 10.112.0.3 }} ] }}\n",
+        ns = env.netns,
+        ca = a.name,
+    );
+    let t = topology::from_yaml(&yaml, "x").unwrap();
+    let names = vec![env.netns.clone(), format!("{p}-rtr"), format!("{p}-c")];
+    let before = snapshot_scoped(&names, &env.netns, &p);
+    let _guard = DockerTopoGuard(&env, t.clone());
+
+    let relay = CuttableEngine::start(&env.host);
+    let flaky = vlanmac::docker::DockerAdapter::open_at(&relay.host()).await.unwrap();
+    let cut = relay.cut.clone();
+    let progress: vlanmac::topology::apply::Progress = std::sync::Arc::new(move |_, _, _| {
+        let _ = cut.send(true);
+    });
+    let opts = ApplyOptions { shared: Shared::default(), progress: Some(progress) };
+    let err = dtopo::apply(&t, &flaky, &opts).await.unwrap_err();
+    assert!(
+        matches!(err, vlanmac::docker::Error::Docker { .. } | vlanmac::docker::Error::Unreachable { .. }),
+        "{err:?}"
+    );
+    assert_eq!(snapshot_scoped(&names, &env.netns, &p), before, "the kernel part was not taken down");
+    assert!(env.adapter.inspect_network(&n1).await.unwrap().is_none());
+
+    let res = dtopo::apply(&t, &env.adapter, &ApplyOptions::default()).await.unwrap();
+    assert!(res.changed());
+    let (plan, docker_lines) = dtopo::plan(&t, &env.adapter, &Shared::default()).await.unwrap();
+    assert!(plan.is_empty() && docker_lines.is_empty(), "{plan} {docker_lines:?}");
+    dtopo::down(&t, &env.adapter, &Shared::default()).await.unwrap();
+    assert_eq!(snapshot_scoped(&names, &env.netns, &p), before);
+}

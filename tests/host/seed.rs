@@ -153,3 +153,46 @@ endpoints:
     assert!(!host.has_link("trunk0.10"));
     assert!(host.has_link("trunk0.30") && host.has_link("trunk0"));
 }
+
+/// The seed topology (under unique names) with a failure injected at every
+/// netlink write of its apply in turn: each time the error names the step,
+/// every namespace involved is as before, and nothing half-made remains.
+#[tokio::test]
+async fn seed_rollback_after_a_failure_at_every_write() {
+    if !require(Feature::Vlan8021q, "seed_rollback_after_a_failure_at_every_write").await {
+        return;
+    }
+    let p = format!("vt{}sf", std::process::id() % 10000);
+    let yaml = SEED
+        .replace("name: seed\n", &format!("name: {p}\n"))
+        .replace("namespace: seed-host", &format!("namespace: {p}-host"))
+        .replace("router: seed-router", &format!("router: {p}-rtr"))
+        .replace("  container0:", &format!("  {p}-c0:"))
+        .replace("  container1:", &format!("  {p}-c1:"))
+        .replace("  container2:", &format!("  {p}-c2:"));
+    let t = topology::from_yaml(&yaml, "x").unwrap();
+    let _guard = TopoGuard(t.clone());
+    let names = namespaces_of(&t);
+    let before = snapshot(&names);
+    let counting = Shared::default();
+    t.apply(&ApplyOptions { shared: counting.clone(), progress: None }).await.unwrap();
+    let total = counting.stats.writes();
+    t.down(&Shared::default()).await.unwrap();
+    assert_eq!(snapshot(&names), before);
+    assert!(total >= 20, "{total}");
+    for k in 1..=total {
+        let faults = std::sync::Arc::new(vlanmac::FaultInjector::fail_write(k, libc::EIO));
+        let shared = Shared { faults: Some(faults.clone()), ..Shared::default() };
+        let err = t.apply(&ApplyOptions { shared, progress: None }).await.unwrap_err();
+        assert!(faults.fired(), "write {k}");
+        let vlanmac::Error::Apply { step, source, rollback } = &err else { panic!("write {k}: {err}") };
+        assert!(rollback.is_empty(), "write {k}: rollback failed: {rollback:?}");
+        assert!(source.to_string().contains("fault injected"), "write {k}: {source}");
+        assert!(err.to_string().contains(step.as_str()), "write {k}: {err}");
+        assert_eq!(snapshot(&names), before, "write {k} ({step}): state differs after rollback");
+    }
+    println!("seed fault injection: {total} faults injected, {total} rollbacks to the state before");
+    t.apply(&ApplyOptions::default()).await.unwrap();
+    assert!(t.plan(&Shared::default()).await.unwrap().is_empty());
+    t.down(&Shared::default()).await.unwrap();
+}

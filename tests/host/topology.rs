@@ -302,8 +302,10 @@ fn cli_invalid_input_exits_2_naming_the_field() {
     let (code, _, err) = cli(&["plan", f.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("networks.lan.vlan: 4095 is outside 1-4094"), "{err}");
-    let (code, _, _) = cli(&["render", "/nonexistent.yaml", "--format", "dot"]);
-    assert_eq!(code, 1);
+    // A file that cannot be read is bad input too.
+    let (code, _, err) = cli(&["render", "/nonexistent.yaml", "--format", "dot"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("file: /nonexistent.yaml cannot be read"), "{err}");
     let (code, _, _) = cli(&["frobnicate"]);
     assert_eq!(code, 2);
 }

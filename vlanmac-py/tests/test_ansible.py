@@ -21,24 +21,62 @@ pytestmark = [
 COLLECTIONS = os.path.join(os.path.dirname(__file__), "..")
 
 
-def playbook(tmp_path, task: dict, *flags: str):
-    """Runs one task; returns (returncode, the task's registered result, output).
-    The task runs with ignore_errors so its result is always written out."""
+def playbook_many(tmp_path, tasks: list, *flags: str):
+    """Runs the tasks in one play; returns (returncode, each task's registered
+    result, output). Tasks run with ignore_errors so every result is written out."""
     result_file = tmp_path / "result.json"
     if result_file.exists():
         result_file.unlink()
+    steps = [{"name": f"topology {i}", "vlanmac.net.topology": t, "register": f"out{i}", "ignore_errors": True}
+             for i, t in enumerate(tasks)]
+    everything = "[" + ", ".join("{{ out%d | to_json }}" % i for i in range(len(tasks))) + "]"
     book = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
              "vars": {"ansible_python_interpreter": sys.executable},
-             "tasks": [{"name": "topology", "vlanmac.net.topology": task, "register": "out", "ignore_errors": True},
-                       {"name": "save", "copy": {"content": "{{ out | to_json }}", "dest": str(result_file)}, "check_mode": False, "diff": False}]}]
+             "tasks": steps + [{"name": "save", "copy": {"content": everything, "dest": str(result_file)}, "check_mode": False, "diff": False}]}]
     path = tmp_path / "play.yml"
     path.write_text(json.dumps(book))
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS, "ANSIBLE_LOCALHOST_WARNING": "false",
            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false", "ANSIBLE_NOCOLOR": "1"}
     exe = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
     r = subprocess.run([exe, "-i", "localhost,", str(path), *flags], capture_output=True, text=True, env=env)
-    result = json.loads(result_file.read_text()) if result_file.exists() else {}
-    return r.returncode, result, r.stdout + r.stderr
+    results = json.loads(result_file.read_text()) if result_file.exists() else [{} for _ in tasks]
+    return r.returncode, results, r.stdout + r.stderr
+
+
+def playbook(tmp_path, task: dict, *flags: str):
+    """Runs one task; returns (returncode, the task's registered result, output)."""
+    code, results, log = playbook_many(tmp_path, [task], *flags)
+    return code, results[0], log
+
+
+# Bad module arguments: each task fails with a msg naming the field.
+BAD_ARGS = [
+    ({"spec": {}, "state": "bogus"}, "state"),
+    ({"state": "present"}, "spec"),
+    ({"spec": {}, "src": "/tmp/x.yaml"}, "src"),
+    ({"spec": "not a dict"}, "spec"),
+    ({"spec": {}, "verify": "maybe"}, "verify"),
+    ({"spec": {}, "colour": "red"}, "colour"),
+    ({"spec": {"networks": {"lan": {"parent": "eth0", "vlan": 4095}}}}, "networks.lan.vlan"),
+    ({"spec": {"networks": {"lan": {"parent": "eth0", "subnets": [{"subnet": "10.0.0.0/33"}]}}}}, "networks.lan.subnets[0].subnet"),
+    ({"spec": {"networks": {"lan": {"parent": "eth0"}}, "endpoints": {"e": {"attach": [{"network": "wan"}]}}}}, "endpoints.e.attach[0].network"),
+    ({"spec": {"namespace": "../x"}}, "namespace"),
+    ({"spec": {"networks": {"lan": {"parent": "eth0", "colour": "red"}}}}, "colour"),
+    ({"src": "/nonexistent/topology.yaml"}, "file"),
+    ({"spec": {"networks": {"lan": {"parent": "eth0", "mode": "bridged"}}}}, "networks.lan.mode"),
+    ({"spec": {"endpoints": {"e": {"netns": "/etc", "attach": []}}}}, "endpoints.e.netns"),
+]
+
+
+def test_bad_arguments_fail_naming_the_field_and_touch_nothing(tmp_path):
+    before = sorted(vlanmac.list_netns())
+    code, results, log = playbook_many(tmp_path, [task for task, _ in BAD_ARGS])
+    assert len(results) == len(BAD_ARGS), log
+    for (task, field), res in zip(BAD_ARGS, results):
+        assert res.get("failed") is True, (task, res, log)
+        assert field in res.get("msg", ""), (task, res.get("msg"))
+        assert not res.get("changed"), (task, res)
+    assert sorted(vlanmac.list_netns()) == before
 
 
 def state(spec):

@@ -1,6 +1,9 @@
 """Privileged tier: root, fresh namespaces, cross-checked with `ip -j`."""
 
 import asyncio
+import json
+import subprocess
+import sys
 import threading
 import time
 
@@ -124,3 +127,22 @@ def test_async_topology(flat):
 
     report, down = asyncio.run(main())
     assert report.passed and down.changed
+
+
+def test_the_package_starts_no_process(flat):
+    """apply, verify and down from Python with a PATH that has no ip, sh or
+    docker and an otherwise empty environment: the library never starts a
+    process."""
+    spec = flat("nopath")
+    code = (
+        "import json, sys, vlanmac\n"
+        "t = vlanmac.Topology.from_dict(json.loads(sys.argv[1]))\n"
+        "assert t.apply().changed\n"
+        "assert t.verify().passed, 'verify failed'\n"
+        "t.down()\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code, json.dumps(spec)], env={"PATH": "/nonexistent-vlanmac-path"},
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for ns in spec_namespaces(spec):
+        assert not vlanmac.netns_exists(ns), ns

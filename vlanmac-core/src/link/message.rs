@@ -9,8 +9,8 @@ use super::{macvlan, LinkKindSpec, LinkUpdate, NewLink};
 use crate::spec::{IfName, SourceMacOp};
 
 /// `RTM_NEWLINK` for `spec`. `parent_index` is the lower device's index in
-/// the sending socket's namespace; `name` overrides `spec.name` (temporary
-/// names); `netns_fd` creates the link directly in another namespace.
+/// the sending socket's namespace; `name` is the link's name; `netns_fd`
+/// creates the link directly in another namespace.
 pub(crate) fn new_link(spec: &NewLink, name: &IfName, parent_index: Option<u32>, netns_fd: Option<i32>) -> LinkMessage {
     let mut msg = LinkMessage::default();
     if spec.up {

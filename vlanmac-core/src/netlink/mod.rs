@@ -275,6 +275,34 @@ impl Netlink {
     }
 }
 
+/// Decodes `data` as one datagram of replies, the way the executor and the
+/// read-back do: split into messages, each filed as a reply (errors,
+/// extended acks, DONE), every inner message turned into a [`crate::Link`],
+/// [`crate::Address`], [`crate::Route`] or [`crate::Neighbour`]. Returns how
+/// many were decoded. For the fuzzers (`fuzz/`): it must never panic.
+#[doc(hidden)]
+pub fn fuzz_decode_replies(data: &[u8]) -> usize {
+    use crate::readback::{Address, Link, Neighbour, Route};
+    let Ok(messages) = socket::split_datagram(data) else { return 0 };
+    let mut pending = socket::Pending::new(0);
+    let mut outcomes = 0;
+    for one in messages {
+        outcomes += usize::from(pending.file(one).is_some());
+    }
+    let mut decoded = 0;
+    for m in pending.take_messages() {
+        let ok = match &m {
+            RouteNetlinkMessage::NewLink(l) => Link::from_message(l).is_some(),
+            RouteNetlinkMessage::NewAddress(a) => Address::from_message(a).is_some(),
+            RouteNetlinkMessage::NewRoute(r) => Route::from_message(r).is_some(),
+            RouteNetlinkMessage::NewNeighbour(n) => Neighbour::from_message(n).is_some(),
+            _ => false,
+        };
+        decoded += usize::from(ok);
+    }
+    decoded + outcomes
+}
+
 fn is_get(msg: &RouteNetlinkMessage) -> bool {
     use RouteNetlinkMessage as M;
     matches!(msg, M::GetLink(_) | M::GetAddress(_) | M::GetRoute(_) | M::GetNeighbour(_) | M::GetNeighbourTable(_))

@@ -179,49 +179,13 @@ impl SyncSocket {
         if n > self.buf.len() {
             return Err(Fault::Decode(format!("a {n}-byte datagram exceeds the {}-byte buffer", self.buf.len())));
         }
-        let mut data = &self.buf[..n];
-        while !data.is_empty() {
-            let len = match NetlinkBuffer::new_checked(data) {
-                Ok(b) => b.length() as usize,
-                Err(e) => return Err(Fault::Decode(e.to_string())),
-            };
-            if len < 16 || len > data.len() {
-                return Err(Fault::Decode(format!("message length {len}")));
-            }
-            let (one, rest) = data.split_at(len);
-            data = rest.get(align4(len) - len..).unwrap_or(&[]);
+        let messages = split_datagram(&self.buf[..n]).map_err(Fault::Decode)?;
+        for one in messages {
             let seq = NetlinkBuffer::new(one).sequence_number();
             let Some(pos) = pending.iter().position(|p| p.seq == seq) else {
                 continue; // a reply to nothing in flight: ignore
             };
-            let parsed = NetlinkMessage::<RouteNetlinkMessage>::deserialize(one);
-            let p = &mut pending[pos];
-            let finished = match parsed {
-                Err(e) => Some(Err(Error::Decode { what: "netlink reply".into(), detail: e.to_string() })),
-                Ok(msg) => {
-                    p.interrupted |= msg.header.flags & NLM_F_DUMP_INTR != 0;
-                    let flags = msg.header.flags;
-                    match msg.payload {
-                        NetlinkPayload::InnerMessage(m) => {
-                            p.messages.push(m);
-                            None
-                        }
-                        NetlinkPayload::Error(e) => Some(Ok(match e.code {
-                            Some(code) => Outcome::Failed {
-                                errno: code.get().saturating_abs(),
-                                extack: extack::message(flags, &e.header),
-                            },
-                            None => p.done(),
-                        })),
-                        NetlinkPayload::Done(_) => Some(Ok(p.done())),
-                        NetlinkPayload::Overrun(_) => {
-                            Some(Ok(Outcome::Failed { errno: libc::ENOBUFS, extack: Some("netlink overrun".into()) }))
-                        }
-                        _ => None,
-                    }
-                }
-            };
-            if let Some(r) = finished {
+            if let Some(r) = pending[pos].file(one) {
                 let p = pending.swap_remove(pos);
                 results[p.index] = Some(r);
             }
@@ -230,14 +194,71 @@ impl SyncSocket {
     }
 }
 
-struct Pending {
+pub(crate) struct Pending {
     seq: u32,
     index: usize,
     messages: Vec<RouteNetlinkMessage>,
     interrupted: bool,
 }
 
+/// Splits a datagram into its netlink messages. Never panics: a length
+/// that does not fit is an error.
+pub(crate) fn split_datagram(mut data: &[u8]) -> std::result::Result<Vec<&[u8]>, String> {
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let len = match NetlinkBuffer::new_checked(data) {
+            Ok(b) => b.length() as usize,
+            Err(e) => return Err(e.to_string()),
+        };
+        if len < 16 || len > data.len() {
+            return Err(format!("message length {len}"));
+        }
+        let (one, rest) = data.split_at(len);
+        out.push(one);
+        data = rest.get(align4(len) - len..).unwrap_or(&[]);
+    }
+    Ok(out)
+}
+
 impl Pending {
+    /// A request `seq` awaiting its reply.
+    pub(crate) fn new(seq: u32) -> Self {
+        Pending { seq, index: 0, messages: Vec::new(), interrupted: false }
+    }
+
+    /// Files one reply message (of this request); returns the request's
+    /// outcome once it is complete.
+    pub(crate) fn file(&mut self, one: &[u8]) -> Option<Result<Outcome>> {
+        let msg = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(one) {
+            Ok(m) => m,
+            Err(e) => return Some(Err(Error::Decode { what: "netlink reply".into(), detail: e.to_string() })),
+        };
+        self.interrupted |= msg.header.flags & NLM_F_DUMP_INTR != 0;
+        let flags = msg.header.flags;
+        match msg.payload {
+            NetlinkPayload::InnerMessage(m) => {
+                self.messages.push(m);
+                None
+            }
+            NetlinkPayload::Error(e) => Some(Ok(match e.code {
+                Some(code) => {
+                    Outcome::Failed { errno: code.get().saturating_abs(), extack: extack::message(flags, &e.header) }
+                }
+                None => self.done(),
+            })),
+            NetlinkPayload::Done(_) => Some(Ok(self.done())),
+            NetlinkPayload::Overrun(_) => {
+                Some(Ok(Outcome::Failed { errno: libc::ENOBUFS, extack: Some("netlink overrun".into()) }))
+            }
+            _ => None,
+        }
+    }
+
+    /// The messages filed so far.
+    pub(crate) fn take_messages(&mut self) -> Vec<RouteNetlinkMessage> {
+        std::mem::take(&mut self.messages)
+    }
+
     fn done(&mut self) -> Outcome {
         Outcome::Done { messages: std::mem::take(&mut self.messages), interrupted: self.interrupted }
     }

@@ -17,8 +17,17 @@ pub(crate) async fn run_in<T: Send + 'static>(
 ) -> Result<T> {
     spawn_blocking(move || {
         if let Some(fd) = &ns {
-            setns(fd, CloneFlags::CLONE_NEWNET)
-                .map_err(|e| Error::from_errno(format!("{what}: enter the network namespace"), e as i32, None, None))?;
+            setns(fd, CloneFlags::CLONE_NEWNET).map_err(|e| match e {
+                // Not a namespace: a /run/netns file being deleted (unmounted,
+                // not yet unlinked) when it was opened.
+                nix::errno::Errno::EINVAL => Error::NotFound(crate::error::KernelError {
+                    op: format!("{what}: not a network namespace (deleted meanwhile?)"),
+                    errno: libc::EINVAL,
+                    extack: None,
+                    hint: None,
+                }),
+                e => Error::from_errno(format!("{what}: enter the network namespace"), e as i32, None, None),
+            })?;
         }
         f()
     })

@@ -33,6 +33,7 @@ pub struct DownResult {
 /// Removes what `t`'s applies created.
 pub async fn down(t: &Topology, shared: &Shared) -> Result<DownResult> {
     let places = places(t)?;
+    let _lock = super::lock::lock(&t.name).await?;
     let mut handles = Handles::new(&places, shared.clone());
     let mut removed = Vec::new();
     let name = &t.name;

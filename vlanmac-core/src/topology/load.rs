@@ -61,7 +61,10 @@ pub fn from_file_struct(file: &TopologyFile, default_name: &str) -> Result<Topol
 /// Reads a `.yaml`, `.yml` or `.json` file; the topology's default name is
 /// the file's stem.
 pub fn from_path(path: &Path) -> Result<Topology, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("read topology {}", path.display()), e))?;
+    // A file that cannot be read is bad input, like one that does not parse.
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::InvalidSpec(crate::spec::SpecError::new("file", path.display(), format!("cannot be read ({e})")))
+    })?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("topology");
     match path.extension().and_then(|e| e.to_str()) {
         Some("json") => from_json(&text, stem),

@@ -15,6 +15,8 @@ pub use model::*;
 pub mod apply;
 pub mod desired;
 pub mod down;
+mod lock;
+pub use lock::LOCK_DIR;
 pub mod marks;
 pub mod observe;
 pub mod places;
