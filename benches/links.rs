@@ -64,20 +64,23 @@ fn with_trunk(tag: &str) -> Trunk {
     Trunk(ns)
 }
 
-fn spec(i: usize) -> NewLink {
-    NewLink::new(name(&format!("mv{i}")), Macvlan::new(name("t0"), MacvlanMode::Bridge))
-        .ipv6_addrgen(false)
-        .group(GROUP)
+fn spec(i: usize, ipv6: bool) -> NewLink {
+    let s = NewLink::new(name(&format!("mv{i}")), Macvlan::new(name("t0"), MacvlanMode::Bridge)).group(GROUP);
+    if ipv6 {
+        s
+    } else {
+        s.ipv6_addrgen(false)
+    }
 }
 
 /// vlanmac, one Batch; returns (create, read back, delete by group).
-async fn vlanmac_batch(n: usize, ns: &Trunk) -> (Duration, Duration, Duration) {
+async fn vlanmac_batch(n: usize, ns: &Trunk, ipv6: bool) -> (Duration, Duration, Duration) {
     let nl = Netlink::open(NetnsRef::Named(ns.0 .0.clone())).await.expect("open");
     let start = Instant::now();
     let mut batch = Batch::new();
     for i in 0..n {
         let dev = name(&format!("mv{i}"));
-        batch.add_link(&nl, spec(i));
+        batch.add_link(&nl, spec(i, ipv6));
         batch.add_address(&nl, &dev, addr(i));
         batch.set_up(&nl, &dev);
     }
@@ -98,7 +101,7 @@ async fn vlanmac_calls(n: usize, ns: &Trunk) -> Duration {
     let start = Instant::now();
     for i in 0..n {
         let dev = name(&format!("mv{i}"));
-        nl.add_link(&spec(i)).await.expect("add");
+        nl.add_link(&spec(i, false)).await.expect("add");
         nl.add_address(&dev, &addr(i)).await.expect("addr");
         nl.set_up(&dev, true).await.expect("up");
     }
@@ -131,6 +134,19 @@ for i in range(n):
     ns.link('set', index=idx, state='up')
 print((time.perf_counter() - start) * 1e3)
 ns.close()
+"#;
+
+const VLANMAC_PY: &str = r#"
+import sys, time, vlanmac
+n = int(sys.argv[2])
+with vlanmac.Netlink(netns=sys.argv[1]) as nl:
+    start = time.perf_counter()
+    with nl.batch() as b:
+        for i in range(n):
+            b.add_macvlan('t0', f'mv{i}', mode='bridge', ipv6_addrgen=False)
+            b.add_address(f'mv{i}', f'10.{i // 250}.{i % 250 + 1}.1/32')
+            b.set_link(f'mv{i}', up=True)
+    print((time.perf_counter() - start) * 1e3)
 "#;
 
 /// One RTM_GETLINK for `lo` on a plain blocking socket: the floor.
@@ -173,14 +189,19 @@ fn main() {
         return;
     }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let (mut batch, mut calls, mut ipb, mut step, mut py) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut batch, mut batch6, mut calls, mut ipb, mut step, mut py, mut vpy) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     let (mut read, mut ipread, mut delgroup, mut delone) = (vec![], vec![], vec![], vec![]);
     for r in 0..rounds {
         let ns = with_trunk(&format!("b{r}"));
-        let (c, rd, d) = rt.block_on(vlanmac_batch(n, &ns));
+        let (c, rd, d) = rt.block_on(vlanmac_batch(n, &ns, false));
         batch.push(c);
         read.push(rd);
         delgroup.push(d);
+        drop(ns);
+
+        let ns = with_trunk(&format!("6{r}"));
+        batch6.push(rt.block_on(vlanmac_batch(n, &ns, true)).0);
         drop(ns);
 
         let ns = with_trunk(&format!("c{r}"));
@@ -212,15 +233,22 @@ fn main() {
             py.push(t);
         }
         drop(ns);
+        let ns = with_trunk(&format!("y{r}"));
+        if let Some(t) = python_ms(VLANMAC_PY, &[ns.name(), &n.to_string()]) {
+            vpy.push(t);
+        }
+        drop(ns);
     }
     let some = |v: Vec<Duration>| (!v.is_empty()).then(|| median(v));
     let mut t = Table::new(format!(
         "## create {n} macvlans, each with an IPv4 address, up (one namespace; median of {rounds})"
     ));
     t.row("vlanmac Batch (IPv6 address generation off)", some(batch));
-    t.row("vlanmac, one call per step", some(calls));
+    t.row("vlanmac Batch, IPv6 address generation left on", some(batch6));
+    t.row("vlanmac, one call per step (unpacked)", some(calls));
     t.row("ip -batch", some(ipb));
     t.row("ip, one process per step", some(step));
+    t.row("vlanmac-py Batch (Netlink.batch())", some(vpy));
     t.row("pyroute2, sequential", some(py));
     t.print();
     let mut t = Table::new(format!("## delete those {n} links"));

@@ -5,11 +5,13 @@
 //! helpers, the topology engine and the Docker adapter. Every call releases
 //! the GIL while it waits; no Rust panic reaches Python as `PanicException`.
 
+mod batch;
 mod docker;
 mod errors;
 mod netlink;
 mod readback;
 mod runtime;
+mod specs;
 mod topology;
 
 use pyo3::prelude::*;
@@ -67,6 +69,7 @@ fn _panic_for_tests(py: Python<'_>, blocking: bool) -> PyResult<()> {
 #[pymodule]
 fn _vlanmac(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<netlink::PyNetlink>()?;
+    m.add_class::<batch::PyBatch>()?;
     m.add_class::<readback::PyLink>()?;
     m.add_class::<readback::PyRoute>()?;
     m.add_class::<readback::PyNeighbour>()?;

@@ -4,23 +4,18 @@ use std::{collections::HashMap, sync::Arc};
 
 use pyo3::prelude::*;
 use vlanmac_core::{
-    link::{Ipvlan, LinkUpdate, Macvlan, NewLink, Veth, Vlan},
-    spec::{
-        AddressSpec, IfName, IpvlanFlags, IpvlanMode, MacAddr, MacvlanMode, Mtu, RouteSpec, SpecError, VlanId,
-        VlanProtocol,
-    },
+    link::{LinkUpdate, NewLink, Veth},
+    spec::{IfName, SpecError},
     Netlink, NetnsRef,
 };
 
 use crate::{
+    batch::PyBatch,
     errors::AnyError,
     readback::{PyLink, PyNeighbour, PyRoute},
     runtime::{block, guard},
+    specs::{self, name, Write},
 };
-
-fn name(field: &str, s: &str) -> Result<IfName, SpecError> {
-    IfName::new(s).map_err(|e| e.named(field))
-}
 
 /// Which namespace: by name, pid or path (at most one); none is the caller's.
 pub fn nsref(netns: Option<&str>, pid: Option<u32>, path: Option<&str>) -> Result<NetnsRef, AnyError> {
@@ -79,6 +74,12 @@ impl PyNetlink {
         self.inner = None;
     }
 
+    /// A :class:`Batch` of changes to this namespace, sent together (packed
+    /// many to a datagram) by ``run()`` or at the end of a ``with`` block.
+    fn batch(&self) -> PyResult<PyBatch> {
+        Ok(PyBatch::new(self.nl()?))
+    }
+
     fn __repr__(&self) -> String {
         format!("Netlink(netns={:?}{})", self.label, if self.inner.is_some() { "" } else { ", closed" })
     }
@@ -96,17 +97,7 @@ impl PyNetlink {
         mtu: Option<u32>,
     ) -> PyResult<String> {
         let nl = self.nl()?;
-        let built = (|| -> Result<NewLink, SpecError> {
-            let parent = self::name("parent", parent)?;
-            let id = VlanId::new(vlan_id)?;
-            let n = match name {
-                Some(n) => self::name("name", n)?,
-                None => parent.vlan_child(id)?,
-            };
-            let mut spec = NewLink::new(n, Vlan::new(parent, id).protocol(protocol.parse::<VlanProtocol>()?));
-            spec.mtu = mtu.map(Mtu::new).transpose()?;
-            Ok(spec)
-        })();
+        let built = specs::vlan(parent, vlan_id, name, protocol, mtu);
         let spec = built.map_err(|e| crate::errors::to_py(py, e.into()))?;
         let out = spec.name.to_string();
         block(py, async move { nl.add_link(&spec).await })?;
@@ -127,16 +118,8 @@ impl PyNetlink {
         source_macs: Option<Vec<String>>,
     ) -> PyResult<()> {
         let nl = self.nl()?;
-        let spec = (|| -> Result<NewLink, SpecError> {
-            let macs =
-                source_macs.unwrap_or_default().iter().map(|m| m.parse::<MacAddr>()).collect::<Result<Vec<_>, _>>()?;
-            let kind = Macvlan::new(self::name("parent", parent)?, mode.parse::<MacvlanMode>()?).source_macs(macs);
-            let mut spec = NewLink::new(self::name("name", name)?, kind);
-            spec.mac = mac.map(str::parse).transpose()?;
-            spec.mtu = mtu.map(Mtu::new).transpose()?;
-            Ok(spec)
-        })()
-        .map_err(|e| crate::errors::to_py(py, e.into()))?;
+        let spec = specs::macvlan(parent, name, mode, mac, mtu, source_macs)
+            .map_err(|e| crate::errors::to_py(py, e.into()))?;
         block(py, async move { nl.add_link(&spec).await })
     }
 
@@ -144,12 +127,7 @@ impl PyNetlink {
     #[pyo3(signature = (parent, name, mode="l2", flags="bridge"))]
     fn add_ipvlan(&self, py: Python<'_>, parent: &str, name: &str, mode: &str, flags: &str) -> PyResult<()> {
         let nl = self.nl()?;
-        let spec = (|| -> Result<NewLink, SpecError> {
-            let kind = Ipvlan::new(self::name("parent", parent)?, mode.parse::<IpvlanMode>()?)
-                .flags(flags.parse::<IpvlanFlags>()?);
-            Ok(NewLink::new(self::name("name", name)?, kind))
-        })()
-        .map_err(|e| crate::errors::to_py(py, e.into()))?;
+        let spec = specs::ipvlan(parent, name, mode, flags).map_err(|e| crate::errors::to_py(py, e.into()))?;
         block(py, async move { nl.add_link(&spec).await })
     }
 
@@ -194,15 +172,7 @@ impl PyNetlink {
     ) -> PyResult<()> {
         let nl = self.nl()?;
         let built = (|| -> Result<(IfName, LinkUpdate), SpecError> {
-            let mut u = LinkUpdate::new();
-            u.up = up;
-            u.mtu = mtu.map(Mtu::new).transpose()?;
-            u.mac = mac.map(str::parse).transpose()?;
-            u.name = new_name.map(|n| self::name("new_name", n)).transpose()?;
-            if let Some(a) = alias {
-                u = u.alias(a)?;
-            }
-            Ok((self::name("name", name)?, u))
+            Ok((self::name("name", name)?, specs::link_update(up, mtu, mac, new_name, alias)?))
         })()
         .map_err(|e| crate::errors::to_py(py, e.into()))?;
         let target = match netns {
@@ -358,24 +328,10 @@ impl PyNetlink {
     }
 }
 
-/// Which write an address or route method makes (`ip ... add|replace|del`).
-#[derive(Clone, Copy)]
-enum Write {
-    Add,
-    Replace,
-    Delete,
-}
-
 impl PyNetlink {
     fn address_op(&self, py: Python<'_>, dev: &str, address: &str, nodad: Option<bool>, op: Write) -> PyResult<()> {
         let nl = self.nl()?;
-        let (d, mut a) = (|| -> Result<(IfName, AddressSpec), SpecError> {
-            Ok((name("dev", dev)?, address.parse::<AddressSpec>()?))
-        })()
-        .map_err(|e| crate::errors::to_py(py, e.into()))?;
-        if let Some(n) = nodad {
-            a.nodad = n;
-        }
+        let (d, a) = specs::address(dev, address, nodad).map_err(|e| crate::errors::to_py(py, e.into()))?;
         block(py, async move {
             match op {
                 Write::Add => nl.add_address(&d, &a).await,
@@ -395,8 +351,7 @@ impl PyNetlink {
         op: Write,
     ) -> PyResult<()> {
         let nl = self.nl()?;
-        let mut r = RouteSpec::parse(dst, gw, dev).map_err(|e| crate::errors::to_py(py, e.into()))?;
-        r.metric = metric;
+        let r = specs::route(dst, gw, dev, metric).map_err(|e| crate::errors::to_py(py, e.into()))?;
         block(py, async move {
             match op {
                 Write::Add => nl.add_route(&r).await,

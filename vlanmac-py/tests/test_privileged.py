@@ -146,3 +146,46 @@ def test_the_package_starts_no_process(flat):
     assert r.returncode == 0, r.stdout + r.stderr
     for ns in spec_namespaces(spec):
         assert not vlanmac.netns_exists(ns), ns
+
+
+def test_batch_sends_many_changes_together(netns):
+    with vlanmac.Netlink(netns=netns) as nl:
+        nl.add_veth("t0", "t1")
+        nl.set_link("t0", up=True)
+        nl.set_link("t1", up=True)
+        with nl.batch() as b:
+            for i in range(50):
+                b.add_macvlan("t0", f"mv{i}", ipv6_addrgen=False)
+                b.add_address(f"mv{i}", f"10.5.0.{i + 1}/32")
+                b.set_link(f"mv{i}", up=True)
+            assert len(b) == 150
+        links = {l["ifname"]: l for l in ip_json(netns, "-d", "link", "show")}
+        addrs = {l["ifname"]: l for l in ip_json(netns, "addr", "show")}
+        for i in range(50):
+            l = links[f"mv{i}"]
+            assert l["linkinfo"]["info_kind"] == "macvlan" and "UP" in l["flags"]
+            assert l["linkinfo"]["info_data"]["mode"] == "bridge"
+            infos = addrs[f"mv{i}"]["addr_info"]
+            assert [a["local"] for a in infos] == [f"10.5.0.{i + 1}"], infos  # no IPv6 link-local
+        # A bad value is refused when recorded, before the kernel.
+        b = nl.batch()
+        with pytest.raises(vlanmac.InvalidSpecError, match="mode"):
+            b.add_macvlan("t0", "x0", mode="bogus")
+        # A failing change raises its typed error; the batch stops there.
+        b.add_macvlan("t0", "mv0")
+        with pytest.raises(vlanmac.AlreadyExistsError):
+            b.run()
+
+
+def test_aio_batch(netns):
+    async def go():
+        nl = await vlanmac.aio.Netlink.open(netns=netns)
+        await nl.add_veth("t0", "t1")
+        async with nl.batch() as b:
+            b.add_macvlan("t0", "mv0", ipv6_addrgen=False)
+            b.add_address("mv0", "10.6.0.1/24")
+        return await nl.link("mv0"), await nl.addresses("mv0")
+
+    link, addrs = asyncio.run(go())
+    assert link.kind == "macvlan"
+    assert addrs == [("mv0", "10.6.0.1/24")]  # and no IPv6 link-local

@@ -31,6 +31,10 @@ const RECV_TIMEOUT_SECS: libc::time_t = 120;
 /// One datagram from the kernel: a dump part is at most 32 KiB.
 const RECV_BUFFER: usize = 64 * 1024;
 
+thread_local! {
+    static RECV: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// One request: the message and its flags beyond `NLM_F_REQUEST` (`NLM_F_ACK`
 /// is added to everything that is not a dump).
 pub(crate) struct Request {
@@ -53,7 +57,6 @@ pub(crate) struct SyncSocket {
     sock: netlink_sys::Socket,
     next_seq: u32,
     out: Vec<u8>,
-    buf: Vec<u8>,
 }
 
 impl std::fmt::Debug for SyncSocket {
@@ -102,7 +105,7 @@ impl SyncSocket {
                 std::mem::size_of::<libc::timeval>() as libc::socklen_t,
             );
         }
-        Ok(SyncSocket { sock, next_seq: 1, out: Vec::with_capacity(CHUNK_BYTES), buf: vec![0; RECV_BUFFER] })
+        Ok(SyncSocket { sock, next_seq: 1, out: Vec::new() })
     }
 
     /// Sends `reqs` in order (packed into datagrams) and returns one outcome
@@ -143,7 +146,9 @@ impl SyncSocket {
     /// Sends the packed chunk and reads until every request in it is answered.
     fn flush(&mut self, pending: &mut Vec<Pending>, results: &mut [Option<Result<Outcome>>]) {
         let sent = self.sock.send(&self.out, 0);
-        self.out.clear();
+        // Keep no request buffer between exchanges: a process may hold
+        // thousands of handles.
+        self.out = Vec::new();
         if let Err(e) = sent {
             for p in pending.drain(..) {
                 results[p.index] = Some(Err(Error::io("send netlink requests", clone_io(&e))));
@@ -165,32 +170,38 @@ impl SyncSocket {
         pending: &mut Vec<Pending>,
         results: &mut [Option<Result<Outcome>>],
     ) -> std::result::Result<(), Fault> {
-        // SAFETY: recv writes at most `buf.len()` bytes into the live buffer.
-        let n =
-            unsafe { libc::recv(self.sock.as_raw_fd(), self.buf.as_mut_ptr().cast(), self.buf.len(), libc::MSG_TRUNC) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EINTR) {
-                return Ok(());
+        // One receive buffer per thread, not per handle: a process may hold
+        // thousands of handles (one per namespace of a large topology).
+        RECV.with_borrow_mut(|buf| {
+            if buf.len() < RECV_BUFFER {
+                buf.resize(RECV_BUFFER, 0);
             }
-            return Err(Fault::Io(e));
-        }
-        let n = n as usize;
-        if n > self.buf.len() {
-            return Err(Fault::Decode(format!("a {n}-byte datagram exceeds the {}-byte buffer", self.buf.len())));
-        }
-        let messages = split_datagram(&self.buf[..n]).map_err(Fault::Decode)?;
-        for one in messages {
-            let seq = NetlinkBuffer::new(one).sequence_number();
-            let Some(pos) = pending.iter().position(|p| p.seq == seq) else {
-                continue; // a reply to nothing in flight: ignore
-            };
-            if let Some(r) = pending[pos].file(one) {
-                let p = pending.swap_remove(pos);
-                results[p.index] = Some(r);
+            // SAFETY: recv writes at most `buf.len()` bytes into the live buffer.
+            let n = unsafe { libc::recv(self.sock.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), libc::MSG_TRUNC) };
+            if n < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EINTR) {
+                    return Ok(());
+                }
+                return Err(Fault::Io(e));
             }
-        }
-        Ok(())
+            let n = n as usize;
+            if n > buf.len() {
+                return Err(Fault::Decode(format!("a {n}-byte datagram exceeds the {}-byte buffer", buf.len())));
+            }
+            let messages = split_datagram(&buf[..n]).map_err(Fault::Decode)?;
+            for one in messages {
+                let seq = NetlinkBuffer::new(one).sequence_number();
+                let Some(pos) = pending.iter().position(|p| p.seq == seq) else {
+                    continue; // a reply to nothing in flight: ignore
+                };
+                if let Some(r) = pending[pos].file(one) {
+                    let p = pending.swap_remove(pos);
+                    results[p.index] = Some(r);
+                }
+            }
+            Ok(())
+        })
     }
 }
 

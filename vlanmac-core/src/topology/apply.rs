@@ -4,6 +4,7 @@
 
 use std::{collections::HashSet, ops::Range, sync::Arc};
 
+use futures::StreamExt;
 use serde::Serialize;
 
 use super::{
@@ -226,7 +227,7 @@ impl Run<'_> {
     async fn namespaces(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
         let places = self.places;
         let shared = &self.handles.shared;
-        let made = futures::future::join_all(range.filter_map(|k| match &changes[k].action {
+        let made: Vec<_> = futures::stream::iter(range.filter_map(|k| match &changes[k].action {
             Action::CreateNetns { place } => Some(async move {
                 let res = match places[*place].named.clone() {
                     Some(name) => Netlink::create_netns(&name, shared).await,
@@ -236,6 +237,8 @@ impl Run<'_> {
             }),
             _ => None,
         }))
+        .buffer_unordered(super::observe::OPEN_AT_ONCE)
+        .collect()
         .await;
         let mut failed = None;
         for (k, place, res) in made {

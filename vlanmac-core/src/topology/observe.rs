@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use futures::{StreamExt, TryStreamExt};
+
 use super::places::Place;
 use crate::{
     error::{Error, Result},
@@ -75,6 +77,9 @@ pub(crate) async fn observe(places: &[Place], handles: &mut Handles, sysctls: &[
 }
 
 /// Opens handles to places lazily and keeps them for a whole operation.
+/// How many namespaces are entered (or made) at the same time.
+pub(crate) const OPEN_AT_ONCE: usize = 32;
+
 pub(crate) struct Handles {
     refs: Vec<NetnsRef>,
     open: Vec<Option<Netlink>>,
@@ -114,8 +119,12 @@ impl Handles {
             .collect();
         let shared = &self.shared;
         let refs = &self.refs;
-        let opened =
-            futures::future::try_join_all(missing.iter().map(|&p| Netlink::open_shared(refs[p].clone(), shared)))
+        // Each open is a short-lived thread: at most OPEN_AT_ONCE at a time,
+        // so a 1000-namespace topology does not start 1000 threads at once.
+        let opened: Vec<Netlink> =
+            futures::stream::iter(missing.clone().into_iter().map(|p| Netlink::open_shared(refs[p].clone(), shared)))
+                .buffered(OPEN_AT_ONCE)
+                .try_collect()
                 .await?;
         for (p, nl) in missing.into_iter().zip(opened) {
             self.open[p] = Some(nl);

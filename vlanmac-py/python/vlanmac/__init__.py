@@ -26,6 +26,7 @@ from ._errors import (
 )
 from ._topology import ApplyResult, DownResult, Plan, Topology, VerifyReport
 from ._vlanmac import (
+    Batch,
     DockerAdapter,
     Link,
     Neighbour,
@@ -43,6 +44,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AlreadyExistsError",
     "ApplyResult",
+    "Batch",
     "ConflictError",
     "DockerAdapter",
     "DockerError",

@@ -24,6 +24,41 @@ async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
 
 
+class Batch:
+    """The asyncio twin of :class:`vlanmac.Batch`: recording a change does no
+    I/O (so those methods are plain), ``run`` is awaited.
+
+    >>> async with (await Netlink.open(netns="lab")).batch() as b:   # doctest: +SKIP
+    ...     b.add_macvlan("eth0", "mv0", ipv6_addrgen=False)
+    """
+
+    def __init__(self, sync: _vlanmac.Batch) -> None:
+        self._sync = sync
+        self.add_vlan = sync.add_vlan
+        self.add_macvlan = sync.add_macvlan
+        self.add_ipvlan = sync.add_ipvlan
+        self.set_link = sync.set_link
+        self.delete_link = sync.delete_link
+        self.add_address = sync.add_address
+        self.delete_address = sync.delete_address
+        self.add_route = sync.add_route
+        self.delete_route = sync.delete_route
+
+    def __len__(self) -> int:
+        return len(self._sync)
+
+    async def run(self) -> int:
+        """Sends every recorded change; returns how many were made."""
+        return await _run(self._sync.run)
+
+    async def __aenter__(self) -> "Batch":
+        return self
+
+    async def __aexit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            await self.run()
+
+
 class Netlink:
     """The asyncio twin of :class:`vlanmac.Netlink`; open with ``await Netlink.open(...)``."""
 
@@ -44,6 +79,10 @@ class Netlink:
     def close(self) -> None:
         """Closes the connection."""
         self._sync.close()
+
+    def batch(self) -> "Batch":
+        """A :class:`Batch` of changes, recorded now and sent by ``await batch.run()``."""
+        return Batch(self._sync.batch())
 
     async def add_vlan(self, parent: str, vlan_id: int, name: Optional[str] = None, protocol: str = "802.1Q", mtu: Optional[int] = None) -> str:
         """``ip link add link PARENT name NAME type vlan id ID``."""
@@ -214,4 +253,4 @@ async def list_netns() -> List[str]:
     return await _run(_vlanmac.list_netns)
 
 
-__all__ = ["DockerAdapter", "Netlink", "Topology", "create_netns", "delete_netns", "list_netns", "netns_exists"]
+__all__ = ["Batch", "DockerAdapter", "Netlink", "Topology", "create_netns", "delete_netns", "list_netns", "netns_exists"]
