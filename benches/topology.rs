@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use common::*;
 use vlanmac::{
+    spec::NetnsName,
     topology::{self, apply::ApplyOptions},
     Shared,
 };
@@ -72,8 +73,8 @@ fn main() {
     let t = topology::from_yaml(&text, "bench").expect("topology");
     let file = std::env::temp_dir().join(format!("{tag}.yaml"));
     std::fs::write(&file, &text).expect("write topology");
-    let (mut apply, mut plan, mut down, mut step, mut netnsdel, mut py, mut rss) =
-        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut apply, mut plan, mut down, mut step, mut netnsdel, mut py, mut rss, mut floor) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     // The kernel tears a deleted namespace down in the background: let the
     // previous step's clean-up finish before the next measurement.
     let settle = || std::thread::sleep(std::time::Duration::from_secs(2));
@@ -94,6 +95,18 @@ fn main() {
         }));
 
         settle();
+        // The kernel's floor: making the namespaces alone, nothing in them.
+        let names: Vec<NetnsName> =
+            (0..n).map(|i| NetnsName::new(format!("{tag}-f{i}")).expect("netns name")).collect();
+        floor.push(timed(|| {
+            for name in &names {
+                vlanmac::netns::create_blocking(name).expect("create netns");
+            }
+        }));
+        for name in &names {
+            let _ = vlanmac::netns::delete_blocking(name);
+        }
+        settle();
         step.push(timed(|| ip_per_step(&ip_script(&tag, host.name(), n))));
         netnsdel.push(timed(|| {
             for i in 0..n {
@@ -112,6 +125,7 @@ fn main() {
     t.row("vlanmac apply", some(apply));
     t.row("vlanmac-py Topology.apply", some(py));
     t.row("ip, one process per step", some(step));
+    t.row("floor: only making the N namespaces (unshare + bind mount, one by one)", some(floor));
     t.print();
     let mut t = Table::new(format!("## no-op plan and down of {n} endpoints"));
     t.row("vlanmac no-op plan", some(plan));

@@ -136,6 +136,7 @@ async fn rollback_after_a_failure_at_every_step() {
         assert!(source.to_string().contains("fault injected"), "write {k}: {source}");
         assert_eq!(snapshot(&names), before, "write {k} ({step}): state differs after rollback");
     }
+    println!("fault injection (pre-existing trunk and namespace): {total} faults injected, {total} rollbacks to the state before");
     // And with no fault it converges. (No lab router here, so nothing
     // answers for the gateways; everything else must pass.)
     t.apply(&ApplyOptions::default()).await.unwrap();
