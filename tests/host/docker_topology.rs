@@ -159,7 +159,7 @@ async fn dockerd_gone_during_apply_is_a_docker_error_and_a_rerun_converges() {
     let flaky = vlanmac::docker::DockerAdapter::open_at(&relay.host()).await.unwrap();
     let cut = relay.cut.clone();
     let progress: vlanmac::topology::apply::Progress = std::sync::Arc::new(move |_, _, _| {
-        let _ = cut.send(true);
+        cut.send_replace(true);
     });
     let opts = ApplyOptions { shared: Shared::default(), progress: Some(progress) };
     let err = dtopo::apply(&t, &flaky, &opts).await.unwrap_err();

@@ -2,7 +2,7 @@ use crate::common::*;
 use vlanmac::{
     link::{LinkUpdate, Macvlan, NewLink, Veth},
     spec::{MacAddr, MacvlanMode, Mtu},
-    Error, LinkKind, OperState,
+    Error, LinkKind, OperState, TEMP_PREFIX,
 };
 
 #[tokio::test]
@@ -92,7 +92,7 @@ async fn create_inside_another_namespace_via_temporary_name() {
 }
 
 #[tokio::test]
-async fn creation_into_a_namespace_with_the_name_taken_leaves_nothing() {
+async fn failed_rename_deletes_the_temporary_link() {
     let host = TestNs::new("frh");
     let ctr = TestNs::new("frc");
     let nh = host.nl().await;
@@ -106,6 +106,7 @@ async fn creation_into_a_namespace_with_the_name_taken_leaves_nothing() {
     let links = ctr.ip_json(&["link", "show"]);
     let names: Vec<&str> = links.as_array().unwrap().iter().map(|l| l["ifname"].as_str().unwrap()).collect();
     assert_eq!(names.len(), before, "{names:?}");
+    assert!(!names.iter().any(|x| x.starts_with(TEMP_PREFIX)), "{names:?}");
     let host_links = host.ip_json(&["link", "show"]);
     assert_eq!(host_links.as_array().unwrap().len(), 3, "{host_links}"); // lo, trunk0, peer0
                                                                          // The pre-existing eth0 is untouched (still a veth).

@@ -190,6 +190,7 @@ async fn seed_rollback_after_a_failure_at_every_write() {
         assert!(source.to_string().contains("fault injected"), "write {k}: {source}");
         assert!(err.to_string().contains(step.as_str()), "write {k}: {err}");
         assert_eq!(snapshot(&names), before, "write {k} ({step}): state differs after rollback");
+        assert!(temp_links(&names).is_empty(), "write {k}: {:?}", temp_links(&names));
     }
     println!("seed fault injection: {total} faults injected, {total} rollbacks to the state before");
     t.apply(&ApplyOptions::default()).await.unwrap();

@@ -152,6 +152,24 @@ pub fn snapshot_scoped(names: &[String], shared: &str, prefix: &str) -> BTreeMap
     s
 }
 
+/// Links named like vlanmac's temporary names, in the given namespaces.
+pub fn temp_links(names: &[String]) -> Vec<String> {
+    let listed = run_ip(&["netns", "list"]);
+    let mut out = Vec::new();
+    for n in names {
+        if !listed.lines().any(|l| l.split_whitespace().next() == Some(n)) {
+            continue;
+        }
+        for l in ip_json(Some(n), &["link", "show"]).as_array().into_iter().flatten() {
+            let name = l["ifname"].as_str().unwrap_or("");
+            if name.starts_with(vlanmac::TEMP_PREFIX) {
+                out.push(format!("{n}/{name}"));
+            }
+        }
+    }
+    out
+}
+
 /// Runs the `vlanmac` binary; returns (exit code, stdout, stderr).
 pub fn cli(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_vlanmac")).args(args).output().expect("run vlanmac");

@@ -128,13 +128,15 @@ async fn rollback_after_a_failure_at_every_step() {
     for k in 1..=total {
         let faults = Arc::new(FaultInjector::fail_write(k, libc::EIO));
         let shared = Shared { faults: Some(faults.clone()), ..Shared::default() };
-        let err = t.apply(&ApplyOptions { shared, progress: None }).await.unwrap_err();
+        let err = t.apply(&ApplyOptions { shared, progress: None }).await.map(|r| r.writes);
+        let err = err.expect_err(&format!("write {k} of {total}: the apply succeeded"));
         assert!(faults.fired());
         let Error::Apply { step, source, rollback } = &err else { panic!("write {k}: not an Apply error: {err}") };
         assert!(rollback.is_empty(), "write {k}: rollback failed: {rollback:?}");
         assert!(!step.is_empty() && err.to_string().contains(step.as_str()), "write {k}: {err}");
         assert!(source.to_string().contains("fault injected"), "write {k}: {source}");
         assert_eq!(snapshot(&names), before, "write {k} ({step}): state differs after rollback");
+        assert!(temp_links(&names).is_empty(), "write {k}: {:?}", temp_links(&names));
     }
     println!("fault injection (pre-existing trunk and namespace): {total} faults injected, {total} rollbacks to the state before");
     // And with no fault it converges. (No lab router here, so nothing

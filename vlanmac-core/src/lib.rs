@@ -44,5 +44,5 @@ pub mod verify;
 pub use error::{Error, KernelError, Result};
 pub use netlink::{FaultInjector, Netlink, RequestStats, Shared};
 pub use netns::NetnsRef;
-pub use ops::{Batch, BatchReport};
+pub use ops::{Batch, BatchReport, TEMP_PREFIX};
 pub use readback::{Address, Link, LinkKind, Neighbour, OperState, Route};

@@ -1,8 +1,8 @@
 //! Pipework-style attachment: a macvlan straight into a container's network
 //! namespace, for containers that are not on a Docker macvlan network.
 //! Container → PID → `/proc/PID/ns/net`; the macvlan (on a VLAN
-//! subinterface vlanmac-core creates when needed) is created directly inside
-//! under its final name (`eth1`, `eth2`, …); then addresses and routes.
+//! subinterface vlanmac-core creates when needed) is created inside under a
+//! temporary name and renamed `eth1`, `eth2`, …; then addresses and routes.
 //! Only vlanmac-core: no `ip`, no `nsenter`.
 
 use std::net::IpAddr;

@@ -64,6 +64,7 @@ impl PyBatch {
     /// ``ip link add link PARENT name NAME type vlan id ID``; returns the name.
     /// ``ipv6_addrgen=False`` is ``addrgenmode none`` (no link-local address).
     #[pyo3(signature = (parent, vlan_id, name=None, protocol="802.1Q", mtu=None, ipv6_addrgen=None))]
+    #[allow(clippy::too_many_arguments)]
     fn add_vlan(
         &mut self,
         py: Python<'_>,

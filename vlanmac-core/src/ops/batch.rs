@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 use netlink_packet_route::{link::LinkMessage, RouteNetlinkMessage as M};
 
-use super::{address::address_message, route::route_message};
+use super::{address::address_message, route::route_message, temp_name::temp_ifname};
 use crate::{
     error::{Error, KernelError, Result},
     link::{self, LinkUpdate, NewLink},
@@ -163,13 +163,37 @@ impl<'a> Batch<'a> {
         self.add_link_into(nl, spec, nl)
     }
 
-    /// [`Netlink::add_link_into`]: the link's parent is in `nl`'s namespace,
-    /// the link is created directly in `target`'s under its final name
-    /// (`ip link add link P name N netns NS type ...`), and finished there.
+    /// [`Netlink::add_link_into`]: the link's parent is in `nl`'s namespace;
+    /// the link is created in `target`'s under a temporary name (`ip link add
+    /// link P name vmtmp… netns NS type ...`: some kernels make it in the
+    /// parent's namespace first, where a link of the final name may exist),
+    /// then renamed there, in the same request that carries what creation
+    /// ignores, and finished.
     pub fn add_link_into(&mut self, nl: &'a Netlink, spec: NewLink, target: &'a Netlink) -> usize {
         let change = self.next();
         let mut after = spec.after_create();
         let mut create = spec.clone();
+        if !std::ptr::eq(nl, target) {
+            create.name = temp_ifname();
+            create.up = false;
+            let mut rename = LinkUpdate { name: Some(spec.name.clone()), ..after };
+            self.push(change, nl, Kind::NewLink { spec: create.clone(), home: target });
+            if spec.up && rename.ipv6_addrgen.is_none() {
+                rename.up = Some(true);
+                self.push(change, target, Kind::SetLink { dev: create.name, update: rename });
+            } else {
+                self.push(change, target, Kind::SetLink { dev: create.name, update: rename });
+                if spec.up {
+                    // The kernel applies IFF_UP before IFLA_AF_SPEC: a separate request.
+                    self.push(
+                        change,
+                        target,
+                        Kind::SetLink { dev: spec.name.clone(), update: LinkUpdate::new().up(true) },
+                    );
+                }
+            }
+            return change;
+        }
         let mut up_last = false;
         if !after.is_empty() {
             create.up = false;
@@ -274,8 +298,12 @@ impl Micro<'_> {
         }
     }
 
-    /// The links this request creates: its own, and a veth's peer.
+    /// The links this request creates: its own, a veth's peer, the new name
+    /// of a rename.
     fn creates(&self) -> Vec<Key> {
+        if let Kind::SetLink { update: LinkUpdate { name: Some(new), .. }, .. } = &self.what {
+            return vec![(self.nl.netns_key(), new.clone())];
+        }
         let Kind::NewLink { spec, home } = &self.what else { return Vec::new() };
         let mut out = vec![(home.netns_key(), spec.name.clone())];
         if let crate::link::LinkKindSpec::Veth(v) = &spec.kind {
@@ -443,6 +471,7 @@ impl Runner {
                             Kind::SetLink { dev, update } => {
                                 if let Some(new) = &update.name {
                                     renamed.push((m.nl.netns_key(), dev.clone(), new.clone()));
+                                    made.push((m.change, (m.nl.netns_key(), new.clone()), m.nl));
                                 }
                             }
                             Kind::DelLink { dev } => {
@@ -537,6 +566,7 @@ impl Runner {
                     // A route without a device may depend on any address.
                     None => hold_all = true,
                 }
+                held.extend(m.creates());
                 later.push(m);
                 continue;
             }

@@ -90,11 +90,13 @@ impl Netlink {
         batch.run().await.into_result()
     }
 
-    /// Creates a link whose parent is in this namespace directly inside the
-    /// namespace of `target` (a container's), under its final name, and
-    /// finishes it there (alias, IPv6 address generation, up); if finishing
-    /// fails the link is deleted. Equivalent to `ip link add link P name N
-    /// netns NS type ...; ip -n NS link set N ...`.
+    /// Creates a link whose parent is in this namespace inside the namespace
+    /// of `target` (a container's): under a temporary name (some kernels make
+    /// it here first, where a link of the final name may exist), renamed
+    /// there in the request that also sets what creation ignores (alias, IPv6
+    /// address generation), then up; if a step fails the link is deleted.
+    /// Equivalent to `ip link add link P name TMP netns NS type ...;
+    /// ip -n NS link set TMP name N; ip -n NS link set N up`.
     pub async fn add_link_into(&self, spec: &NewLink, target: &Netlink) -> Result<()> {
         let mut batch = Batch::new();
         batch.add_link_into(self, spec.clone(), target);

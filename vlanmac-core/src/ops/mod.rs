@@ -6,5 +6,7 @@ mod batch;
 mod link;
 mod neighbour;
 mod route;
+mod temp_name;
 
 pub use batch::{Batch, BatchReport};
+pub use temp_name::TEMP_PREFIX;

@@ -398,12 +398,38 @@ impl Run<'_> {
                 failed.push(e.to_string());
             }
         }
+        // Links this apply made inside namespaces it made go with the
+        // namespace, but the kernel tears a namespace down in the background:
+        // until then a macvlan in it keeps its MAC address on its parent, and
+        // an apply right after would meet EADDRINUSE. Delete them first, all
+        // at once (the deletions' RCU waits overlap), so the MACs are free
+        // when rollback returns.
+        let inside: Vec<(usize, IfName)> = journal
+            .iter()
+            .filter_map(|u| match u {
+                Undo::Link { place, dev } if created.contains(place) => Some((*place, dev.clone())),
+                _ => None,
+            })
+            .collect();
+        let handles = &self.handles;
+        let deletions = inside.iter().map(|(place, dev)| async move {
+            match handles.get(*place) {
+                Ok(nl) => match nl.delete_link(dev).await {
+                    Ok(()) | Err(Error::NotFound(_)) => None,
+                    Err(e) => Some(e.to_string()),
+                },
+                Err(_) => None,
+            }
+        });
+        failed.extend(futures::future::join_all(deletions).await.into_iter().flatten());
         for undo in journal.iter().rev() {
             if let Undo::Netns { place } = undo {
                 self.handles.drop_handle(*place);
                 if let Some(name) = &self.places[*place].named {
-                    if let Err(e) = netns::delete(name).await {
-                        failed.push(e.to_string());
+                    match netns::delete(name).await {
+                        // Deleted meanwhile by someone else: gone is what rollback wants.
+                        Ok(()) | Err(Error::NotFound(_)) => {}
+                        Err(e) => failed.push(e.to_string()),
                     }
                 }
             }
