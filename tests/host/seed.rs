@@ -174,24 +174,8 @@ async fn seed_rollback_after_a_failure_at_every_write() {
     let _guard = TopoGuard(t.clone());
     let names = namespaces_of(&t);
     let before = snapshot(&names);
-    let counting = Shared::default();
-    t.apply(&ApplyOptions { shared: counting.clone(), progress: None }).await.unwrap();
-    let total = counting.stats.writes();
-    t.down(&Shared::default()).await.unwrap();
-    assert_eq!(snapshot(&names), before);
+    let total = assert_rollback_at_every_write(&t, &names, &before).await;
     assert!(total >= 20, "{total}");
-    for k in 1..=total {
-        let faults = std::sync::Arc::new(vlanmac::FaultInjector::fail_write(k, libc::EIO));
-        let shared = Shared { faults: Some(faults.clone()), ..Shared::default() };
-        let err = t.apply(&ApplyOptions { shared, progress: None }).await.unwrap_err();
-        assert!(faults.fired(), "write {k}");
-        let vlanmac::Error::Apply { step, source, rollback } = &err else { panic!("write {k}: {err}") };
-        assert!(rollback.is_empty(), "write {k}: rollback failed: {rollback:?}");
-        assert!(source.to_string().contains("fault injected"), "write {k}: {source}");
-        assert!(err.to_string().contains(step.as_str()), "write {k}: {err}");
-        assert_eq!(snapshot(&names), before, "write {k} ({step}): state differs after rollback");
-        assert!(temp_links(&names).is_empty(), "write {k}: {:?}", temp_links(&names));
-    }
     println!("seed fault injection: {total} faults injected, {total} rollbacks to the state before");
     t.apply(&ApplyOptions::default()).await.unwrap();
     assert!(t.plan(&Shared::default()).await.unwrap().is_empty());

@@ -170,6 +170,38 @@ pub fn temp_links(names: &[String]) -> Vec<String> {
     out
 }
 
+/// Applies `t` once to count its netlink writes, takes it down, then applies
+/// it again with a failure injected at each write in turn. After each: the
+/// error is `Apply` naming the failed step, rollback reported no failure,
+/// the state of every namespace equals `before`, no temporary-named link is
+/// left. Returns how many faults were injected.
+pub async fn assert_rollback_at_every_write(
+    t: &Topology,
+    names: &[String],
+    before: &BTreeMap<String, Vec<String>>,
+) -> u64 {
+    use vlanmac::{topology::apply::ApplyOptions, Error, FaultInjector};
+    let counting = Shared::default();
+    t.apply(&ApplyOptions { shared: counting.clone(), progress: None }).await.unwrap();
+    let total = counting.stats.writes();
+    t.down(&Shared::default()).await.unwrap();
+    assert_eq!(&snapshot(names), before, "down did not restore the state");
+    for k in 1..=total {
+        let faults = std::sync::Arc::new(FaultInjector::fail_write(k, libc::EIO));
+        let shared = Shared { faults: Some(faults.clone()), ..Shared::default() };
+        let res = t.apply(&ApplyOptions { shared, progress: None }).await.map(|r| r.writes);
+        let err = res.expect_err(&format!("write {k} of {total}: the apply succeeded"));
+        assert!(faults.fired(), "write {k}");
+        let Error::Apply { step, source, rollback } = &err else { panic!("write {k}: not an Apply error: {err}") };
+        assert!(rollback.is_empty(), "write {k}: rollback failed: {rollback:?}");
+        assert!(!step.is_empty() && err.to_string().contains(step.as_str()), "write {k}: {err}");
+        assert!(source.to_string().contains("fault injected"), "write {k}: {source}");
+        assert_eq!(&snapshot(names), before, "write {k} ({step}): state differs after rollback");
+        assert!(temp_links(names).is_empty(), "write {k}: {:?}", temp_links(names));
+    }
+    total
+}
+
 /// Runs the `vlanmac` binary; returns (exit code, stdout, stderr).
 pub fn cli(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_vlanmac")).args(args).output().expect("run vlanmac");

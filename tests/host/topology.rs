@@ -1,13 +1,11 @@
 //! The topology engine on this machine's kernel (untagged networks; the
 //! 802.1Q cases are in `seed.rs` and run in the kernel VM).
 
-use std::sync::Arc;
-
 use crate::{common::*, topo_common::*};
 use vlanmac::{
     topology::apply::ApplyOptions,
     verify::{self, CheckKind},
-    Error, FaultInjector, Shared,
+    Error, Shared,
 };
 
 #[tokio::test]
@@ -117,27 +115,8 @@ async fn rollback_after_a_failure_at_every_step() {
     let names = namespaces_of(&t);
     let before = snapshot(&names);
 
-    // How many writes does a full apply take?
-    let counting = Shared::default();
-    t.apply(&ApplyOptions { shared: counting.clone(), progress: None }).await.unwrap();
-    let total = counting.stats.writes();
-    t.down(&Shared::default()).await.unwrap();
-    assert_eq!(snapshot(&names), before, "down did not restore the state");
+    let total = assert_rollback_at_every_write(&t, &names, &before).await;
     assert!(total >= 10, "{total}");
-
-    for k in 1..=total {
-        let faults = Arc::new(FaultInjector::fail_write(k, libc::EIO));
-        let shared = Shared { faults: Some(faults.clone()), ..Shared::default() };
-        let err = t.apply(&ApplyOptions { shared, progress: None }).await.map(|r| r.writes);
-        let err = err.expect_err(&format!("write {k} of {total}: the apply succeeded"));
-        assert!(faults.fired());
-        let Error::Apply { step, source, rollback } = &err else { panic!("write {k}: not an Apply error: {err}") };
-        assert!(rollback.is_empty(), "write {k}: rollback failed: {rollback:?}");
-        assert!(!step.is_empty() && err.to_string().contains(step.as_str()), "write {k}: {err}");
-        assert!(source.to_string().contains("fault injected"), "write {k}: {source}");
-        assert_eq!(snapshot(&names), before, "write {k} ({step}): state differs after rollback");
-        assert!(temp_links(&names).is_empty(), "write {k}: {:?}", temp_links(&names));
-    }
     println!("fault injection (pre-existing trunk and namespace): {total} faults injected, {total} rollbacks to the state before");
     // And with no fault it converges. (No lab router here, so nothing
     // answers for the gateways; everything else must pass.)
