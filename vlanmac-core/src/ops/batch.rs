@@ -115,14 +115,19 @@ impl BatchReport {
         self.results.iter().all(|r| matches!(r, Some(Ok(()))))
     }
 
-    /// `Ok` when every change was made, else the first error.
+    /// `Ok` when every change was made, else the first error (changes not
+    /// attempted are never the cause: an earlier wave's failure is).
     pub fn into_result(self) -> Result<()> {
+        let mut skipped = 0;
         for r in self.results {
             match r {
                 Some(Ok(())) => {}
                 Some(Err(e)) => return Err(e),
-                None => return Err(Error::Closed),
+                None => skipped += 1,
             }
+        }
+        if skipped > 0 {
+            return Err(Error::Conflict(format!("{skipped} changes of the batch were not attempted")));
         }
         Ok(())
     }
