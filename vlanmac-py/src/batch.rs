@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// One recorded change.
-enum Change {
+pub(crate) enum Change {
     Link(NewLink),
     Set(IfName, LinkUpdate),
     Delete(IfName),
@@ -174,27 +174,7 @@ impl PyBatch {
     /// wave and raises that change's error; a change made of several
     /// requests that failed half-way is undone.
     fn run(&mut self, py: Python<'_>) -> PyResult<usize> {
-        let changes = std::mem::take(&mut self.changes);
-        let n = changes.len();
-        let nl = self.nl.clone();
-        block(py, async move {
-            let mut batch = Batch::new();
-            for c in changes {
-                match c {
-                    Change::Link(spec) => batch.add_link(&nl, spec),
-                    Change::Set(dev, u) => batch.set_link(&nl, &dev, u),
-                    Change::Delete(dev) => batch.delete_link(&nl, &dev),
-                    Change::Address(dev, a, Write::Add) => batch.add_address(&nl, &dev, a),
-                    Change::Address(dev, a, Write::Replace) => batch.replace_address(&nl, &dev, a),
-                    Change::Address(dev, a, Write::Delete) => batch.delete_address(&nl, &dev, a),
-                    Change::Route(r, Write::Add) => batch.add_route(&nl, r),
-                    Change::Route(r, Write::Replace) => batch.replace_route(&nl, r),
-                    Change::Route(r, Write::Delete) => batch.delete_route(&nl, r),
-                };
-            }
-            batch.run().await.into_result()
-        })?;
-        Ok(n)
+        run_changes(py, self.nl.clone(), std::mem::take(&mut self.changes))
     }
 
     fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -219,4 +199,29 @@ impl PyBatch {
     fn __repr__(&self) -> String {
         format!("<vlanmac.Batch of {} changes in netns {}>", self.changes.len(), self.nl.netns())
     }
+}
+
+/// Sends `changes` through one core `Batch` (the GIL released meanwhile);
+/// returns how many were made or raises the first failing change's error.
+/// `Netlink`'s address and route methods are one-change runs of this.
+pub(crate) fn run_changes(py: Python<'_>, nl: Arc<Netlink>, changes: Vec<Change>) -> PyResult<usize> {
+    let n = changes.len();
+    block(py, async move {
+        let mut batch = Batch::new();
+        for c in changes {
+            match c {
+                Change::Link(spec) => batch.add_link(&nl, spec),
+                Change::Set(dev, u) => batch.set_link(&nl, &dev, u),
+                Change::Delete(dev) => batch.delete_link(&nl, &dev),
+                Change::Address(dev, a, Write::Add) => batch.add_address(&nl, &dev, a),
+                Change::Address(dev, a, Write::Replace) => batch.replace_address(&nl, &dev, a),
+                Change::Address(dev, a, Write::Delete) => batch.delete_address(&nl, &dev, a),
+                Change::Route(r, Write::Add) => batch.add_route(&nl, r),
+                Change::Route(r, Write::Replace) => batch.replace_route(&nl, r),
+                Change::Route(r, Write::Delete) => batch.delete_route(&nl, r),
+            };
+        }
+        batch.run().await.into_result()
+    })?;
+    Ok(n)
 }

@@ -10,7 +10,7 @@ use vlanmac_core::{
 };
 
 use crate::{
-    batch::PyBatch,
+    batch::{run_changes, Change, PyBatch},
     errors::AnyError,
     readback::{PyLink, PyNeighbour, PyRoute},
     runtime::{block, guard},
@@ -330,15 +330,8 @@ impl PyNetlink {
 
 impl PyNetlink {
     fn address_op(&self, py: Python<'_>, dev: &str, address: &str, nodad: Option<bool>, op: Write) -> PyResult<()> {
-        let nl = self.nl()?;
         let (d, a) = specs::address(dev, address, nodad).map_err(|e| crate::errors::to_py(py, e.into()))?;
-        block(py, async move {
-            match op {
-                Write::Add => nl.add_address(&d, &a).await,
-                Write::Replace => nl.replace_address(&d, &a).await,
-                Write::Delete => nl.delete_address(&d, &a).await,
-            }
-        })
+        run_changes(py, self.nl()?, vec![Change::Address(d, a, op)]).map(|_| ())
     }
 
     fn route_op(
@@ -350,14 +343,7 @@ impl PyNetlink {
         metric: Option<u32>,
         op: Write,
     ) -> PyResult<()> {
-        let nl = self.nl()?;
         let r = specs::route(dst, gw, dev, metric).map_err(|e| crate::errors::to_py(py, e.into()))?;
-        block(py, async move {
-            match op {
-                Write::Add => nl.add_route(&r).await,
-                Write::Replace => nl.replace_route(&r).await,
-                Write::Delete => nl.delete_route(&r).await,
-            }
-        })
+        run_changes(py, self.nl()?, vec![Change::Route(r, op)]).map(|_| ())
     }
 }

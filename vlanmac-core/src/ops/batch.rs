@@ -367,22 +367,23 @@ impl Runner {
         Runner { results: (0..changes).map(|_| None).collect(), known: HashMap::new() }
     }
 
-    fn fail(&mut self, change: usize, e: Error) {
-        if !matches!(self.results[change], Some(Err(_))) {
-            self.results[change] = Some(Err(e));
-        }
+    fn failed(&self) -> bool {
+        self.results.iter().any(|r| matches!(r, Some(Err(_))))
     }
 
-    async fn run<'a>(mut self, micros: Vec<Micro<'a>>) -> BatchReport {
-        // Everything looked up by index that this batch does not create must
-        // exist now: one packed GET per namespace for all of them.
-        let created: HashSet<Key> = micros.iter().flat_map(Micro::creates).collect();
+    /// Looks up (one packed GET per namespace) every link `micros` need by
+    /// index that is not known yet and that none of them creates (those are
+    /// looked up after their wave). A missing one fails the first change
+    /// that needs it, with a message naming it as that change's parent or
+    /// link.
+    async fn resolve(&mut self, micros: &[Micro<'_>]) {
+        let pending: HashSet<Key> = micros.iter().flat_map(Micro::creates).collect();
         let mut wanted: Vec<(&Netlink, IfName, usize)> = Vec::new();
         let mut contexts = HashMap::new();
-        for m in &micros {
+        for m in micros {
             for name in m.needs_index() {
                 let key = (m.nl.netns_key(), name.clone());
-                if !created.contains(&key) && !contexts.contains_key(&key) {
+                if !pending.contains(&key) && !self.known.contains_key(&key) && !contexts.contains_key(&key) {
                     let role = if matches!(m.what, Kind::NewLink { .. }) { "parent" } else { "link" };
                     contexts.insert(key, format!("{}: {role} {name} not found in netns {}", m.op().what, m.nl.netns()));
                     wanted.push((m.nl, name, m.change));
@@ -403,6 +404,18 @@ impl Runner {
                 Err(e) => self.fail(change, e),
             }
         }
+    }
+
+    fn fail(&mut self, change: usize, e: Error) {
+        if !matches!(self.results[change], Some(Err(_))) {
+            self.results[change] = Some(Err(e));
+        }
+    }
+
+    async fn run<'a>(mut self, micros: Vec<Micro<'a>>) -> BatchReport {
+        // Everything looked up by index that this batch does not create must
+        // exist now: one packed GET per namespace for all of them.
+        self.resolve(&micros).await;
         // MTUs above the parent's are refused before anything is sent.
         for m in &micros {
             if let Kind::NewLink { spec, .. } = &m.what {
@@ -414,7 +427,7 @@ impl Runner {
                 }
             }
         }
-        if self.results.iter().any(|r| matches!(r, Some(Err(_)))) {
+        if self.failed() {
             return BatchReport { results: self.results };
         }
 
@@ -493,30 +506,12 @@ impl Runner {
                     self.known.insert((ns, new), k);
                 }
             }
-            if self.results.iter().any(|r| matches!(r, Some(Err(_)))) {
+            if self.failed() {
                 break;
             }
             // Look up the links just made that later requests need by index.
-            let mut wanted: Vec<(&Netlink, IfName, usize)> = Vec::new();
-            // Links still to be created are looked up after their wave.
-            let mut seen: HashSet<Key> = remaining.iter().flat_map(Micro::creates).collect();
-            for m in &remaining {
-                for name in m.needs_index() {
-                    let key = (m.nl.netns_key(), name.clone());
-                    if !self.known.contains_key(&key) && seen.insert(key) {
-                        wanted.push((m.nl, name, m.change));
-                    }
-                }
-            }
-            for (name, nl, change, res) in lookup(&wanted).await {
-                match res {
-                    Ok(k) => {
-                        self.known.insert((nl.netns_key(), name), k);
-                    }
-                    Err(e) => self.fail(change, e),
-                }
-            }
-            if self.results.iter().any(|r| matches!(r, Some(Err(_)))) {
+            self.resolve(&remaining).await;
+            if self.failed() {
                 break;
             }
         }

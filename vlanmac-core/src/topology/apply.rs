@@ -123,28 +123,28 @@ async fn apply_once(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
     let changes = &plan.changes;
     let total = changes.len();
     let mut i = 0;
-    while i < total {
-        let kind = Segment::of(&changes[i].action);
-        let end = i + changes[i..].iter().take_while(|c| Segment::of(&c.action) == kind).count();
-        if let Some(p) = &opts.progress {
-            for (k, change) in changes.iter().enumerate().take(end).skip(i) {
-                p(k + 1, total, change);
+    loop {
+        let done = if i < total {
+            let kind = Segment::of(&changes[i].action);
+            let end = i + changes[i..].iter().take_while(|c| Segment::of(&c.action) == kind).count();
+            if let Some(p) = &opts.progress {
+                for (k, change) in changes.iter().enumerate().take(end).skip(i) {
+                    p(k + 1, total, change);
+                }
             }
-        }
-        let done = match kind {
-            Segment::Namespaces => run.namespaces(changes, i..end).await,
-            Segment::Netlink => run.netlink(changes, i..end).await,
-            Segment::Sysctl => run.sysctls(changes, i..end).await,
+            let range = std::mem::replace(&mut i, end)..end;
+            match kind {
+                Segment::Namespaces => run.namespaces(changes, range).await,
+                Segment::Netlink => run.netlink(changes, range).await,
+                Segment::Sysctl => run.sysctls(changes, range).await,
+            }
+        } else if !run.unmarked.is_empty() {
+            // Namespaces made with nothing else after them still get their mark.
+            run.netlink(changes, total..total).await
+        } else {
+            break;
         };
         if let Err((k, e)) = done {
-            let rollback = run.rollback().await;
-            return Err(Error::Apply { step: changes[k].to_string(), source: Box::new(e), rollback });
-        }
-        i = end;
-    }
-    if !run.unmarked.is_empty() {
-        // Namespaces made with nothing else after them still get their mark.
-        if let Err((k, e)) = run.netlink(changes, total..total).await {
             let rollback = run.rollback().await;
             return Err(Error::Apply { step: changes[k].to_string(), source: Box::new(e), rollback });
         }
