@@ -161,7 +161,7 @@ async fn dockerd_gone_during_apply_is_a_docker_error_and_a_rerun_converges() {
     let progress: vlanmac::topology::apply::Progress = std::sync::Arc::new(move |_, _, _| {
         cut.send_replace(true);
     });
-    let opts = ApplyOptions { shared: Shared::default(), progress: Some(progress) };
+    let opts = ApplyOptions { shared: Shared::default(), progress: Some(progress), ..Default::default() };
     let err = dtopo::apply(&t, &flaky, &opts).await.unwrap_err();
     assert!(
         matches!(err, vlanmac::docker::Error::Docker { .. } | vlanmac::docker::Error::Unreachable { .. }),

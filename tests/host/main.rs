@@ -5,12 +5,14 @@
 //! (`VLANMAC_REQUIRE_KERNEL=1`).
 
 mod common;
+mod crash_common;
 mod docker_common;
 mod topo_common;
 
 mod addresses;
 mod bad_input;
 mod concurrency;
+mod crash;
 mod docker;
 mod docker_topology;
 mod errors;

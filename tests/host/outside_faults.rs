@@ -22,7 +22,7 @@ fn at_first_link_change(sabotage: impl Fn() + Send + Sync + 'static) -> ApplyOpt
             sabotage();
         }
     });
-    ApplyOptions { shared: Shared::default(), progress: Some(progress) }
+    ApplyOptions { shared: Shared::default(), progress: Some(progress), ..Default::default() }
 }
 
 fn converges(t: &vlanmac::topology::Topology, rt: &tokio::runtime::Runtime) {
@@ -104,7 +104,9 @@ fn a_link_of_another_kind_in_the_way_is_a_conflict_with_no_write() {
     let names = namespaces_of(&t);
     let before = snapshot(&names);
     let shared = Shared::default();
-    let err = rt.block_on(t.apply(&ApplyOptions { shared: shared.clone(), progress: None })).unwrap_err();
+    let err = rt
+        .block_on(t.apply(&ApplyOptions { shared: shared.clone(), progress: None, ..Default::default() }))
+        .unwrap_err();
     assert!(matches!(err, Error::Conflict(_)), "{err}");
     assert!(err.to_string().contains("eth0"), "{err}");
     assert_eq!(shared.stats.writes(), 0, "a conflict found by the plan must not write");

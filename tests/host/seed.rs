@@ -59,7 +59,8 @@ async fn seed_walkthrough_end_to_end() {
 
     // A second apply is a no-op with no netlink write.
     let counting = Shared::default();
-    let again = t.apply(&ApplyOptions { shared: counting.clone(), progress: None }).await.unwrap();
+    let again =
+        t.apply(&ApplyOptions { shared: counting.clone(), progress: None, ..Default::default() }).await.unwrap();
     assert!(!again.changed);
     assert_eq!(counting.stats.writes(), 0);
 

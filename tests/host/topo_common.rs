@@ -182,14 +182,14 @@ pub async fn assert_rollback_at_every_write(
 ) -> u64 {
     use vlanmac::{topology::apply::ApplyOptions, Error, FaultInjector};
     let counting = Shared::default();
-    t.apply(&ApplyOptions { shared: counting.clone(), progress: None }).await.unwrap();
+    t.apply(&ApplyOptions { shared: counting.clone(), progress: None, ..Default::default() }).await.unwrap();
     let total = counting.stats.writes();
     t.down(&Shared::default()).await.unwrap();
     assert_eq!(&snapshot(names), before, "down did not restore the state");
     for k in 1..=total {
         let faults = std::sync::Arc::new(FaultInjector::fail_write(k, libc::EIO));
         let shared = Shared { faults: Some(faults.clone()), ..Shared::default() };
-        let res = t.apply(&ApplyOptions { shared, progress: None }).await.map(|r| r.writes);
+        let res = t.apply(&ApplyOptions { shared, progress: None, ..Default::default() }).await.map(|r| r.writes);
         let err = res.expect_err(&format!("write {k} of {total}: the apply succeeded"));
         assert!(faults.fired(), "write {k}");
         let Error::Apply { step, source, rollback } = &err else { panic!("write {k}: not an Apply error: {err}") };

@@ -15,7 +15,7 @@ async fn apply_is_idempotent_verify_passes_down_removes_everything() {
     let before = snapshot(&names);
     let guard = TopoGuard(t.clone());
     let shared = Shared::default();
-    let res = t.apply(&ApplyOptions { shared: shared.clone(), progress: None }).await.unwrap();
+    let res = t.apply(&ApplyOptions { shared: shared.clone(), progress: None, ..Default::default() }).await.unwrap();
     assert!(res.changed && res.writes > 0);
 
     // Cross-check with iproute2.
@@ -45,7 +45,7 @@ async fn apply_is_idempotent_verify_passes_down_removes_everything() {
 
     // A second apply changes nothing and sends no write.
     let stats = Shared::default();
-    let again = t.apply(&ApplyOptions { shared: stats.clone(), progress: None }).await.unwrap();
+    let again = t.apply(&ApplyOptions { shared: stats.clone(), progress: None, ..Default::default() }).await.unwrap();
     assert!(!again.changed, "{:?}", again.changes);
     assert_eq!(stats.stats.writes(), 0);
     assert!(stats.stats.requests() > 0);

@@ -97,6 +97,14 @@ pub enum Error {
         /// What was wrong with it.
         detail: String,
     },
+    /// The operation was stopped from outside ([`crate::Interrupt`]: a
+    /// signal, Python's `KeyboardInterrupt`) before `before` started; an
+    /// `apply` reports it inside [`Error::Apply`], after rolling back.
+    #[error("interrupted before {before}")]
+    Interrupted {
+        /// The step that was about to start.
+        before: String,
+    },
     /// A system call outside netlink failed (namespace files, mounts, sockets).
     #[error("{op}: {source}")]
     Io {

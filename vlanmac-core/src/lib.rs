@@ -31,10 +31,12 @@
 #![deny(missing_docs)]
 
 mod error;
+mod interrupt;
 pub mod link;
 pub mod netlink;
 pub mod netns;
 mod ops;
+pub mod privileges;
 pub mod readback;
 pub mod render;
 pub mod spec;
@@ -42,7 +44,8 @@ pub mod topology;
 pub mod verify;
 
 pub use error::{Error, KernelError, Result};
+pub use interrupt::Interrupt;
 pub use netlink::{FaultInjector, Netlink, RequestStats, Shared};
 pub use netns::NetnsRef;
-pub use ops::{Batch, BatchReport, TEMP_PREFIX};
+pub use ops::{temp_link_left_behind, temp_link_owner, Batch, BatchReport, TEMP_PREFIX};
 pub use readback::{Address, Link, LinkKind, Neighbour, OperState, Route};

@@ -115,10 +115,12 @@ pub async fn apply(t: &Topology, docker: &DockerAdapter, opts: &ApplyOptions) ->
     let mut connected: Vec<(String, String)> = Vec::new();
     let docker_part = async {
         for n in t.networks.iter().filter(|n| n.docker) {
+            opts.interrupt.check(|| format!("docker network create {}", n.name))?;
             let outcome = docker.ensure_network(&DockerNetworkSpec::from_network(n, &t.name)).await?;
             networks.push((n.name.clone(), outcome));
         }
         for (_, container, network, req) in requests(&resolved, &opts.shared).await? {
+            opts.interrupt.check(|| format!("docker network connect {network} {container}"))?;
             if docker.connect(&network, &container, &req).await? {
                 connected.push((container, network));
             }

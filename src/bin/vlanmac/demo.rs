@@ -24,7 +24,11 @@ pub const SEED: &str = include_str!("../../../examples/seed.yaml");
 pub const SEED_DOCKER: &str = include_str!("../../../examples/seed-docker.yaml");
 
 fn progress() -> ApplyOptions {
-    ApplyOptions { shared: Shared::default(), progress: Some(Arc::new(|i, n, c| println!("[{i:>2}/{n}] {c}"))) }
+    ApplyOptions {
+        shared: Shared::default(),
+        progress: Some(Arc::new(|i, n, c| println!("[{i:>2}/{n}] {c}"))),
+        ..ApplyOptions::default()
+    }
 }
 
 fn finish(report: &VerifyReport, clean_second_plan: bool) -> ExitCode {

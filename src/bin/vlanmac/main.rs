@@ -4,14 +4,16 @@
 mod demo;
 mod output;
 mod show;
+mod signals;
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use vlanmac::{
     docker::{topology as dtopo, DockerAdapter, Error as DockerError},
+    privileges::require_admin,
     topology::{apply::ApplyOptions, Topology},
-    Error, Shared,
+    Error, FaultInjector, Shared,
 };
 
 #[derive(Parser)]
@@ -165,8 +167,36 @@ async fn docker_for(t: &Topology) -> Result<Option<DockerAdapter>, Failure> {
     }
 }
 
+/// The request counters shared by an operation's handles, with the test
+/// hook `VLANMAC_FAULT_KILL_AT_WRITE=K`: the process kills itself (SIGKILL)
+/// just before its K-th netlink write, to test recovery from any kill point.
+fn shared_from_env() -> Shared {
+    let kill_at = std::env::var("VLANMAC_FAULT_KILL_AT_WRITE").ok().and_then(|v| v.parse::<u64>().ok());
+    Shared { faults: kill_at.map(|k| Arc::new(FaultInjector::kill_at_write(k))), ..Shared::default() }
+}
+
+/// What a command that reads or changes namespaces is about to do, checked
+/// for privileges before anything is touched (`None`: nothing to check).
+fn privileged_action(cmd: &Command) -> Option<String> {
+    let of = |verb: &str, file: &std::path::Path| format!("{verb} {}", file.display());
+    match cmd {
+        Command::Plan { file, .. } => Some(of("plan", file)),
+        Command::Apply { file, .. } => Some(of("apply", file)),
+        Command::Down { file, .. } => Some(of("down", file)),
+        Command::Verify { file, .. } => Some(of("verify", file)),
+        Command::Show { netns: Some(n), .. } => Some(format!("show netns {n}")),
+        Command::Demo { .. } => Some("demo".into()),
+        Command::Show { netns: None, .. } | Command::Render { .. } => None,
+    }
+}
+
 async fn run(cmd: Command) -> Result<ExitCode, Failure> {
-    let shared = Shared::default();
+    // First thing for apply, so a signal at any point of it is handled.
+    let signals = matches!(cmd, Command::Apply { check: false, .. }).then(signals::Signals::install);
+    let shared = shared_from_env();
+    if let Some(what) = privileged_action(&cmd) {
+        require_admin(&what)?;
+    }
     match cmd {
         Command::Plan { file, json } => {
             let t = load(&file)?;
@@ -198,11 +228,23 @@ async fn run(cmd: Command) -> Result<ExitCode, Failure> {
                 return Ok(ExitCode::SUCCESS);
             }
             let progress = (!json && output::stderr_is_tty()).then(|| output::progress_bar());
-            let opts = ApplyOptions { shared: shared.clone(), progress: progress.map(|p| p as Arc<_>) };
+            let opts = ApplyOptions {
+                shared: shared.clone(),
+                progress: progress.map(|p| p as Arc<_>),
+                interrupt: signals.as_ref().map(|s| s.interrupt().clone()).unwrap_or_default(),
+            };
+            let interrupted = |e: &dyn std::fmt::Display| {
+                let (sig, name) = signals.as_ref()?.received()?;
+                eprintln!("vlanmac: {name}: {e}");
+                Some(ExitCode::from(128 + sig as u8))
+            };
             match docker_for(&t).await? {
                 Some(d) => {
                     let res = dtopo::apply(&t, &d, &opts).await;
                     output::finish_progress(json);
+                    if let Some(code) = res.as_ref().err().and_then(|e| interrupted(e)) {
+                        return Ok(code);
+                    }
                     let res = res?;
                     output::print(json, &res, || {
                         let mut s = output::apply_text(&res.core, diff);
@@ -218,6 +260,9 @@ async fn run(cmd: Command) -> Result<ExitCode, Failure> {
                 None => {
                     let res = t.apply(&opts).await;
                     output::finish_progress(json);
+                    if let Some(code) = res.as_ref().err().and_then(|e| interrupted(e)) {
+                        return Ok(code);
+                    }
                     let res = res?;
                     output::print(json, &res, || output::apply_text(&res, diff));
                 }

@@ -41,7 +41,7 @@ pub(crate) fn new_link(spec: &NewLink, name: &IfName, parent_index: Option<u32>,
         LinkKindSpec::Vlan(v) => (InfoKind::Vlan, v.info_data()),
         LinkKindSpec::Macvlan(m) => (InfoKind::MacVlan, m.info_data()),
         LinkKindSpec::Ipvlan(i) => (InfoKind::IpVlan, i.info_data()),
-        LinkKindSpec::Veth(v) => (InfoKind::Veth, v.info_data()),
+        LinkKindSpec::Veth(v) => (InfoKind::Veth, v.info_data(spec.group)),
     };
     a.push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(kind), LinkInfo::Data(data)]));
     msg
@@ -186,9 +186,15 @@ mod tests {
         let spec = NewLink::new(n("ipv"), Ipvlan::new(n("eth0"), IpvlanMode::L3s).flags(IpvlanFlags::Private));
         let m = round_trip(&new_link(&spec, &spec.name, Some(2), None));
         assert_eq!(info(&m)[0], LinkInfo::Kind(InfoKind::IpVlan));
-        let spec = NewLink::new(n("v0"), Veth::new(n("v1")));
+        let spec = NewLink::new(n("v0"), Veth::new(n("v1"))).group(0x5600_0001);
         let m = new_link(&spec, &spec.name, None, None);
         assert_eq!(info(&m)[0], LinkInfo::Kind(InfoKind::Veth));
+        assert!(m.attributes.contains(&LinkAttribute::Group(0x5600_0001)));
+        // Both ends are created in the group: it is the creation-time mark.
+        let LinkInfo::Data(InfoData::Veth(netlink_packet_route::link::InfoVeth::Peer(peer))) = &info(&m)[1] else {
+            panic!("no veth peer in {m:?}");
+        };
+        assert!(peer.attributes.contains(&LinkAttribute::Group(0x5600_0001)), "{peer:?}");
     }
 
     #[test]

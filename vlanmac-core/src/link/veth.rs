@@ -29,9 +29,14 @@ impl Veth {
         self
     }
 
-    pub(crate) fn info_data(&self) -> InfoData {
+    /// The peer's part of `RTM_NEWLINK`; it joins link `group` as the first
+    /// end does (the group is a creation-time ownership mark).
+    pub(crate) fn info_data(&self, group: Option<u32>) -> InfoData {
         let mut peer = LinkMessage::default();
         peer.attributes.push(LinkAttribute::IfName(self.peer.to_string()));
+        if let Some(g) = group {
+            peer.attributes.push(LinkAttribute::Group(g));
+        }
         if let Some(fd) = self.peer_netns_fd {
             peer.attributes.push(LinkAttribute::NetNsFd(fd));
         }

@@ -145,14 +145,32 @@ impl Netlink {
     /// Creates the named namespace (`ip netns add NAME`) and opens a
     /// connection in it, on the one short-lived thread that made it.
     pub async fn create_netns(name: &crate::spec::NetnsName, shared: &Shared) -> Result<Self> {
+        Netlink::create_netns_marked(name, shared, None).await
+    }
+
+    /// [`Netlink::create_netns`], with `lo_alias` set on the new
+    /// namespace's `lo` (`ip -n NAME link set lo alias TEXT`) *before* the
+    /// namespace appears under `/run/netns`: whoever sees the namespace sees
+    /// the mark. If setting it fails, no namespace is made.
+    pub async fn create_netns_marked(
+        name: &crate::spec::NetnsName,
+        shared: &Shared,
+        lo_alias: Option<String>,
+    ) -> Result<Self> {
+        let (netns, shared) = (NetnsRef::Named(name.clone()), shared.clone());
         let what = format!("open a netlink socket in netns {name}");
-        let (ns_fd, sock) = netns::create_then(name, move || {
+        let update = lo_alias.map(|a| crate::link::LinkUpdate::new().alias(a)).transpose()?;
+        netns::create_with(name, move || {
             let sock = socket::SyncSocket::open_here(&what)?;
             let fd = std::fs::File::open("/proc/thread-self/ns/net").map_err(|e| Error::io(what.clone(), e))?;
-            Ok((OwnedFd::from(fd), sock))
+            let nl = Netlink::from_parts(netns, OwnedFd::from(fd), sock, &shared)?;
+            if let Some(update) = update {
+                // One short request: it runs inline, on this thread.
+                futures::executor::block_on(nl.set_link(&crate::spec::IfName::from_trusted("lo".into()), &update))?;
+            }
+            Ok(nl)
         })
-        .await?;
-        Netlink::from_parts(NetnsRef::Named(name.clone()), ns_fd, sock, shared)
+        .await
     }
 
     fn from_parts(netns: NetnsRef, ns_fd: OwnedFd, sock: socket::SyncSocket, shared: &Shared) -> Result<Self> {
@@ -206,20 +224,33 @@ impl Netlink {
         let mut sent = Vec::with_capacity(calls.len());
         let mut slow = calls.len() > INLINE_REQUESTS;
         let mut ops = Vec::with_capacity(calls.len());
+        let mut kill_before = None;
         for call in calls {
             let is_write = call.flags & NLM_F_DUMP != NLM_F_DUMP && !is_get(&call.msg);
             self.stats.record(is_write);
             if is_write {
-                if let Some(errno) = self.faults.as_ref().and_then(|f| f.on_write()) {
-                    results.push(Some(Err(call.op.error(errno, Some("fault injected by FaultInjector".into())))));
-                    ops.push(call.op);
-                    continue;
+                match self.faults.as_ref().and_then(|f| f.on_write()) {
+                    Some(faults::Fault::Fail(errno)) => {
+                        results.push(Some(Err(call.op.error(errno, Some("fault injected by FaultInjector".into())))));
+                        ops.push(call.op);
+                        continue;
+                    }
+                    Some(faults::Fault::Kill) => kill_before = kill_before.or(Some(sent.len())),
+                    None => {}
                 }
             }
             slow |= matches!(call.msg, RouteNetlinkMessage::DelLink(_));
             sent.push((results.len(), socket::Request { msg: call.msg, flags: call.flags }));
             results.push(None);
             ops.push(call.op);
+        }
+        if let Some(k) = kill_before {
+            // "Stop here": what comes before the chosen write goes out, then
+            // the process dies as under `kill -9`.
+            sent.truncate(k);
+            let reqs = sent.into_iter().map(|(_, r)| r).collect();
+            let _ = self.sock.lock().unwrap_or_else(|p| p.into_inner()).exchange(reqs);
+            faults::kill_self();
         }
         let (indexes, reqs): (Vec<usize>, Vec<socket::Request>) = sent.into_iter().unzip();
         let sock = self.sock.clone();

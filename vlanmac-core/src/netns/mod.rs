@@ -101,13 +101,15 @@ impl From<&NetnsName> for NetnsRef {
 }
 
 /// Creates the named namespace, like `ip netns add NAME`: makes `/run/netns`
-/// a shared mount, creates `/run/netns/NAME`, and bind-mounts a fresh
-/// namespace (made by `unshare(CLONE_NEWNET)` on a short-lived thread) on it.
+/// a shared mount, makes a fresh namespace (by `unshare(CLONE_NEWNET)` on a
+/// short-lived thread), and bind-mounts it on `/run/netns/NAME`.
 ///
-/// Fails with [`Error::AlreadyExists`] if the name is taken.
+/// A leftover entry of that name that is not a namespace (see
+/// [`entry`]) is replaced. Fails with [`Error::AlreadyExists`] if a
+/// namespace of that name exists.
 pub async fn create(name: &NetnsName) -> Result<()> {
     let name = name.clone();
-    thread::spawn_blocking(move || create_here(&name)).await
+    thread::spawn_blocking(move || create_here(&name, || Ok(()))).await
 }
 
 /// [`create`] for callers without an async runtime (Drop guards, Python's
@@ -116,57 +118,109 @@ pub fn create_blocking(name: &NetnsName) -> Result<()> {
     let name = name.clone();
     std::thread::Builder::new()
         .name("vlanmac-netns".into())
-        .spawn(move || create_here(&name))
+        .spawn(move || create_here(&name, || Ok(())))
         .map_err(|e| Error::io("spawn a namespace thread", e))?
         .join()
         .unwrap_or(Err(Error::Closed))
 }
 
-/// [`create`], then `f` run inside the new namespace on the thread that
-/// made it (saves entering it again); if `f` fails the namespace is removed.
-pub(crate) async fn create_then<T: Send + 'static>(
+/// [`create`], with `prepare` run inside the new namespace *before* it
+/// becomes visible under `/run/netns` (on the thread that made it). If
+/// `prepare` fails, or the process dies before the bind mount, the
+/// namespace dies with the thread and nothing of it remains but, at worst,
+/// an empty entry that [`entry`] reports as [`Entry::Stale`].
+pub(crate) async fn create_with<T: Send + 'static>(
     name: &NetnsName,
-    f: impl FnOnce() -> Result<T> + Send + 'static,
+    prepare: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
     let name = name.clone();
-    thread::spawn_blocking(move || {
-        create_here(&name)?;
-        f().inspect_err(|_| {
-            let _ = delete_blocking(&name);
-        })
-    })
-    .await
+    thread::spawn_blocking(move || create_here(&name, prepare)).await
 }
 
 /// Makes the namespace by unsharing the *calling* thread: only ever called
 /// on a short-lived thread of vlanmac's own.
-fn create_here(name: &NetnsName) -> Result<()> {
+fn create_here<T>(name: &NetnsName, prepare: impl FnOnce() -> Result<T>) -> Result<T> {
     let op = || format!("create netns {name}");
     prepare_run_dir().map_err(|e| Error::io(format!("{}: prepare {NETNS_RUN_DIR}", op()), e))?;
     let path = Path::new(NETNS_RUN_DIR).join(name.as_str());
-    match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            return Err(Error::from_errno(op(), libc::EEXIST, None, None));
-        }
-        Err(e) => return Err(Error::io(format!("{}: create {}", op(), path.display()), e)),
+    if entry(name) == Entry::Namespace {
+        return Err(Error::from_errno(op(), libc::EEXIST, None, None));
     }
     // This runs on a short-lived thread (see `create`): unsharing here moves
     // only this thread, which exits right after.
-    let bound = unshare(CloneFlags::CLONE_NEWNET)
-        .and_then(|()| mount(Some("/proc/thread-self/ns/net"), &path, Some("none"), MsFlags::MS_BIND, None::<&str>))
-        .map_err(io::Error::from);
-    match bound {
-        Ok(()) => Ok(()),
+    unshare(CloneFlags::CLONE_NEWNET).map_err(|e| unshare_error(&op(), e))?;
+    let prepared = prepare()?;
+    create_entry(&path).map_err(|e| match e.kind() {
+        io::ErrorKind::AlreadyExists => Error::from_errno(op(), libc::EEXIST, None, None),
+        _ => Error::io(format!("{}: create {}", op(), path.display()), e),
+    })?;
+    match mount(Some("/proc/thread-self/ns/net"), &path, Some("none"), MsFlags::MS_BIND, None::<&str>) {
+        Ok(()) => Ok(prepared),
         Err(e) => {
             let _ = fs::remove_file(&path);
-            let errno = e.raw_os_error().unwrap_or(libc::EIO);
-            if errno == libc::EPERM {
-                Err(Error::from_errno(format!("{}: unshare/bind mount", op()), errno, None, None))
-            } else {
-                Err(Error::io(format!("{}: unshare/bind mount", op()), e))
-            }
+            Err(unshare_error(&format!("{}: bind mount {}", op(), path.display()), e))
         }
+    }
+}
+
+fn unshare_error(op: &str, e: nix::errno::Errno) -> Error {
+    if e == nix::errno::Errno::EPERM {
+        let mut err = Error::from_errno(op, libc::EPERM, None, None);
+        if let Error::PermissionDenied(k) = &mut err {
+            k.hint = Some(crate::privileges::NEEDS_ROOT.into());
+        }
+        err
+    } else {
+        Error::io(op, e.into())
+    }
+}
+
+/// Creates the empty file a namespace is mounted on. A stale entry (see
+/// [`Entry::Stale`]) of that name is removed first, once: if the name is
+/// taken again at once, someone else is making it.
+fn create_entry(path: &Path) -> io::Result<()> {
+    let make = || fs::OpenOptions::new().write(true).create_new(true).open(path).map(drop);
+    match make() {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && entry_at(path) == Entry::Stale => {
+            match fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+            make()
+        }
+        other => other,
+    }
+}
+
+/// What `/run/netns/NAME` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// Nothing of that name.
+    Absent,
+    /// A network namespace is mounted there.
+    Namespace,
+    /// An entry with no namespace on it: made by a process that died between
+    /// creating the file and mounting the namespace (vlanmac, `ip netns
+    /// add`), or one being deleted right now (unmounted, not yet removed).
+    /// vlanmac treats it as absent: [`create`] replaces it, and a
+    /// topology's `down` removes it.
+    Stale,
+}
+
+/// What `/run/netns/NAME` holds: a namespace, nothing, or a stale entry.
+pub fn entry(name: &NetnsName) -> Entry {
+    entry_at(&Path::new(NETNS_RUN_DIR).join(name.as_str()))
+}
+
+fn entry_at(path: &Path) -> Entry {
+    match nix::sys::statfs::statfs(path) {
+        Ok(fs) if fs.filesystem_type() == nix::sys::statfs::NSFS_MAGIC => Entry::Namespace,
+        Ok(_) => Entry::Stale,
+        Err(nix::errno::Errno::ENOENT) => Entry::Absent,
+        // Unreadable (no permission): say what is most likely, a namespace.
+        Err(_) if path.exists() => Entry::Namespace,
+        Err(_) => Entry::Absent,
     }
 }
 
@@ -218,12 +272,23 @@ pub fn delete_blocking(name: &NetnsName) -> Result<()> {
         Ok(()) | Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => {}
         Err(e) => return Err(Error::io(format!("{}: unmount {}", op(), path.display()), e.into())),
     }
-    fs::remove_file(&path).map_err(|e| Error::io(format!("{}: remove {}", op(), path.display()), e))
+    fs::remove_file(&path).map_err(|e| match e.kind() {
+        // Removed meanwhile by another deleter.
+        io::ErrorKind::NotFound => Error::from_errno(op(), libc::ENOENT, None, None),
+        _ => Error::io(format!("{}: remove {}", op(), path.display()), e),
+    })
 }
 
 /// Lists the named namespaces (`ip netns list`), sorted by name. Entries
-/// whose names would not be valid are skipped.
+/// whose names would not be valid, and stale entries (see [`Entry::Stale`]),
+/// are skipped.
 pub fn list() -> Result<Vec<NetnsName>> {
+    Ok(list_entries()?.into_iter().filter(|n| entry(n) == Entry::Namespace).collect())
+}
+
+/// Every entry of `/run/netns` with a valid name, namespaces and stale
+/// entries alike, sorted by name.
+pub fn list_entries() -> Result<Vec<NetnsName>> {
     let dir = match fs::read_dir(NETNS_RUN_DIR) {
         Ok(d) => d,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -238,7 +303,21 @@ pub fn list() -> Result<Vec<NetnsName>> {
     Ok(names)
 }
 
-/// Whether the named namespace exists.
+/// Whether the named namespace exists (a stale entry does not count).
 pub fn exists(name: &NetnsName) -> bool {
-    Path::new(NETNS_RUN_DIR).join(name.as_str()).exists()
+    entry(name) == Entry::Namespace
+}
+
+/// Removes a stale entry (see [`Entry::Stale`]) of this name; `Ok(false)`
+/// when the name holds a namespace or nothing.
+pub fn remove_stale(name: &NetnsName) -> Result<bool> {
+    let path = Path::new(NETNS_RUN_DIR).join(name.as_str());
+    if entry_at(&path) != Entry::Stale {
+        return Ok(false);
+    }
+    match fs::remove_file(&path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io(format!("remove stale netns entry {}", path.display()), e)),
+    }
 }

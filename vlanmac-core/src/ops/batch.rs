@@ -9,6 +9,11 @@
 //! everything after it that touches the same link. So dependent steps wait
 //! only for what they depend on, and `N` links with an address each and
 //! `up` take three datagrams per 64 links instead of `3N` round trips.
+//!
+//! What follows a link's creation (its alias, IPv6 address generation, the
+//! rename of a temporarily named link) always waits for the next wave: it
+//! addresses the link by name, and must not reach a link of that name that
+//! someone else made if the creation fails with EEXIST.
 
 use std::collections::{HashMap, HashSet};
 
@@ -18,6 +23,7 @@ use netlink_packet_route::{link::LinkMessage, RouteNetlinkMessage as M};
 use super::{address::address_message, route::route_message, temp_name::temp_ifname};
 use crate::{
     error::{Error, KernelError, Result},
+    interrupt::Interrupt,
     link::{self, LinkUpdate, NewLink},
     netlink::{Call, Netlink, NetnsKey, Op},
     readback::Link,
@@ -47,6 +53,7 @@ use crate::{
 pub struct Batch<'a> {
     micros: Vec<Micro<'a>>,
     changes: usize,
+    interrupt: Option<Interrupt>,
 }
 
 /// One request-to-be, from change number `change`.
@@ -93,12 +100,15 @@ enum How {
 }
 
 /// What a [`Batch`] did: one entry per change, in the order they were
-/// added. `None`: not attempted (an earlier wave failed, or validation
-/// before the first write did).
+/// added. `None`: not attempted (an earlier wave failed, validation before
+/// the first write did, or the batch was interrupted).
 #[derive(Debug)]
 pub struct BatchReport {
     /// Each change's outcome.
     pub results: Vec<Option<Result<()>>>,
+    /// Whether the batch stopped between two waves because its
+    /// [`Interrupt`] was triggered.
+    pub interrupted: bool,
 }
 
 impl BatchReport {
@@ -127,6 +137,9 @@ impl BatchReport {
             }
         }
         if skipped > 0 {
+            if self.interrupted {
+                return Err(Error::Interrupted { before: format!("{skipped} changes of the batch") });
+            }
             return Err(Error::Conflict(format!("{skipped} changes of the batch were not attempted")));
         }
         Ok(())
@@ -140,6 +153,14 @@ impl<'a> Batch<'a> {
     /// An empty batch.
     pub fn new() -> Self {
         Batch::default()
+    }
+
+    /// Stops the batch between two waves once `interrupt` is triggered: what
+    /// is in flight completes, nothing more is sent, a change cut half-way is
+    /// undone, and the report says `interrupted`.
+    pub fn interrupt(&mut self, interrupt: &Interrupt) -> &mut Self {
+        self.interrupt = Some(interrupt.clone());
+        self
     }
 
     /// Number of changes added.
@@ -288,7 +309,7 @@ impl<'a> Batch<'a> {
     /// exceeds its parent's) nothing is sent. A change made of several
     /// requests that failed half-way is undone (its link deleted).
     pub async fn run(self) -> BatchReport {
-        Runner::new(self.changes).run(self.micros).await
+        Runner::new(self.changes, self.interrupt).run(self.micros).await
     }
 }
 
@@ -360,11 +381,17 @@ struct Known {
 struct Runner {
     results: Vec<Option<Result<()>>>,
     known: HashMap<Key, Known>,
+    interrupt: Option<Interrupt>,
+    interrupted: bool,
 }
 
 impl Runner {
-    fn new(changes: usize) -> Self {
-        Runner { results: (0..changes).map(|_| None).collect(), known: HashMap::new() }
+    fn new(changes: usize, interrupt: Option<Interrupt>) -> Self {
+        Runner { results: (0..changes).map(|_| None).collect(), known: HashMap::new(), interrupt, interrupted: false }
+    }
+
+    fn report(self) -> BatchReport {
+        BatchReport { results: self.results, interrupted: self.interrupted }
     }
 
     fn failed(&self) -> bool {
@@ -428,7 +455,7 @@ impl Runner {
             }
         }
         if self.failed() {
-            return BatchReport { results: self.results };
+            return self.report();
         }
 
         let mut remaining: Vec<Micro<'a>> = micros;
@@ -439,6 +466,10 @@ impl Runner {
             *total_micros.entry(m.change).or_default() += 1;
         }
         while !remaining.is_empty() {
+            if self.interrupt.as_ref().is_some_and(Interrupt::is_triggered) {
+                self.interrupted = true;
+                break;
+            }
             let (wave, later) = self.split_wave(remaining);
             remaining = later;
             if wave.is_empty() {
@@ -536,27 +567,27 @@ impl Runner {
             let op = Op::new(format!("delete link {name} in netns {}", home.netns()));
             let _ = home.run(vec![Call { msg: M::DelLink(link::del_link_by_name(&name)), flags: 0, op }]).await;
         }
-        BatchReport { results: self.results }
+        self.report()
     }
 
     /// The requests that can go now, and the rest (order kept).
     fn split_wave<'a>(&self, micros: Vec<Micro<'a>>) -> (Vec<Micro<'a>>, Vec<Micro<'a>>) {
         let mut now = Vec::new();
         let mut later = Vec::new();
-        // Links created in this wave, and by which socket.
-        let mut created: HashMap<Key, *const Netlink> = HashMap::new();
+        // Links created in this wave.
+        let mut created: HashSet<Key> = HashSet::new();
         let mut held: HashSet<Key> = HashSet::new();
         let mut hold_all = false;
         for m in micros {
             let ns = m.nl.netns_key();
             let target = m.target();
+            // Whatever acts on a link created in this wave waits for the
+            // next one: it is sent only if the creation succeeded.
             let waits = hold_all
-                || target
-                    .as_ref()
-                    .is_some_and(|t| held.contains(t) || created.get(t).is_some_and(|by| !std::ptr::eq(*by, m.nl)))
+                || target.as_ref().is_some_and(|t| held.contains(t) || created.contains(t))
                 || m.needs_index().into_iter().any(|n| {
                     let key = (ns, n);
-                    held.contains(&key) || created.contains_key(&key) || !self.known.contains_key(&key)
+                    held.contains(&key) || created.contains(&key) || !self.known.contains_key(&key)
                 });
             if waits {
                 match &target {
@@ -570,9 +601,7 @@ impl Runner {
                 later.push(m);
                 continue;
             }
-            for key in m.creates() {
-                created.insert(key, m.nl as *const Netlink);
-            }
+            created.extend(m.creates());
             now.push(m);
         }
         (now, later)

@@ -9,4 +9,4 @@ mod route;
 mod temp_name;
 
 pub use batch::{Batch, BatchReport};
-pub use temp_name::TEMP_PREFIX;
+pub use temp_name::{temp_link_left_behind, temp_link_owner, TEMP_PREFIX};

@@ -34,6 +34,9 @@ pub struct ApplyOptions {
     pub shared: Shared,
     /// Progress callback.
     pub progress: Option<Progress>,
+    /// Stops the apply before its next step and rolls back what it made
+    /// (see [`crate::Interrupt`]).
+    pub interrupt: crate::Interrupt,
 }
 
 /// What an apply did.
@@ -62,6 +65,7 @@ pub(crate) fn sysctl_keys(t: &Topology, places: &[Place]) -> Vec<(usize, String)
 
 /// Reads the kernel and computes the plan (changes nothing).
 pub async fn plan_topology(t: &Topology, shared: &Shared) -> Result<Plan> {
+    crate::privileges::require_admin(&format!("plan topology {}", t.name))?;
     let places = places(t)?;
     let mut handles = Handles::new(&places, shared.clone());
     let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
@@ -85,6 +89,7 @@ pub async fn desired_state(t: &Topology, shared: &Shared) -> Result<(Vec<Place>,
 /// wait only for what they depend on. On a failure everything this apply
 /// made is undone and the error names the failed step.
 pub async fn apply(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
+    crate::privileges::require_admin(&format!("apply topology {}", t.name))?;
     // A namespace deleted just before (by `down`, a rollback, another
     // tool) is torn down by the kernel in the background: until then its
     // macvlans keep their MAC addresses on the parent, and bringing up a new
@@ -98,7 +103,8 @@ pub async fn apply(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
             Err(Error::Apply { source, rollback, .. })
                 if rollback.is_empty()
                     && matches!(&*source, Error::Kernel(k) if k.errno == libc::EADDRINUSE)
-                    && std::time::Instant::now() < deadline =>
+                    && std::time::Instant::now() < deadline
+                    && !opts.interrupt.is_triggered() =>
             {
                 // A sleep that needs no particular async runtime.
                 netns::thread::spawn_blocking(move || {
@@ -119,30 +125,27 @@ async fn apply_once(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
     let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
     let (plan, _) = plan(t, &places, &seen)?;
     let writes_before = opts.shared.stats.writes();
-    let mut run = Run { t, places: &places, handles, journal: Vec::new(), unmarked: Vec::new() };
+    let mut run = Run { t, places: &places, handles, journal: Vec::new(), interrupt: &opts.interrupt };
     let changes = &plan.changes;
     let total = changes.len();
     let mut i = 0;
-    loop {
-        let done = if i < total {
-            let kind = Segment::of(&changes[i].action);
-            let end = i + changes[i..].iter().take_while(|c| Segment::of(&c.action) == kind).count();
-            if let Some(p) = &opts.progress {
-                for (k, change) in changes.iter().enumerate().take(end).skip(i) {
-                    p(k + 1, total, change);
-                }
+    while i < total {
+        let kind = Segment::of(&changes[i].action);
+        let end = i + changes[i..].iter().take_while(|c| Segment::of(&c.action) == kind).count();
+        if let Some(p) = &opts.progress {
+            for (k, change) in changes.iter().enumerate().take(end).skip(i) {
+                p(k + 1, total, change);
             }
-            let range = std::mem::replace(&mut i, end)..end;
-            match kind {
+        }
+        let range = std::mem::replace(&mut i, end)..end;
+        let first = range.start;
+        let done = match opts.interrupt.check(|| changes[first].to_string()) {
+            Err(e) => Err((first, e)),
+            Ok(()) => match kind {
                 Segment::Namespaces => run.namespaces(changes, range).await,
                 Segment::Netlink => run.netlink(changes, range).await,
                 Segment::Sysctl => run.sysctls(changes, range).await,
-            }
-        } else if !run.unmarked.is_empty() {
-            // Namespaces made with nothing else after them still get their mark.
-            run.netlink(changes, total..total).await
-        } else {
-            break;
+            },
         };
         if let Err((k, e)) = done {
             let rollback = run.rollback().await;
@@ -213,9 +216,7 @@ struct Run<'a> {
     places: &'a [Place],
     handles: Handles,
     journal: Vec<Undo>,
-    /// Namespaces made whose `lo` does not carry the mark yet, with the
-    /// plan step that made them.
-    unmarked: Vec<(usize, usize)>,
+    interrupt: &'a crate::Interrupt,
 }
 
 impl Run<'_> {
@@ -223,18 +224,26 @@ impl Run<'_> {
         marks::alias_of(&[self.t.name.clone()].into())
     }
 
-    /// Creates namespaces concurrently; each made is journaled.
+    /// Creates namespaces concurrently, each with the topology's mark on its
+    /// `lo` before it appears under `/run/netns`; each made is journaled.
     async fn namespaces(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
         let places = self.places;
         let shared = &self.handles.shared;
+        let (mark, interrupt) = (self.mark(), self.interrupt);
         let made: Vec<_> = futures::stream::iter(range.filter_map(|k| match &changes[k].action {
-            Action::CreateNetns { place } => Some(async move {
-                let res = match places[*place].named.clone() {
-                    Some(name) => Netlink::create_netns(&name, shared).await,
-                    None => Err(Error::Conflict(format!("netns {} cannot be created", places[*place].label))),
-                };
-                (k, *place, res)
-            }),
+            Action::CreateNetns { place } => {
+                let mark = mark.clone();
+                Some(async move {
+                    let res = match (interrupt.check(|| changes[k].to_string()), places[*place].named.clone()) {
+                        (Err(e), _) => Err(e),
+                        (Ok(()), Some(name)) => Netlink::create_netns_marked(&name, shared, Some(mark)).await,
+                        (Ok(()), None) => {
+                            Err(Error::Conflict(format!("netns {} cannot be created", places[*place].label)))
+                        }
+                    };
+                    (k, *place, res)
+                })
+            }
             _ => None,
         }))
         .buffer_unordered(super::observe::OPEN_AT_ONCE)
@@ -246,7 +255,6 @@ impl Run<'_> {
                 Ok(nl) => {
                     self.handles.insert(place, nl);
                     self.journal.push(Undo::Netns { place });
-                    self.unmarked.push((k, place));
                 }
                 Err(e) => failed = failed.or(Some((k, e))),
             }
@@ -257,6 +265,7 @@ impl Run<'_> {
     async fn sysctls(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
         for k in range {
             if let Action::SetSysctl { place, key, value, old } = &changes[k].action {
+                self.interrupt.check(|| changes[k].to_string()).map_err(|e| (k, e))?;
                 sysctl::write(&self.places[*place].nsref, key, value).await.map_err(|e| (k, e))?;
                 if old != "?" {
                     self.journal.push(Undo::Sysctl { place: *place, key: key.clone(), old: old.clone() });
@@ -266,26 +275,18 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The netlink changes in `range` (plus the marks of namespaces just
-    /// made) as one batch; what succeeded is journaled in plan order.
+    /// The netlink changes in `range` as one batch; what succeeded is
+    /// journaled in plan order.
     async fn netlink(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
-        let first = range.start.min(changes.len().saturating_sub(1));
-        let mut needed: Vec<usize> = self.unmarked.iter().map(|(_, p)| *p).collect();
-        for c in &changes[range.clone()] {
-            needed.extend(c.action.places());
-        }
+        let first = range.start;
+        let needed: Vec<usize> = changes[range.clone()].iter().flat_map(|c| c.action.places()).collect();
         self.handles.ensure_all(&needed).await.map_err(|e| (first, e))?;
-        let mark = self.mark();
-        let lo = IfName::from_trusted("lo".into());
         let h = &self.handles;
         // For each batch change: the plan step it serves, and what undoes it.
         let mut owners: Vec<(usize, Option<Undo>)> = Vec::new();
         let mut batch = Batch::new();
+        batch.interrupt(self.interrupt);
         let get = |p: usize, k: usize| h.get(p).map_err(|e| (k, e));
-        for (k, place) in &self.unmarked {
-            batch.set_link(get(*place, *k)?, &lo, LinkUpdate::new().alias(mark.clone()).map_err(|e| (*k, e.into()))?);
-            owners.push((*k, None));
-        }
         for k in range {
             let undo = match &changes[k].action {
                 Action::CreateLink { link } => {
@@ -301,7 +302,14 @@ impl Run<'_> {
                                 kind: Veth::new(link.name.clone()).peer_in(get(*peer_place, k)?).into(),
                                 ..spec
                             };
+                            let peer_alias = LinkUpdate::new().alias(self.mark()).map_err(|e| (k, e.into()))?;
                             batch.add_link(get(link.place, k)?, spec);
+                            owners.push((k, Some(undo)));
+                            // The peer, made by the same request in the group,
+                            // gets the alias too (once it exists: the next wave).
+                            batch.set_link(get(*peer_place, k)?, &link.name, peer_alias);
+                            owners.push((k, None));
+                            continue;
                         }
                         DesiredKind::Macvlan { parent_place, .. } | DesiredKind::Ipvlan { parent_place, .. } => {
                             batch.add_link_into(get(*parent_place, k)?, spec, get(link.place, k)?);
@@ -347,16 +355,20 @@ impl Run<'_> {
             owners.push((k, Some(undo)));
         }
         let report = batch.run().await;
-        self.unmarked.clear();
         let mut failed = None;
+        let mut unattempted = None;
         for ((k, undo), res) in owners.into_iter().zip(report.results) {
             match res {
                 Some(Ok(())) => self.journal.extend(undo),
                 Some(Err(e)) => failed = failed.or(Some((k, e))),
-                None => {}
+                None => unattempted = unattempted.or(Some(k)),
             }
         }
-        failed.map_or(Ok(()), Err)
+        match (failed, unattempted) {
+            (Some(f), _) => Err(f),
+            (None, Some(k)) if report.interrupted => Err((k, Error::Interrupted { before: changes[k].to_string() })),
+            _ => Ok(()),
+        }
     }
 
     /// The link `l` as vlanmac creates it: marked with the topology's group

@@ -108,6 +108,11 @@ pub fn router_sysctls(trunk: &IfName) -> Vec<(String, &'static str)> {
         ("net.ipv4.conf.all.forwarding".to_string(), "1"),
         ("net.ipv6.conf.all.forwarding".to_string(), "1"),
         ("net.ipv4.conf.all.send_redirects".to_string(), "0"),
+        // The emulated router answers every TTL-limited probe of `verify`:
+        // with the default rate limits (one ICMP error per destination per
+        // second, IPv6 per 100 ms) hop counts wait out timeouts.
+        ("net.ipv4.icmp_ratelimit".to_string(), "0"),
+        ("net.ipv6.icmp.ratelimit".to_string(), "0"),
     ];
     // The effective value is all OR the interface's; sysctl keys cannot
     // name interfaces with dots.

@@ -3,6 +3,10 @@
 //! link group (one `RTM_DELLINK`), falling back to one by one only where a
 //! group also holds links it must keep. A link another topology also owns
 //! loses this topology's mark instead.
+//!
+//! What a run killed half-way left is removed too: a stale `/run/netns`
+//! entry of one of the topology's namespaces, links in its group with no
+//! alias yet, and temporary-named links whose creator is gone.
 
 use serde::Serialize;
 
@@ -32,12 +36,21 @@ pub struct DownResult {
 
 /// Removes what `t`'s applies created.
 pub async fn down(t: &Topology, shared: &Shared) -> Result<DownResult> {
+    crate::privileges::require_admin(&format!("take down topology {}", t.name))?;
     let places = places(t)?;
     let _lock = super::lock::lock(&t.name).await?;
     let mut handles = Handles::new(&places, shared.clone());
     let mut removed = Vec::new();
     let name = &t.name;
     let lo = IfName::from_trusted("lo".into());
+
+    // Entries of its namespaces with no namespace mounted (a run killed
+    // between creating the file and mounting): nothing to keep.
+    for n in places.iter().filter_map(|p| p.named.as_ref()) {
+        if netns::remove_stale(n)? {
+            removed.push(format!("stale netns entry {n} (no namespace mounted on it)"));
+        }
+    }
 
     // Which named namespaces are this topology's alone (marked on lo)?
     let mut own_ns = vec![false; places.len()];
@@ -117,8 +130,22 @@ async fn delete_netns(handles: &mut Handles, i: usize, p: &Place, removed: &mut 
 /// one by one; shared links just lose this topology's mark.
 async fn remove_links(t: &Topology, nl: &Netlink, p: &Place, removed: &mut Vec<String>) -> Result<()> {
     let group = marks::group_of(&t.name);
-    let links = nl.links().await?;
-    let sole = |l: &Link| marks::owners(l.alias.as_deref()) == [t.name.clone()].into();
+    let mut links = nl.links().await?;
+    // Temporary-named links a dead run left, whichever topology it was for.
+    let (left_behind, kept): (Vec<Link>, Vec<Link>) =
+        links.into_iter().partition(|l| crate::ops::temp_link_left_behind(&l.name));
+    links = kept;
+    for l in left_behind {
+        if let Ok(dev) = IfName::new(l.name.clone()) {
+            match nl.delete_link(&dev).await {
+                Ok(()) | Err(Error::NotFound(_)) => {
+                    removed.push(format!("link {}/{} (left by an interrupted run)", p.label, l.name));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let sole = |l: &Link| marks::sole_owner(l.alias.as_deref(), l.group, &t.name);
     let shared_links: Vec<&Link> =
         links.iter().filter(|l| marks::owned_by(l.alias.as_deref(), &t.name) && !sole(l)).collect();
     for l in &shared_links {

@@ -57,14 +57,14 @@ pub(crate) async fn lock(name: &str) -> Result<TopologyLock> {
     let path = std::path::Path::new(LOCK_DIR).join(file_name(name));
     thread::spawn_blocking(move || {
         let what = || format!("lock topology file {}", path.display());
-        std::fs::create_dir_all(LOCK_DIR).map_err(|e| Error::io(what(), e))?;
+        let io_error = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::PermissionDenied => crate::privileges::denied(&what()),
+            _ => Error::io(what(), e),
+        };
+        std::fs::create_dir_all(LOCK_DIR).map_err(io_error)?;
         loop {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)
-                .map_err(|e| Error::io(what(), e))?;
+            let file =
+                std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_error)?;
             // SAFETY: flock on an fd this function owns.
             if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
                 let e = std::io::Error::last_os_error();

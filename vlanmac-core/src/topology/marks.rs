@@ -1,11 +1,19 @@
-//! Ownership marks, kept on the links themselves (no state files):
+//! Ownership marks, kept on the kernel objects themselves (no state files),
+//! and present from the moment an object can be seen:
 //!
-//! * every link a topology creates carries the ifalias `vlanmac:<name>`;
-//!   a link several topologies use (a shared VLAN subinterface) carries
-//!   `vlanmac:<a>,<b>` and goes only with its last owner;
-//! * a namespace a topology creates carries the mark on its `lo`;
-//! * links are also created in the topology's link group, so teardown can
-//!   delete them with one `RTM_DELLINK` per namespace.
+//! * every link a topology creates is created in the topology's link group
+//!   ([`group_of`]; the kernel takes `IFLA_GROUP` in the same `RTM_NEWLINK`
+//!   that makes the link, so no link of vlanmac's is ever without it), and
+//!   teardown can delete them with one `RTM_DELLINK` per namespace;
+//! * the next request gives it the ifalias `vlanmac:<name>` (the kernel
+//!   ignores an alias at creation); a link several topologies use (a shared
+//!   VLAN subinterface) carries `vlanmac:<a>,<b>` and goes only with its
+//!   last owner. A link in the topology's group with no vlanmac alias was
+//!   made by a run that died between the two requests: it is the
+//!   topology's alone ([`sole_owner`]), the next apply gives it the alias,
+//!   and `down` removes it;
+//! * a namespace a topology creates carries the mark on its `lo`, set
+//!   inside the new namespace before it is mounted under `/run/netns`.
 
 use std::collections::BTreeSet;
 
@@ -44,15 +52,30 @@ pub fn without_owner(alias: Option<&str>, name: &str) -> Option<String> {
     (!o.is_empty()).then(|| alias_of(&o))
 }
 
-/// The link group of a topology: `0x564d` ("VM") in the high half, a hash of
-/// the name in the low half. Group 0 (the default) is never used.
+/// Whether `name` alone owns a link with this alias and group: its alias
+/// names `name` and no other topology, or it has no vlanmac alias and is in
+/// `name`'s link group (made by a run of `name` that died before the alias
+/// was set).
+pub fn sole_owner(alias: Option<&str>, group: u32, name: &str) -> bool {
+    let o = owners(alias);
+    (o.len() == 1 && o.contains(name)) || (o.is_empty() && group == group_of(name))
+}
+
+/// Whether `name` owns the link at all (alone or with others), by alias or,
+/// with no vlanmac alias, by group.
+pub fn owns(alias: Option<&str>, group: u32, name: &str) -> bool {
+    owned_by(alias, name) || sole_owner(alias, group, name)
+}
+
+/// The link group of a topology: `0x56` in the high byte, a 24-bit FNV-1a
+/// hash of the name below. Group 0 (the default) is never used.
 pub fn group_of(name: &str) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for b in name.bytes() {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     }
-    0x564d_0000 | (h & 0xffff)
+    0x5600_0000 | (h & 0x00ff_ffff)
 }
 
 #[cfg(test)]
@@ -71,7 +94,15 @@ mod tests {
         assert_eq!(without_owner(Some(&ab), "seed").as_deref(), Some("vlanmac:lab2"));
         assert_eq!(without_owner(Some(&a), "seed"), None);
         assert_ne!(group_of("seed"), 0);
-        assert_eq!(group_of("seed") >> 16, 0x564d);
+        assert_eq!(group_of("seed") >> 24, 0x56);
         assert_ne!(group_of("seed"), group_of("seed2"));
+        let g = group_of("seed");
+        assert!(sole_owner(Some("vlanmac:seed"), 0, "seed"));
+        assert!(sole_owner(None, g, "seed"), "an interrupted run's link: group only");
+        assert!(sole_owner(Some("uplink"), g, "seed"), "a foreign alias is not a mark");
+        assert!(!sole_owner(None, 0, "seed"));
+        assert!(!sole_owner(Some("vlanmac:lab2,seed"), g, "seed"));
+        assert!(!sole_owner(Some("vlanmac:lab2"), g, "seed"));
+        assert!(owns(Some("vlanmac:lab2,seed"), 0, "seed") && owns(None, g, "seed") && !owns(None, 1, "seed"));
     }
 }

@@ -23,6 +23,9 @@ pub struct Seen {
     pub routes: Vec<Route>,
     /// Sysctls read (those the topology cares about).
     pub sysctls: HashMap<String, String>,
+    /// Temporary-named links whose creator is gone (a run that died between
+    /// creating and renaming them); not in `links`.
+    pub left_behind: Vec<Link>,
 }
 
 impl Seen {
@@ -57,7 +60,8 @@ pub(crate) async fn observe(places: &[Place], handles: &mut Handles, sysctls: &[
     let reads = present.iter().map(|&i| async move {
         let nl = handles.get(i)?;
         let (links, routes) = futures::future::try_join(nl.links(), nl.routes()).await?;
-        let mut seen = Seen { exists: true, links, routes, sysctls: HashMap::new() };
+        let (left_behind, links) = links.into_iter().partition(|l| crate::ops::temp_link_left_behind(&l.name));
+        let mut seen = Seen { exists: true, links, routes, sysctls: HashMap::new(), left_behind };
         for (_, key) in sysctls.iter().filter(|(pl, _)| *pl == i) {
             match sysctl::read(&places[i].nsref, key).await {
                 Ok(v) => {

@@ -257,6 +257,24 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
         }
     }
 
+    // 1b. Links a run that died half-way left under a temporary name.
+    for (i, s) in seen.iter().enumerate() {
+        for l in &s.left_behind {
+            if let Ok(dev) = IfName::new(l.name.clone()) {
+                let pid = crate::ops::temp_link_owner(&l.name).unwrap_or(0);
+                push(
+                    Sign::Remove,
+                    i,
+                    format!("link {}", l.name),
+                    format!("left by an interrupted run (pid {pid}, gone)"),
+                    None,
+                    None,
+                    Action::DeleteLink { place: i, dev },
+                );
+            }
+        }
+    }
+
     // Links Docker makes (containers on docker networks) are only verified.
     let external: HashSet<(usize, &IfName)> =
         d.links.iter().filter(|l| l.external).map(|l| (l.place, &l.name)).collect();
@@ -305,13 +323,18 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
                     }
                 }
                 // A link another topology created and this one uses too
-                // (a shared VLAN subinterface) gets this topology's mark.
+                // (a shared VLAN subinterface) gets this topology's mark; so
+                // does one in this topology's group with no mark (made by a
+                // run of it that died before the alias was set).
                 let owners = marks::owners(have.alias.as_deref());
-                if !owners.is_empty() && !owners.contains(&t.name) {
+                let shared_use = !owners.is_empty() && !owners.contains(&t.name);
+                let interrupted = owners.is_empty() && have.group == marks::group_of(&t.name);
+                if shared_use || interrupted {
                     let new = marks::with_owner(have.alias.as_deref(), &t.name);
                     update.alias = Some(new.clone());
-                    undo.alias = have.alias.clone();
-                    before.push(format!("alias {}", have.alias.clone().unwrap_or_default()));
+                    // An empty alias clears it again.
+                    undo.alias = Some(have.alias.clone().unwrap_or_default());
+                    before.push(format!("alias {}", have.alias.as_deref().unwrap_or("-")));
                     after.push(format!("alias {new}"));
                 }
                 if !update.is_empty() {
@@ -355,7 +378,7 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
         let Some(have) = seen[l.place].link(l.name.as_str()) else {
             continue;
         };
-        if !marks::owned_by(have.alias.as_deref(), &t.name) || places[l.place].role == Role::Host {
+        if !marks::owns(have.alias.as_deref(), have.group, &t.name) || places[l.place].role == Role::Host {
             continue;
         }
         for a in have.addresses.iter().filter(|a| !a.link_scope) {
@@ -463,7 +486,7 @@ pub fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desi
     // 7. Links this topology alone owns that the spec no longer has.
     for (i, s) in seen.iter().enumerate() {
         for l in &s.links {
-            let ours = marks::owners(l.alias.as_deref()) == [t.name.clone()].into();
+            let ours = marks::sole_owner(l.alias.as_deref(), l.group, &t.name);
             let wanted = d.links.iter().any(|w| w.place == i && w.name.as_str() == l.name);
             if ours && !wanted && l.name != "lo" {
                 if let Ok(dev) = IfName::new(l.name.clone()) {

@@ -40,6 +40,7 @@ struct Iface {
 
 /// Runs every check of `t` against the kernel.
 pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
+    crate::privileges::require_admin(&format!("verify topology {}", t.name))?;
     let places = places(t)?;
     let mut handles = Handles::new(&places, shared.clone());
     let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;

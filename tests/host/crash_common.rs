@@ -1,0 +1,242 @@
+//! A rig for crash tests: runs the `vlanmac` CLI on a topology file, kills
+//! it (SIGKILL at a chosen netlink write through the fault injector's "stop
+//! here" hook, or after a delay; SIGTERM/SIGINT after a delay), and checks
+//! that the next runs recover: apply exits 0, a second plan is empty,
+//! verify passes, no stale `/run/netns` entry and no temporary-named link
+//! is left, and `down` restores the machine exactly (namespaces, links,
+//! addresses, routes, mounts, files under /run/vlanmac).
+
+use std::{
+    collections::BTreeMap,
+    os::unix::process::ExitStatusExt,
+    path::PathBuf,
+    process::{Command, ExitStatus, Stdio},
+    time::{Duration, Instant},
+};
+
+use vlanmac::topology::{self, Topology};
+
+use crate::topo_common::*;
+
+/// How a run that was meant to be killed ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Killed by this signal while running.
+    Signal(i32),
+    /// Exited with this status (it finished, or handled the signal).
+    Exit(i32),
+}
+
+impl From<ExitStatus> for Ended {
+    fn from(s: ExitStatus) -> Self {
+        match (s.code(), s.signal()) {
+            (Some(c), _) => Ended::Exit(c),
+            (None, Some(sig)) => Ended::Signal(sig),
+            (None, None) => Ended::Exit(-1),
+        }
+    }
+}
+
+/// A topology file, its namespaces, and the machine's state before it.
+pub struct Rig {
+    pub t: Topology,
+    pub file: PathBuf,
+    pub names: Vec<String>,
+    before: BTreeMap<String, Vec<String>>,
+}
+
+impl Rig {
+    /// Writes `yaml` to a file and records the state before any apply.
+    pub fn new(yaml: &str) -> Rig {
+        let t = topology::from_yaml(yaml, "x").unwrap();
+        let file = write_temp(&format!("{}.yaml", t.name), yaml);
+        let names = namespaces_of(&t);
+        let mut rig = Rig { t, file, names, before: BTreeMap::new() };
+        rig.before = rig.state();
+        rig
+    }
+
+    /// The state that must come back: `snapshot` of the topology's
+    /// namespaces, plus every `/run/netns` entry named like them (mounted
+    /// or not), their mounts, and files under /run/vlanmac for the topology.
+    pub fn state(&self) -> BTreeMap<String, Vec<String>> {
+        let mut s = snapshot(&self.names);
+        s.insert("entries".into(), self.entries());
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mut m: Vec<String> = mounts
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(4))
+            .filter(|p| p.strip_prefix("/run/netns/").is_some_and(|n| self.names.iter().any(|x| x == n)))
+            .map(str::to_string)
+            .collect();
+        m.sort();
+        s.insert("mounts".into(), m);
+        let mut files: Vec<String> = std::fs::read_dir(vlanmac::topology::LOCK_DIR)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|f| f.starts_with(&self.t.name))
+            .collect();
+        files.sort();
+        s.insert("run-vlanmac".into(), files);
+        s
+    }
+
+    /// `/run/netns` entries named like the topology's namespaces, each
+    /// with `(stale)` when no namespace is mounted on it.
+    fn entries(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .names
+            .iter()
+            .filter_map(|n| {
+                let name = vlanmac::spec::NetnsName::new(n.clone()).ok()?;
+                match vlanmac::netns::entry(&name) {
+                    vlanmac::netns::Entry::Absent => None,
+                    vlanmac::netns::Entry::Namespace => Some(n.clone()),
+                    vlanmac::netns::Entry::Stale => Some(format!("{n} (stale)")),
+                }
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn cli(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_vlanmac"));
+        c.args(args).arg(&self.file).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c
+    }
+
+    /// Runs `vlanmac VERB FILE [ARGS]` to its end: (exit status, stdout + stderr).
+    pub fn run(&self, verb: &str, extra: &[&str]) -> (i32, String) {
+        let mut args = vec![verb];
+        args.extend_from_slice(extra);
+        let out = self.cli(&args).output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.code().unwrap_or(-1), text)
+    }
+
+    /// Netlink writes of a clean `apply`, and its wall time; taken down after.
+    pub fn measure_apply(&self) -> (u64, Duration) {
+        let t0 = Instant::now();
+        let (code, out) = self.run("apply", &["--json"]);
+        let took = t0.elapsed();
+        assert_eq!(code, 0, "{out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let writes = v["writes"].as_u64().unwrap();
+        self.down_restores("after measuring");
+        (writes, took)
+    }
+
+    /// Netlink writes of a clean `down` after a clean apply, and its wall time.
+    pub fn measure_down(&self) -> (u64, Duration) {
+        let (code, out) = self.run("apply", &[]);
+        assert_eq!(code, 0, "{out}");
+        // The "stop here" hook past every write lets down run to its end
+        // while counting; count by killing at ever larger k instead would be
+        // slow, so count through the library.
+        let shared = vlanmac::Shared::default();
+        let t0 = Instant::now();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(self.t.down(&shared)).unwrap();
+        let took = t0.elapsed();
+        assert_eq!(self.state(), self.before, "down after measuring");
+        (shared.stats.writes(), took)
+    }
+
+    /// Runs `vlanmac VERB FILE` with the hook that SIGKILLs it just before
+    /// its `k`-th netlink write. Panics unless it was killed there.
+    pub fn kill_at_write(&self, verb: &str, k: u64) {
+        let out = self.cli(&[verb]).env("VLANMAC_FAULT_KILL_AT_WRITE", k.to_string()).output().unwrap();
+        assert_eq!(
+            Ended::from(out.status),
+            Ended::Signal(libc::SIGKILL),
+            "{verb} with a kill at write {k}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Starts `vlanmac VERB FILE`, waits `after`, sends `signal` (and a
+    /// second one `again` later, if given). Returns how it ended and
+    /// whether the signal landed while it ran.
+    pub fn signal_after(
+        &self,
+        verb: &str,
+        after: Duration,
+        signal: i32,
+        again: Option<Duration>,
+    ) -> (Ended, bool, String) {
+        let mut child = self.cli(&[verb]).spawn().unwrap();
+        std::thread::sleep(after);
+        let landed = child.try_wait().unwrap().is_none();
+        // SAFETY: kill(2) on the PID of our own child, which has not been reaped.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        if let Some(d) = again {
+            std::thread::sleep(d);
+            // SAFETY: as above; the child is reaped only by wait_with_output below.
+            unsafe { libc::kill(child.id() as i32, signal) };
+        }
+        let out = child.wait_with_output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (Ended::from(out.status), landed, text)
+    }
+
+    /// Temporary-named links and stale `/run/netns` entries of the topology.
+    pub fn debris(&self) -> Vec<String> {
+        let mut d = temp_links(&self.names);
+        d.extend(self.entries().into_iter().filter(|e| e.ends_with("(stale)")));
+        d
+    }
+
+    /// After a kill: the next apply exits 0, a second plan is empty, verify
+    /// passes, nothing half-made remains, then `down` restores the machine.
+    pub fn recovers(&self, what: &str) {
+        let (code, out) = self.run("apply", &[]);
+        assert_eq!(code, 0, "{what}: the next apply failed:\n{out}");
+        let (code, out) = self.run("plan", &["--json"]);
+        assert_eq!(code, 0, "{what}: plan failed:\n{out}");
+        let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(plan["changes"].as_array().map(Vec::len), Some(0), "{what}: a second plan is not empty:\n{out}");
+        let (code, out) = self.run("verify", &[]);
+        assert_eq!(code, 0, "{what}: verify failed:\n{out}");
+        assert!(self.debris().is_empty(), "{what}: left after recovery: {:?}", self.debris());
+        self.down_restores(what);
+    }
+
+    /// `down` exits 0 and the machine is exactly as before the first apply.
+    pub fn down_restores(&self, what: &str) {
+        let (code, out) = self.run("down", &[]);
+        assert_eq!(code, 0, "{what}: down failed:\n{out}");
+        assert_eq!(self.state(), self.before, "{what}: down did not restore the machine:\n{out}");
+    }
+
+    /// Whether the machine is as before the first apply.
+    pub fn is_as_before(&self) -> bool {
+        self.state() == self.before
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        // Best effort, so a failing test leaves nothing behind.
+        let _ = self.run("down", &[]);
+        for n in &self.names {
+            if let Ok(name) = vlanmac::spec::NetnsName::new(n.clone()) {
+                let _ = vlanmac::netns::remove_stale(&name);
+            }
+        }
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+/// `n` points spread evenly over `1..=total`.
+pub fn spread(total: u64, n: u64) -> Vec<u64> {
+    let mut v: Vec<u64> = (0..n).map(|i| 1 + i * total.saturating_sub(1) / n.saturating_sub(1).max(1)).collect();
+    v.dedup();
+    v
+}
+
+/// `n` delays spread evenly over `(0, span)`.
+pub fn delays(span: Duration, n: u32) -> Vec<Duration> {
+    (1..=n).map(|i| span * i / (n + 1)).collect()
+}
