@@ -143,11 +143,7 @@ impl Error {
             libc::ENODEV | libc::ENOENT | libc::ESRCH | libc::ENXIO => Error::NotFound(e),
             libc::EBUSY => Error::Busy(e),
             EPERM | libc::EACCES => {
-                e.hint = Some(
-                    "CAP_NET_ADMIN is required in the user namespace that owns the network namespace \
-                     (run as root or grant the capability)"
-                        .into(),
-                );
+                e.hint = Some(crate::privileges::NEEDS_ROOT.into());
                 Error::PermissionDenied(e)
             }
             libc::EINVAL | libc::ERANGE | libc::EADDRNOTAVAIL | libc::E2BIG | libc::ENAMETOOLONG => {
@@ -219,7 +215,7 @@ mod tests {
         assert!(s.contains("Unknown device type"), "{s}");
         assert!(s.contains("does not support 802.1Q VLANs"), "{s}");
         let p = Error::from_errno("add link x", 1, None, None).to_string();
-        assert!(p.contains("CAP_NET_ADMIN"), "{p}");
+        assert!(p.contains("needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)"), "{p}");
         assert_eq!(Error::from_errno("x", 1, None, None).errno(), Some(1));
     }
 }

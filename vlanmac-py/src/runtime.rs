@@ -6,6 +6,7 @@ use std::{
     future::Future,
     panic::{catch_unwind, AssertUnwindSafe},
     sync::OnceLock,
+    time::Duration,
 };
 
 use pyo3::prelude::*;
@@ -39,6 +40,50 @@ where
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(errors::to_py(py, e.into())),
         Err(panic) => Err(errors::internal(&panic_text(&panic))),
+    }
+}
+
+/// How often a wait looks at Python's signal handlers (Ctrl-C).
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// Runs the future `make(interrupt)` builds to completion, like [`block`],
+/// and looks at Python's signal handlers every 50 ms while it waits. When a
+/// handler raises (Ctrl-C: `KeyboardInterrupt`), `interrupt` is triggered,
+/// the future is still awaited (an apply rolls back what it made), and then
+/// the handler's exception is raised.
+pub fn block_interruptible<T, E, F>(py: Python<'_>, make: impl FnOnce(vlanmac_core::Interrupt) -> F) -> PyResult<T>
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Into<errors::AnyError> + Send + 'static,
+{
+    let rt = runtime()?;
+    let interrupt = vlanmac_core::Interrupt::new();
+    let mut task = rt.spawn(make(interrupt.clone()));
+    let mut raised: Option<PyErr> = None;
+    let joined = loop {
+        let waited = py.detach(|| rt.block_on(async { tokio::time::timeout(SIGNAL_POLL, &mut task).await }));
+        match waited {
+            Ok(joined) => break joined,
+            Err(_) if raised.is_none() => {
+                if let Err(e) = py.check_signals() {
+                    interrupt.trigger();
+                    raised = Some(e);
+                }
+            }
+            Err(_) => {}
+        }
+    };
+    if let Some(e) = raised {
+        return Err(e);
+    }
+    match joined {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(errors::to_py(py, e.into())),
+        Err(join) => Err(errors::internal(&match join.try_into_panic() {
+            Ok(panic) => panic_text(&panic),
+            Err(e) => format!("internal error: {e}"),
+        })),
     }
 }
 

@@ -8,7 +8,10 @@ use vlanmac_core::{
 };
 use vlanmac_docker::{topology as dtopo, DockerAdapter};
 
-use crate::{errors::AnyError, runtime::block};
+use crate::{
+    errors::AnyError,
+    runtime::{block, block_interruptible},
+};
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String, AnyError> {
     serde_json::to_string(v).map_err(|e| AnyError::Other(format!("cannot serialize: {e}")))
@@ -21,7 +24,10 @@ pub struct PyTopology {
     inner: Topology,
 }
 
-async fn with_docker(t: &Topology) -> Result<Option<DockerAdapter>, AnyError> {
+/// The Docker engine, for topologies that need one; first of all, whether
+/// the caller may do `verb` at all (before Docker or the kernel is asked).
+async fn with_docker(t: &Topology, verb: &str) -> Result<Option<DockerAdapter>, AnyError> {
+    vlanmac_core::privileges::require_admin(&format!("{verb} topology {}", t.name))?;
     Ok(if dtopo::needs_docker(t) { Some(DockerAdapter::open().await?) } else { None })
 }
 
@@ -76,7 +82,7 @@ impl PyTopology {
         let t = self.inner.clone();
         block(py, async move {
             let shared = Shared::default();
-            let (plan, docker) = match with_docker(&t).await? {
+            let (plan, docker) = match with_docker(&t, "plan").await? {
                 Some(d) => dtopo::plan(&t, &d, &shared).await?,
                 None => (t.plan(&shared).await?, Vec::new()),
             };
@@ -87,11 +93,13 @@ impl PyTopology {
     }
 
     /// Applies; the result as JSON `{"topology", "changed", "changes", "writes", ...}`.
+    /// Ctrl-C (`KeyboardInterrupt`) stops it before its next step; what it
+    /// made is rolled back before the exception is raised.
     fn apply_json(&self, py: Python<'_>) -> PyResult<String> {
         let t = self.inner.clone();
-        block(py, async move {
-            let opts = ApplyOptions::default();
-            match with_docker(&t).await? {
+        block_interruptible(py, move |interrupt| async move {
+            let opts = ApplyOptions { interrupt, ..ApplyOptions::default() };
+            match with_docker(&t, "apply").await? {
                 Some(d) => {
                     let r = dtopo::apply(&t, &d, &opts).await?;
                     let mut v = serde_json::to_value(&r.core).map_err(|e| AnyError::Other(e.to_string()))?;
@@ -109,7 +117,7 @@ impl PyTopology {
         let t = self.inner.clone();
         block(py, async move {
             let shared = Shared::default();
-            let report = match with_docker(&t).await? {
+            let report = match with_docker(&t, "verify").await? {
                 Some(d) => dtopo::verify(&t, &d, &shared).await?,
                 None => verify::verify(&t, &shared).await?,
             };
@@ -122,7 +130,7 @@ impl PyTopology {
         let t = self.inner.clone();
         block(py, async move {
             let shared = Shared::default();
-            match with_docker(&t).await? {
+            match with_docker(&t, "take down").await? {
                 Some(d) => {
                     let (mut r, lines) = dtopo::down(&t, &d, &shared).await?;
                     r.removed.splice(0..0, lines);
