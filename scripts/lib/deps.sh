@@ -7,7 +7,9 @@ ensure_deps() {
   local apt=()
   command -v ip >/dev/null || apt+=(iproute2)
   command -v qemu-system-x86_64 >/dev/null || apt+=(qemu-system-x86)
-  ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || apt+=(linux-image-amd64)
+  debian_kernel 6.1 >/dev/null || apt+=(linux-image-amd64)
+  debian_kernel 6.12 >/dev/null || apt+=(linux-image-6.12-amd64)
+  command -v setpriv >/dev/null || apt+=(util-linux)
   [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || apt+=(busybox-static)
   [ -x /usr/sbin/dockerd ] || apt+=(docker.io)
   command -v python3 >/dev/null || apt+=(python3 python3-pip)
@@ -22,6 +24,14 @@ ensure_deps() {
     hash -r
   fi
   command -v cargo >/dev/null || { echo "cargo not found" >&2; return 1; }
+}
+
+# The newest installed Debian kernel image of series $1 (6.1: Debian 12's
+# own; 6.12: Debian 13's, from bookworm's security updates).
+debian_kernel() {
+  local k
+  k=$(ls -1 /boot/vmlinuz-"$1".*-amd64 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$k" ] && echo "$k"
 }
 
 # Whether the running kernel has 802.1Q VLANs (loading the module if it can).

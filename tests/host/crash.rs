@@ -217,11 +217,11 @@ fn sigkill_during_down_then_the_next_run_recovers() {
 #[test]
 fn sigterm_and_sigint_during_apply_roll_back() {
     let rig = Rig::new(&lab("tm", 16, &[]));
-    let (_, took) = rig.measure_apply();
+    let took = rig.measure_apply_after_lock();
     let mut rolled_back = 0;
     for (i, d) in delays(took, 16).into_iter().enumerate() {
         let (sig, name) = if i % 2 == 0 { (libc::SIGTERM, "SIGTERM") } else { (libc::SIGINT, "SIGINT") };
-        let (ended, _, out) = rig.signal_after("apply", d, sig, None);
+        let (ended, _, out) = rig.signal_after_lock("apply", d, sig);
         match ended {
             Ended::Exit(c) if c == 128 + sig => {
                 assert!(out.contains(name) && out.contains("rolled back"), "{out}");

@@ -102,7 +102,7 @@ impl Rig {
     }
 
     fn cli(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_vlanmac"));
+        let mut c = Command::new(cli_path());
         c.args(args).arg(&self.file).stdout(Stdio::piped()).stderr(Stdio::piped());
         c
     }
@@ -126,6 +126,27 @@ impl Rig {
         let writes = v["writes"].as_u64().unwrap();
         self.down_restores("after measuring");
         (writes, took)
+    }
+
+    /// How long a clean `apply` runs after it has taken the topology's lock
+    /// (the span [`Rig::signal_after_lock`] delays are spread over); taken
+    /// down after.
+    pub fn measure_apply_after_lock(&self) -> Duration {
+        let lock = self.lock_path();
+        let mut child = self.cli(&["apply"]).spawn().unwrap();
+        while !lock.exists() && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let t0 = Instant::now();
+        let out = child.wait_with_output().unwrap();
+        let took = t0.elapsed();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        self.down_restores("after measuring");
+        took
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        std::path::Path::new(vlanmac::topology::LOCK_DIR).join(format!("{}.lock", self.t.name))
     }
 
     /// Netlink writes of a clean `down` after a clean apply, and its wall time.
@@ -166,7 +187,32 @@ impl Rig {
         signal: i32,
         again: Option<Duration>,
     ) -> (Ended, bool, String) {
+        self.signal(verb, false, after, signal, again)
+    }
+
+    /// [`Rig::signal_after`], counting `after` from the moment the run
+    /// holds the topology's lock (it has started its work, its signal
+    /// handlers are installed).
+    pub fn signal_after_lock(&self, verb: &str, after: Duration, signal: i32) -> (Ended, bool, String) {
+        self.signal(verb, true, after, signal, None)
+    }
+
+    fn signal(
+        &self,
+        verb: &str,
+        wait_lock: bool,
+        after: Duration,
+        signal: i32,
+        again: Option<Duration>,
+    ) -> (Ended, bool, String) {
+        let lock = self.lock_path();
         let mut child = self.cli(&[verb]).spawn().unwrap();
+        if wait_lock {
+            let give_up = Instant::now() + Duration::from_secs(30);
+            while !lock.exists() && child.try_wait().unwrap().is_none() && Instant::now() < give_up {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
         std::thread::sleep(after);
         let landed = child.try_wait().unwrap().is_none();
         // SAFETY: kill(2) on the PID of our own child, which has not been reaped.
@@ -181,11 +227,14 @@ impl Rig {
         (Ended::from(out.status), landed, text)
     }
 
-    /// Temporary-named links and stale `/run/netns` entries of the topology.
-    pub fn debris(&self) -> Vec<String> {
-        let mut d = temp_links(&self.names);
-        d.extend(self.entries().into_iter().filter(|e| e.ends_with("(stale)")));
-        d
+    /// Temporary-named links and stale `/run/netns` entries in a [`Rig::state`].
+    pub fn debris(state: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+        state
+            .iter()
+            .flat_map(|(ns, lines)| lines.iter().map(move |l| (ns, l)))
+            .filter(|(ns, l)| l.starts_with(vlanmac::TEMP_PREFIX) || (*ns == "entries" && l.ends_with("(stale)")))
+            .map(|(ns, l)| format!("{ns}: {l}"))
+            .collect()
     }
 
     /// After a kill: the next apply exits 0, a second plan is empty, verify
@@ -199,7 +248,8 @@ impl Rig {
         assert_eq!(plan["changes"].as_array().map(Vec::len), Some(0), "{what}: a second plan is not empty:\n{out}");
         let (code, out) = self.run("verify", &[]);
         assert_eq!(code, 0, "{what}: verify failed:\n{out}");
-        assert!(self.debris().is_empty(), "{what}: left after recovery: {:?}", self.debris());
+        let debris = Rig::debris(&self.state());
+        assert!(debris.is_empty(), "{what}: left after recovery: {debris:?}");
         self.down_restores(what);
     }
 
@@ -227,6 +277,13 @@ impl Drop for Rig {
         }
         let _ = std::fs::remove_file(&self.file);
     }
+}
+
+/// The CLI under test: `$VLANMAC_CLI` (scripts/test points it at the
+/// release build inside the kernel VM, where every process start is slow),
+/// else the one cargo built with these tests.
+fn cli_path() -> String {
+    std::env::var("VLANMAC_CLI").unwrap_or_else(|_| env!("CARGO_BIN_EXE_vlanmac").to_string())
 }
 
 /// `n` points spread evenly over `1..=total`.

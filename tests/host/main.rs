@@ -13,6 +13,7 @@ mod addresses;
 mod bad_input;
 mod concurrency;
 mod crash;
+mod crash_seed;
 mod docker;
 mod docker_topology;
 mod errors;

@@ -111,10 +111,12 @@ fn summarize_routes(v: &Value) -> Vec<String> {
         .flatten()
         .map(|r| {
             format!(
-                "{} via {} dev {}",
+                "{} {} via {} dev {} table {}",
+                r["type"].as_str().unwrap_or("unicast"),
                 r["dst"].as_str().unwrap_or("?"),
                 r["gateway"].as_str().unwrap_or("-"),
-                r["dev"].as_str().unwrap_or("-")
+                r["dev"].as_str().unwrap_or("-"),
+                r["table"].as_str().unwrap_or("main"),
             )
         })
         .collect();
@@ -122,19 +124,38 @@ fn summarize_routes(v: &Value) -> Vec<String> {
     out
 }
 
+/// One `ip -d -j -n NS -batch -` for `commands`: their JSON outputs, in order.
+fn ip_batch(ns: &str, commands: &[&str]) -> Vec<Value> {
+    use std::io::Write;
+    let mut child = Command::new("ip")
+        .args(["-d", "-j", "-n", ns, "-batch", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run ip -batch");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(commands.join("\n").as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "ip -n {ns} -batch {commands:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::Deserializer::from_slice(&out.stdout).into_iter::<Value>().map(|v| v.unwrap()).collect()
+}
+
 /// Every namespace that exists among `names` (plus the list itself) with
-/// its links, addresses and routes, as comparable text.
+/// its links, addresses and routes (all tables), as comparable text: one
+/// `ip` process per namespace.
 pub fn snapshot(names: &[String]) -> BTreeMap<String, Vec<String>> {
     let mut s = BTreeMap::new();
     let listed = run_ip(&["netns", "list"]);
     let present: Vec<&str> = listed.lines().filter_map(|l| l.split_whitespace().next()).collect();
     s.insert("netns".to_string(), names.iter().filter(|n| present.contains(&n.as_str())).cloned().collect());
     for n in names.iter().filter(|n| present.contains(&n.as_str())) {
-        let j = |args: &[&str]| ip_json(Some(n), args);
-        let mut v = summarize_links(&j(&["-d", "link", "show"]));
-        v.extend(summarize_addrs(&j(&["addr", "show"])));
-        v.extend(summarize_routes(&j(&["route", "show"])));
-        v.extend(summarize_routes(&j(&["-6", "route", "show"])));
+        let parts = ip_batch(n, &["addr show", "route show table all"]);
+        let (links, routes) = (parts.first().cloned().unwrap_or_default(), parts.get(1).cloned().unwrap_or_default());
+        let mut v = summarize_links(&links);
+        v.extend(summarize_addrs(&links));
+        v.extend(summarize_routes(&routes));
         v.retain(|x| !x.contains("fe80::") && !x.starts_with("fe80"));
         s.insert(n.clone(), v);
     }

@@ -40,7 +40,7 @@ class ConflictError(Error):
 
 
 class PermissionDeniedError(Error, PermissionError):
-    """CAP_NET_ADMIN (or root) is missing."""
+    """Root is needed: CAP_NET_ADMIN and CAP_SYS_ADMIN (the message says what was about to happen)."""
 
 
 class KernelUnsupportedError(Error):
