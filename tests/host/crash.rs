@@ -15,7 +15,7 @@ use crate::{common::*, crash_common::*};
 /// every third with static addresses, the rest from IPAM), and `pre` more
 /// endpoints in namespaces that exist before (`TestNs`, kept by `down`).
 fn lab(tag: &str, n: usize, pre: &[&TestNs]) -> String {
-    let p = format!("vc{}{tag}", std::process::id() % 100_000);
+    let p = format!("vtc{}{tag}", std::process::id() % 100_000);
     let mut eps = String::new();
     for i in 0..n {
         let attach = match i {

@@ -9,7 +9,7 @@ const SEED: &str = include_str!("../../examples/seed.yaml");
 
 /// The seed under unique names (namespaces, topology), as written.
 fn seed(tag: &str) -> String {
-    let p = format!("vs{}{tag}", std::process::id() % 10000);
+    let p = format!("vts{}{tag}", std::process::id() % 10000);
     SEED.replace("name: seed\n", &format!("name: {p}\n"))
         .replace("namespace: seed-host", &format!("namespace: {p}-host"))
         .replace("router: seed-router", &format!("router: {p}-rtr"))

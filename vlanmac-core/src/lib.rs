@@ -33,6 +33,7 @@
 mod error;
 mod interrupt;
 pub mod link;
+pub mod lockfile;
 pub mod netlink;
 pub mod netns;
 mod ops;

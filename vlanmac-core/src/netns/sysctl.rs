@@ -44,6 +44,28 @@ pub async fn write(ns: &NetnsRef, key: &str, value: &str) -> Result<()> {
     thread::run_in(enter(ns)?, what.clone(), move || std::fs::write(&path, value).map_err(|e| Error::io(what, e))).await
 }
 
+/// Writes per-interface sysctls of `dev` inside `ns`, each given as
+/// (family, leaf, value): `("ipv4", "arp_notify", "1")` is
+/// `net.ipv4.conf.DEV.arp_notify`. The interface name goes into the path as
+/// it is (dots included, which the dotted key form cannot express). One
+/// thread enters the namespace for all of them.
+pub async fn write_interface(ns: &NetnsRef, dev: &crate::spec::IfName, values: &[(&str, &str, &str)]) -> Result<()> {
+    let mut writes = Vec::new();
+    for (family, leaf, value) in values {
+        let leaf_key = format!("net.{family}.conf.all.{leaf}");
+        path_of(&leaf_key)?; // family and leaf are plain words
+        writes.push((format!("/proc/sys/net/{family}/conf/{dev}/{leaf}"), value.to_string()));
+    }
+    let what = format!("set sysctls of {dev} in netns {ns}");
+    thread::run_in(enter(ns)?, what.clone(), move || {
+        for (path, value) in &writes {
+            std::fs::write(path, value).map_err(|e| Error::io(format!("{what}: {path}"), e))?;
+        }
+        Ok(())
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -95,7 +95,7 @@ pub async fn apply(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
     // macvlans keep their MAC addresses on the parent, and bringing up a new
     // one with the same MAC fails with EADDRINUSE. Such an apply was rolled
     // back whole; it is tried again, for a bounded time.
-    let _lock = super::lock::lock(&t.name).await?;
+    let _lock = crate::lockfile::lock(&t.name).await?;
     let mut delay = std::time::Duration::from_millis(20);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {

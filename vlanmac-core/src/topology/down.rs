@@ -38,7 +38,7 @@ pub struct DownResult {
 pub async fn down(t: &Topology, shared: &Shared) -> Result<DownResult> {
     crate::privileges::require_admin(&format!("take down topology {}", t.name))?;
     let places = places(t)?;
-    let _lock = super::lock::lock(&t.name).await?;
+    let _lock = crate::lockfile::lock(&t.name).await?;
     let mut handles = Handles::new(&places, shared.clone());
     let mut removed = Vec::new();
     let name = &t.name;

@@ -1,15 +1,17 @@
-//! One apply or down of a topology at a time, across threads and processes:
-//! an exclusive `flock` on `/run/vlanmac/NAME.lock`, held until the
-//! operation ends (and released by the kernel if the process dies).
+//! Exclusive locks across threads and processes: an `flock` on a file under
+//! `/run/vlanmac`, held until the operation ends (and released by the
+//! kernel if the process dies), the file removed when it is released.
 //!
-//! Without it two applies of the same topology racing each other would both
+//! One apply or down of a topology runs at a time (`/run/vlanmac/NAME.lock`):
+//! without it two applies of the same topology racing each other would both
 //! plan the same creations; the loser's EEXIST would roll back its own
 //! steps, some of which (an address added to the winner's link) the winner
-//! counts on.
+//! counts on. The CNI plugin locks per master interface the same way.
 
 use std::{
     fs::File,
     os::{fd::AsRawFd, unix::fs::MetadataExt},
+    path::{Path, PathBuf},
 };
 
 use crate::{
@@ -20,26 +22,25 @@ use crate::{
 /// Where the lock files live.
 pub const LOCK_DIR: &str = "/run/vlanmac";
 
-/// Held for the duration of an operation on one topology; the lock file is
-/// removed when it is released (while still locked, so a waiter that opened
-/// the old file notices and starts over).
+/// A held lock; the lock file is removed when it is released (while still
+/// locked, so a waiter that opened the old file notices and starts over).
 #[derive(Debug)]
-pub(crate) struct TopologyLock {
-    path: std::path::PathBuf,
+pub struct FileLock {
+    path: PathBuf,
     _file: File,
 }
 
-impl Drop for TopologyLock {
+impl Drop for FileLock {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
     }
 }
 
-/// The lock file's name for topology `name`: letters, digits, `-`, `_` and
-/// `.` kept, every other byte hex-escaped (so no name can leave the
-/// directory).
-pub(crate) fn file_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 5);
+/// `name` as a file name component: letters, digits, `-`, `_` and `.`
+/// kept, every other byte hex-escaped (so no name can leave its
+/// directory, nor be `.` or `..`).
+pub fn escape(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
     for b in name.bytes() {
         if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (b == b'.' && !out.is_empty()) {
             out.push(b as char);
@@ -47,21 +48,32 @@ pub(crate) fn file_name(name: &str) -> String {
             out.push_str(&format!("%{b:02x}"));
         }
     }
-    out.push_str(".lock");
     out
+}
+
+/// The lock file's name for topology `name`.
+pub(crate) fn file_name(name: &str) -> String {
+    format!("{}.lock", escape(name))
 }
 
 /// Waits (on a short-lived thread, never blocking the caller's runtime)
 /// until topology `name` is free, and takes it.
-pub(crate) async fn lock(name: &str) -> Result<TopologyLock> {
-    let path = std::path::Path::new(LOCK_DIR).join(file_name(name));
+pub(crate) async fn lock(name: &str) -> Result<FileLock> {
+    lock_path(Path::new(LOCK_DIR).join(file_name(name))).await
+}
+
+/// Waits until the lock file `path` is free, and takes it; its directory
+/// is made if missing.
+pub async fn lock_path(path: PathBuf) -> Result<FileLock> {
     thread::spawn_blocking(move || {
-        let what = || format!("lock topology file {}", path.display());
+        let what = || format!("lock file {}", path.display());
         let io_error = |e: std::io::Error| match e.kind() {
             std::io::ErrorKind::PermissionDenied => crate::privileges::denied(&what()),
             _ => Error::io(what(), e),
         };
-        std::fs::create_dir_all(LOCK_DIR).map_err(io_error)?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io_error)?;
+        }
         loop {
             let file =
                 std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_error)?;
@@ -78,7 +90,7 @@ pub(crate) async fn lock(name: &str) -> Result<TopologyLock> {
             let ours = file.metadata().map_err(|e| Error::io(what(), e))?;
             match std::fs::metadata(&path) {
                 Ok(now) if now.ino() == ours.ino() && now.dev() == ours.dev() => {
-                    return Ok(TopologyLock { path, _file: file });
+                    return Ok(FileLock { path, _file: file });
                 }
                 _ => continue,
             }

@@ -1,0 +1,92 @@
+//! IPAM delegated through the CNI exec protocol: the plugin named by
+//! `ipam.type` is looked up in `CNI_PATH` and run with the same
+//! environment (but the verb given), the network configuration on its
+//! stdin; its result (ADD) or error object comes back on its stdout.
+
+use std::{
+    io::Write,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+};
+
+use serde_json::Value;
+
+use crate::{
+    error::{CniError, Code, Result},
+    invocation::{Invocation, Verb},
+};
+
+/// The IPAM plugin `name`: the first executable of that name in `CNI_PATH`.
+pub fn find(name: &str, path: &[PathBuf]) -> Result<PathBuf> {
+    path.iter().map(|dir| dir.join(name)).find(|p| is_executable(p)).ok_or_else(|| {
+        let dirs: Vec<String> = path.iter().map(|p| p.display().to_string()).collect();
+        CniError::new(
+            Code::InvalidConfig,
+            format!(
+                "ipam.type: no executable {name} in CNI_PATH ({})",
+                if dirs.is_empty() { "empty".into() } else { dirs.join(":") }
+            ),
+        )
+    })
+}
+
+fn is_executable(p: &Path) -> bool {
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Runs IPAM plugin `name` for `verb` with `netconf` on its stdin. Returns
+/// what it printed on success (a result for ADD, the versions for VERSION,
+/// nothing for the others); its error object as a [`CniError`] with its
+/// code otherwise.
+pub fn exec(name: &str, verb: Verb, inv: &Invocation, netconf: &[u8]) -> Result<Option<Value>> {
+    let plugin = find(name, &inv.path)?;
+    let mut child = Command::new(&plugin)
+        .env("CNI_COMMAND", verb.as_str())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| CniError::new(Code::Io, format!("run IPAM plugin {}: {e}", plugin.display())))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A plugin that exits without reading is judged by its exit status.
+        let _ = stdin.write_all(netconf);
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| CniError::new(Code::Io, format!("run IPAM plugin {}: {e}", plugin.display())))?;
+    let printed: Option<Value> = serde_json::from_slice(&out.stdout).ok();
+    if out.status.success() {
+        return Ok(printed);
+    }
+    let (code, msg, details) = match &printed {
+        Some(v) => (
+            v.get("code").and_then(Value::as_u64).unwrap_or(999),
+            v.get("msg").and_then(Value::as_str).unwrap_or("failed").to_string(),
+            v.get("details").and_then(Value::as_str).map(str::to_string),
+        ),
+        None => (999, String::from_utf8_lossy(&out.stderr).trim().to_string(), None),
+    };
+    let code = match code {
+        1 => Code::IncompatibleVersion,
+        2 => Code::UnsupportedField,
+        7 => Code::InvalidConfig,
+        11 => Code::TryAgainLater,
+        _ => Code::Internal,
+    };
+    let mut e = CniError::new(code, format!("IPAM plugin {name} ({}): {msg}", verb.as_str()));
+    e.details = details;
+    Err(e)
+}
+
+/// Whether IPAM plugin `name` speaks spec `version` (asked with VERSION);
+/// GC and STATUS are only passed on to plugins that know them.
+pub fn supports(name: &str, inv: &Invocation, version: &str) -> bool {
+    let probe = serde_json::json!({ "cniVersion": version }).to_string();
+    exec(name, Verb::Version, inv, probe.as_bytes())
+        .ok()
+        .flatten()
+        .and_then(|v| v.get("supportedVersions").cloned())
+        .and_then(|v| v.as_array().cloned())
+        .is_some_and(|list| list.iter().any(|x| x.as_str() == Some(version)))
+}
