@@ -10,6 +10,8 @@ ensure_deps() {
   debian_kernel 6.1 >/dev/null || apt+=(linux-image-amd64)
   debian_kernel 6.12 >/dev/null || apt+=(linux-image-6.12-amd64)
   command -v setpriv >/dev/null || apt+=(util-linux)
+  command -v ping >/dev/null || apt+=(iputils-ping)
+  [ -x /usr/lib/cni/macvlan ] && [ -x /usr/lib/cni/host-local ] || apt+=(containernetworking-plugins)
   [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || apt+=(busybox-static)
   [ -x /usr/sbin/dockerd ] || apt+=(docker.io)
   command -v python3 >/dev/null || apt+=(python3 python3-pip)

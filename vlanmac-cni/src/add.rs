@@ -20,6 +20,7 @@ use vlanmac_core::{
 
 use crate::{
     error::{from_core, CniError, Code, Result},
+    handles,
     invocation::{Invocation, Verb},
     ipam,
     netconf::{Driver, NetConf},
@@ -112,8 +113,8 @@ pub fn add(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<Value> {
     let (Some(netns), Some(ifname)) = (&inv.netns, &inv.ifname) else {
         return Err(CniError::new(Code::InvalidEnvironment, "CNI_NETNS and CNI_IFNAME are required for ADD"));
     };
-    let host = block_on(Netlink::current()).map_err(from_core)?;
-    let pod = open_pod(netns)?;
+    let host = handles::host()?;
+    let pod = handles::pod(netns)?;
     if block_on(pod.link_exists(ifname)).map_err(from_core)? {
         return Err(CniError::new(
             Code::Internal,

@@ -7,12 +7,11 @@ use futures::executor::block_on;
 use vlanmac_core::{
     readback::{Link, LinkKind},
     spec::IfName,
-    Netlink,
 };
 
 use crate::{
-    add::open_pod,
     error::{from_core, CniError, Code, Result},
+    handles,
     invocation::{Invocation, Verb},
     ipam,
     netconf::{Driver, NetConf},
@@ -53,7 +52,7 @@ pub fn check(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
         .ok_or_else(|| differs(format!("prevResult has no interface {ifname} in {sandbox}")))?;
     let expected = &prev.interfaces[index];
 
-    let host = block_on(Netlink::current()).map_err(from_core)?;
+    let host = handles::host()?;
     let master = vlan::master(&host, conf)?;
     let parent = match conf.vlan_name(&IfName::new(master.name.clone())?).transpose()? {
         Some(v) => {
@@ -73,7 +72,7 @@ pub fn check(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
         None => master,
     };
 
-    let pod = open_pod(netns)?;
+    let pod = handles::pod(netns)?;
     let links = block_on(pod.links()).map_err(from_core)?;
     let l = links
         .iter()

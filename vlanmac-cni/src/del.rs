@@ -5,11 +5,12 @@
 //! made it).
 
 use futures::executor::block_on;
-use vlanmac_core::{spec::IfName, Netlink, NetnsRef};
+use vlanmac_core::spec::IfName;
 
 use crate::{
     add::detach,
     error::{from_core, Result},
+    handles,
     invocation::{Invocation, Verb},
     ipam,
     netconf::NetConf,
@@ -23,14 +24,14 @@ pub fn del(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
     }
     if let (Some(netns), Some(ifname)) = (&inv.netns, &inv.ifname) {
         // A namespace that is gone (or never was) holds nothing to delete.
-        if let Ok(pod) = block_on(Netlink::open(NetnsRef::Path(netns.clone()))) {
+        if let Ok(pod) = handles::pod(netns) {
             match block_on(pod.delete_link(ifname)) {
                 Ok(()) | Err(vlanmac_core::Error::NotFound(_)) => {}
                 Err(e) => return Err(from_core(e)),
             }
         }
     }
-    let host = block_on(Netlink::current()).map_err(from_core)?;
+    let host = handles::host()?;
     let ifname = inv.ifname.as_ref().map(|i| i.as_str()).unwrap_or_default();
     let record = state::read(&conf.name, &inv.container_id, ifname)?;
     // The master of the record (the configuration's may point elsewhere by

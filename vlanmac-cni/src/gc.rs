@@ -5,11 +5,12 @@
 //! the IPAM plugin gets the GC too (if it speaks 1.1).
 
 use futures::executor::block_on;
-use vlanmac_core::{spec::IfName, Netlink, NetnsRef};
+use vlanmac_core::spec::IfName;
 
 use crate::{
     add::detach,
-    error::{from_core, CniError, Code, Result},
+    error::{CniError, Code, Result},
+    handles,
     invocation::{Invocation, Verb},
     ipam,
     netconf::NetConf,
@@ -22,13 +23,13 @@ pub fn gc(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
         .valid_attachments
         .as_ref()
         .ok_or_else(|| CniError::new(Code::InvalidConfig, "cni.dev/valid-attachments: is required for GC"))?;
-    let host = block_on(Netlink::current()).map_err(from_core)?;
+    let host = handles::host()?;
     for r in state::all()?.into_iter().filter(|r| r.network == conf.name) {
         if valid.iter().any(|v| v.container_id == r.container_id && v.ifname == r.ifname) {
             continue;
         }
         if let (Some(ns), Ok(ifname)) = (&r.netns, IfName::new(r.ifname.clone())) {
-            if let Ok(pod) = block_on(Netlink::open(NetnsRef::Path(ns.into()))) {
+            if let Ok(pod) = handles::pod(std::path::Path::new(ns)) {
                 let _ = block_on(pod.delete_link(&ifname));
             }
         }

@@ -39,7 +39,36 @@ fn is_executable(p: &Path) -> bool {
 /// what it printed on success (a result for ADD, the versions for VERSION,
 /// nothing for the others); its error object as a [`CniError`] with its
 /// code otherwise.
+///
+/// An IPAM plugin older than the configuration (Debian's host-local speaks
+/// up to 1.0.0; a configuration may be 1.1.0) refuses it with error 1: it
+/// is then asked for its versions and given the configuration again at the
+/// newest version both speak. Results of every version are read alike.
 pub fn exec(name: &str, verb: Verb, inv: &Invocation, netconf: &[u8]) -> Result<Option<Value>> {
+    match exec_once(name, verb, inv, netconf) {
+        Err(e) if e.code == Code::IncompatibleVersion && verb != Verb::Version => {
+            let Some(older) = common_version(name, inv) else { return Err(e) };
+            let mut conf: Value = serde_json::from_slice(netconf).map_err(|_| e.clone())?;
+            if let Some(o) = conf.as_object_mut() {
+                o.insert("cniVersion".into(), Value::from(older));
+                o.remove("cniVersions");
+            }
+            exec_once(name, verb, inv, conf.to_string().as_bytes())
+        }
+        other => other,
+    }
+}
+
+/// The newest spec version this plugin and IPAM plugin `name` both speak.
+fn common_version(name: &str, inv: &Invocation) -> Option<&'static str> {
+    let probe = serde_json::json!({ "cniVersion": "0.4.0" }).to_string();
+    let reply = exec_once(name, Verb::Version, inv, probe.as_bytes()).ok().flatten()?;
+    let theirs: Vec<String> =
+        reply.get("supportedVersions")?.as_array()?.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+    crate::version::SUPPORTED.iter().rev().copied().find(|v| theirs.iter().any(|t| t == v))
+}
+
+fn exec_once(name: &str, verb: Verb, inv: &Invocation, netconf: &[u8]) -> Result<Option<Value>> {
     let plugin = find(name, &inv.path)?;
     let mut child = Command::new(&plugin)
         .env("CNI_COMMAND", verb.as_str())
@@ -82,8 +111,8 @@ pub fn exec(name: &str, verb: Verb, inv: &Invocation, netconf: &[u8]) -> Result<
 /// Whether IPAM plugin `name` speaks spec `version` (asked with VERSION);
 /// GC and STATUS are only passed on to plugins that know them.
 pub fn supports(name: &str, inv: &Invocation, version: &str) -> bool {
-    let probe = serde_json::json!({ "cniVersion": version }).to_string();
-    exec(name, Verb::Version, inv, probe.as_bytes())
+    let probe = serde_json::json!({ "cniVersion": "0.4.0" }).to_string();
+    exec_once(name, Verb::Version, inv, probe.as_bytes())
         .ok()
         .flatten()
         .and_then(|v| v.get("supportedVersions").cloned())

@@ -21,6 +21,7 @@ pub mod check;
 pub mod del;
 pub mod error;
 pub mod gc;
+pub mod handles;
 pub mod invocation;
 pub mod ipam;
 pub mod netconf;

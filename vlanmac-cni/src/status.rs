@@ -2,11 +2,9 @@
 //! missing or the running kernel lacks 802.1Q (with `vlan`) or ipvlan
 //! (with `driver: ipvlan`); the IPAM plugin's own STATUS when it speaks 1.1.
 
-use futures::executor::block_on;
-use vlanmac_core::Netlink;
-
 use crate::{
-    error::{from_core, CniError, Code, Result},
+    error::{CniError, Code, Result},
+    handles,
     invocation::{Invocation, Verb},
     ipam,
     netconf::{Driver, NetConf},
@@ -29,7 +27,7 @@ pub fn kernel_has(name: &str) -> bool {
 
 /// STATUS.
 pub fn status(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
-    let host = block_on(Netlink::current()).map_err(from_core)?;
+    let host = handles::host()?;
     vlan::master(&host, conf).map_err(|e| CniError::new(Code::NotAvailable, e.msg))?;
     if conf.vlan.is_some() && !kernel_has("8021q") {
         return Err(CniError::new(Code::NotAvailable, "the running kernel has no 802.1Q VLAN support (module 8021q)"));

@@ -79,6 +79,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum)]
         format: RenderFormat,
+        /// With `--format cni`: write one NETWORK.conflist per network into
+        /// this directory instead of printing them.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// The seed walkthrough in throwaway namespaces: apply, verify, tear down.
     Demo {
@@ -97,6 +101,10 @@ enum RenderFormat {
     CiscoSwitch,
     Dot,
     SystemdNetworkd,
+    /// One vlanmac-cni conflist per network (podman, containerd).
+    Cni,
+    /// One Multus NetworkAttachmentDefinition per network (Kubernetes).
+    Multus,
 }
 
 /// A failure of the kernel side or of the Docker side.
@@ -168,11 +176,11 @@ async fn docker_for(t: &Topology) -> Result<Option<DockerAdapter>, Failure> {
 }
 
 /// The request counters shared by an operation's handles, with the test
-/// hook `VLANMAC_FAULT_KILL_AT_WRITE=K`: the process kills itself (SIGKILL)
-/// just before its K-th netlink write, to test recovery from any kill point.
+/// hooks of `FaultInjector::from_env` (`VLANMAC_FAULT_KILL_AT_WRITE=K`: the
+/// process kills itself just before its K-th netlink write, to test
+/// recovery from any kill point).
 fn shared_from_env() -> Shared {
-    let kill_at = std::env::var("VLANMAC_FAULT_KILL_AT_WRITE").ok().and_then(|v| v.parse::<u64>().ok());
-    Shared { faults: kill_at.map(|k| Arc::new(FaultInjector::kill_at_write(k))), ..Shared::default() }
+    Shared { faults: FaultInjector::from_env(), ..Shared::default() }
 }
 
 /// What a command that reads or changes namespaces is about to do, checked
@@ -290,13 +298,27 @@ async fn run(cmd: Command) -> Result<ExitCode, Failure> {
             return Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Command::Show { netns, json } => return Ok(show::show(netns.as_deref(), json).await?),
-        Command::Render { file, format } => {
+        Command::Render { file, format, out } => {
             let t = load(&file)?;
+            if let Some(dir) = out {
+                if !matches!(format, RenderFormat::Cni) {
+                    eprintln!("vlanmac: invalid input: --out: only with --format cni");
+                    return Ok(ExitCode::from(2));
+                }
+                for (name, text) in vlanmac::render::cni_conflists(&t) {
+                    let path = dir.join(&name);
+                    std::fs::write(&path, text).map_err(|e| Error::io(format!("write {}", path.display()), e))?;
+                    println!("{}", path.display());
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let text = match format {
                 RenderFormat::CiscoRouter => vlanmac::render::cisco_router(&t),
                 RenderFormat::CiscoSwitch => vlanmac::render::cisco_switch(&t),
                 RenderFormat::Dot => vlanmac::render::dot(&t),
                 RenderFormat::SystemdNetworkd => vlanmac::render::systemd_networkd(&t),
+                RenderFormat::Cni => vlanmac::render::cni(&t),
+                RenderFormat::Multus => vlanmac::render::multus(&t),
             };
             print!("{text}");
         }

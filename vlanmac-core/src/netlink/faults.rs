@@ -39,6 +39,18 @@ impl FaultInjector {
         FaultInjector { countdown: AtomicI64::new(i64::try_from(k).unwrap_or(i64::MAX)), action: Fault::Kill }
     }
 
+    /// The test hook of the `vlanmac` CLI and the `vlanmac-cni` plugin, from
+    /// the environment: `VLANMAC_FAULT_KILL_AT_WRITE=K` (SIGKILL before the
+    /// K-th write) or `VLANMAC_FAULT_FAIL_WRITE=K` (the K-th write fails with
+    /// EIO). `None` when neither is set to a number.
+    pub fn from_env() -> Option<std::sync::Arc<FaultInjector>> {
+        let k = |var: &str| std::env::var(var).ok().and_then(|v| v.parse::<u64>().ok());
+        k("VLANMAC_FAULT_KILL_AT_WRITE")
+            .map(FaultInjector::kill_at_write)
+            .or_else(|| k("VLANMAC_FAULT_FAIL_WRITE").map(|n| FaultInjector::fail_write(n, libc::EIO)))
+            .map(std::sync::Arc::new)
+    }
+
     /// Called for every write: `Some` exactly once, on the k-th.
     pub(crate) fn on_write(&self) -> Option<Fault> {
         (self.countdown.fetch_sub(1, Ordering::Relaxed) == 1).then_some(self.action)

@@ -29,6 +29,31 @@ fn systemd_networkd_golden() {
     assert_eq!(super::systemd_networkd(&seed()), include_str!("../../../tests/golden/seed.systemd-networkd"));
 }
 
+#[test]
+fn cni_golden() {
+    assert_eq!(super::cni(&seed()), include_str!("../../../tests/golden/seed.cni"));
+}
+
+#[test]
+fn multus_golden() {
+    assert_eq!(super::multus(&seed()), include_str!("../../../tests/golden/seed.multus"));
+}
+
+/// The seed's CNI configuration for VLAN 10: the trunk, the VLAN, and
+/// host-local pools that skip the gateway and the seed's static addresses
+/// (container0 .2, container1 .3).
+#[test]
+fn cni_pools_skip_the_topologys_addresses() {
+    let t = seed();
+    let n = t.network("macvlan10").unwrap();
+    let c = super::cni_plugin_config(&t, n);
+    assert_eq!((c["master"].as_str(), c["vlan"].as_u64()), (Some("eth0"), Some(10)));
+    assert_eq!(c["ipam"]["ranges"][0][0]["rangeStart"], "10.0.10.4");
+    assert_eq!(c["ipam"]["ranges"][0][0]["rangeEnd"], "10.0.10.254");
+    assert_eq!(c["ipam"]["ranges"][1][0]["rangeStart"], "2001:db8:babe:10::4");
+    assert_eq!(c["macFromIP"], true);
+}
+
 /// The seed's router config, statement by statement (prompts dropped,
 /// `fastEthernet 0/0` as IOS writes it in `show run`).
 #[test]

@@ -1,14 +1,19 @@
 //! Text for what lives outside the host: the upstream router or switch's
-//! configuration (as in the seed), a Graphviz diagram, and systemd-networkd
-//! units that make the host side persist across reboots. Pure functions.
+//! configuration (as in the seed), a Graphviz diagram, systemd-networkd
+//! units that make the host side persist across reboots, and CNI
+//! configurations (conflists, Multus NetworkAttachmentDefinitions) that put
+//! containers on the topology's networks through vlanmac-cni. Pure
+//! functions.
 
 mod cisco;
+mod cni;
 mod dot;
 #[cfg(test)]
 mod golden_tests;
 mod networkd;
 
 pub use cisco::{cisco_router, cisco_switch};
+pub use cni::{cni, cni_conflists, cni_plugin_config, multus};
 pub use dot::dot;
 pub use networkd::systemd_networkd;
 
