@@ -7,4 +7,5 @@
 
 pub use vlanmac_core as core;
 pub use vlanmac_core::*;
+#[cfg(feature = "docker")]
 pub use vlanmac_docker as docker;

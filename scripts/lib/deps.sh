@@ -14,11 +14,22 @@ ensure_deps() {
   [ -x /usr/lib/cni/macvlan ] && [ -x /usr/lib/cni/host-local ] || apt+=(containernetworking-plugins)
   [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || apt+=(busybox-static)
   [ -x /usr/sbin/dockerd ] || apt+=(docker.io)
+  # podman (CNI backend) and runc run the CNI plugin's podman test; without
+  # their recommends (no rootless networking stack, no extra runtimes).
+  local bare=()
+  [ -x /usr/bin/podman ] || bare+=(podman)
+  [ -x /usr/sbin/runc ] || bare+=(runc)
   command -v python3 >/dev/null || apt+=(python3 python3-pip)
   if [ ${#apt[@]} -gt 0 ]; then
     say "installing ${apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q && apt-get install -y -q "${apt[@]}" || return 1
+  fi
+  if [ ${#bare[@]} -gt 0 ]; then
+    say "installing ${bare[*]} (without recommends)"
+    export DEBIAN_FRONTEND=noninteractive
+    { [ ${#apt[@]} -gt 0 ] || apt-get update -q; } &&
+      apt-get install -y -q --no-install-recommends "${bare[@]}" || return 1
   fi
   if ! command -v vng >/dev/null; then
     say "installing virtme-ng"

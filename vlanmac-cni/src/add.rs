@@ -1,6 +1,7 @@
-//! ADD: the VLAN made (or shared) in the runtime's namespace, IPAM asked,
-//! a macvlan or ipvlan made in the pod's namespace under a temporary name
-//! and renamed there, addresses (IPv6 without DAD), up, routes. What the
+//! ADD: the VLAN made (or shared) in the runtime's namespace and a macvlan
+//! or ipvlan made in the pod's namespace under a temporary name and renamed
+//! there while the IPAM plugin runs (after it, when the MAC comes from the
+//! address), then addresses (IPv6 without DAD), up, routes. What the
 //! reference macvlan plugin sets for the same configuration is set the
 //! same way (`arp_notify`/`ndisc_notify` with IPAM, routes without a
 //! gateway through the address's gateway, the configuration's `dns` in the
@@ -47,9 +48,19 @@ struct Rollback<'a> {
     raw: &'a [u8],
     host: &'a Netlink,
     recorded: Option<(Link, Option<IfName>)>,
+    /// The IPAM ADD while it runs: joined before anything is undone.
+    lease: Option<ipam::Pending>,
     ipam: bool,
     link: Option<(&'a Netlink, IfName)>,
     committed: bool,
+}
+
+impl<'a> Rollback<'a> {
+    /// The link, made in `pod` (and deleted again unless committed).
+    fn make_link(&mut self, pod: &'a Netlink, ifname: &IfName, spec: &NewLink) -> Result<()> {
+        self.link = Some((pod, ifname.clone()));
+        block_on(self.host.add_link_into(spec, pod)).map_err(from_core)
+    }
 }
 
 impl Drop for Rollback<'_> {
@@ -57,6 +68,7 @@ impl Drop for Rollback<'_> {
         if self.committed {
             return;
         }
+        drop(self.lease.take());
         if let Some((pod, name)) = &self.link {
             let _ = block_on(pod.delete_link(name));
         }
@@ -123,7 +135,20 @@ pub fn add(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<Value> {
     }
     let master = vlan::master(&host, conf)?;
     let vlan_name = conf.vlan_name(&IfName::new(master.name.clone())?).transpose()?;
-    let mut rb = Rollback { inv, conf, raw, host: &host, recorded: None, ipam: false, link: None, committed: false };
+    // The IPAM plugin (a process) runs while the VLAN, the record and (when
+    // its MAC does not come from the address) the link are made.
+    let lease = conf.ipam_type.as_ref().map(|t| ipam::Pending::start(t, Verb::Add, inv, raw));
+    let mut rb = Rollback {
+        inv,
+        conf,
+        raw,
+        host: &host,
+        recorded: None,
+        ipam: lease.is_some(),
+        lease,
+        link: None,
+        committed: false,
+    };
 
     // The VLAN and this attachment's record, under the master's lock.
     let parent = {
@@ -152,11 +177,26 @@ pub fn add(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<Value> {
         }
     }
 
-    // IPAM.
+    // The link, in the pod, under a temporary name renamed there.
+    let parent_name = IfName::new(parent.name.clone())?;
+    let kind: LinkKindSpec = match conf.driver {
+        Driver::Macvlan(mode) => Macvlan::new(parent_name, mode).into(),
+        Driver::Ipvlan(mode) => Ipvlan::new(parent_name, mode).into(),
+    };
+    let mut spec = NewLink::new(ifname.clone(), kind);
+    spec.mtu = conf.mtu;
+    let mac_from_ip = conf.mac_from_ip && matches!(conf.driver, Driver::Macvlan(_));
+    if !mac_from_ip {
+        if matches!(conf.driver, Driver::Macvlan(_)) {
+            spec.mac = mac_for(conf, inv, &[])?;
+        }
+        rb.make_link(&pod, ifname, &spec)?;
+    }
+
+    // IPAM's result.
     let mut result = CniResult::default();
-    if let Some(t) = &conf.ipam_type {
-        let got = ipam::exec(t, Verb::Add, inv, raw)?;
-        rb.ipam = true;
+    if let (Some(t), Some(lease)) = (&conf.ipam_type, rb.lease.take()) {
+        let got = lease.wait()?;
         let got = got.ok_or_else(|| CniError::new(Code::Decode, format!("IPAM plugin {t}: printed no result")))?;
         let r = CniResult::from_value(&got, &format!("the result of IPAM plugin {t}"))?;
         if r.ips.is_empty() {
@@ -166,19 +206,10 @@ pub fn add(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<Value> {
         result.routes = r.routes;
     }
 
-    // The link, in the pod, under a temporary name renamed there.
-    let parent_name = IfName::new(parent.name.clone())?;
-    let kind: LinkKindSpec = match conf.driver {
-        Driver::Macvlan(mode) => Macvlan::new(parent_name, mode).into(),
-        Driver::Ipvlan(mode) => Ipvlan::new(parent_name, mode).into(),
-    };
-    let mut spec = NewLink::new(ifname.clone(), kind);
-    spec.mtu = conf.mtu;
-    if matches!(conf.driver, Driver::Macvlan(_)) {
+    if mac_from_ip {
         spec.mac = mac_for(conf, inv, &result.ips)?;
+        rb.make_link(&pod, ifname, &spec)?;
     }
-    rb.link = Some((&pod, ifname.clone()));
-    block_on(host.add_link_into(&spec, &pod)).map_err(from_core)?;
     if conf.ipam_type.is_some() {
         let ns = NetnsRef::Path(netns.clone());
         block_on(vlanmac_core::netns::sysctl::write_interface(

@@ -1,5 +1,5 @@
-//! DEL: idempotent. The IPAM lease is released, the interface deleted from
-//! the pod's namespace (a missing namespace or interface is fine), the
+//! DEL: idempotent. The IPAM lease is released while the interface is
+//! deleted from the pod's namespace (a missing namespace or interface is fine), the
 //! record removed, and the VLAN released with this network's last
 //! attachment (and deleted with the last attachment of all, if vlanmac
 //! made it).
@@ -17,11 +17,12 @@ use crate::{
     state, vlan,
 };
 
-/// DEL.
+/// DEL. The IPAM plugin releases the lease while the interface is deleted
+/// (a link deletion waits for the kernel's RCU grace period); an IPAM
+/// failure is reported before the record and the VLAN are released, so a
+/// retried DEL finishes the job.
 pub fn del(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
-    if let Some(t) = &conf.ipam_type {
-        ipam::exec(t, Verb::Del, inv, raw)?;
-    }
+    let lease = conf.ipam_type.as_ref().map(|t| ipam::Pending::start(t, Verb::Del, inv, raw));
     if let (Some(netns), Some(ifname)) = (&inv.netns, &inv.ifname) {
         // A namespace that is gone (or never was) holds nothing to delete.
         if let Ok(pod) = handles::pod(netns) {
@@ -30,6 +31,9 @@ pub fn del(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
                 Err(e) => return Err(from_core(e)),
             }
         }
+    }
+    if let Some(lease) = lease {
+        lease.wait()?;
     }
     let host = handles::host()?;
     let ifname = inv.ifname.as_ref().map(|i| i.as_str()).unwrap_or_default();

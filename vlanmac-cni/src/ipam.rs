@@ -59,6 +59,40 @@ pub fn exec(name: &str, verb: Verb, inv: &Invocation, netconf: &[u8]) -> Result<
     }
 }
 
+/// An IPAM call running on a thread of its own while the caller does its
+/// netlink work (the IPAM plugin is a process: its start-up and the
+/// kernel's work then overlap).
+pub struct Pending(Option<std::thread::JoinHandle<Result<Option<Value>>>>);
+
+impl Pending {
+    /// [`exec`] of `verb`, started now.
+    pub fn start(name: &str, verb: Verb, inv: &Invocation, netconf: &[u8]) -> Pending {
+        let (name, inv, netconf) = (name.to_string(), inv.clone(), netconf.to_vec());
+        Pending(Some(std::thread::spawn(move || exec(&name, verb, &inv, &netconf))))
+    }
+
+    /// Its outcome, once the IPAM plugin has exited.
+    pub fn wait(mut self) -> Result<Option<Value>> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<Option<Value>> {
+        match self.0.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(CniError::new(Code::Internal, "the IPAM call's thread panicked")),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Drop for Pending {
+    /// Never leaves the plugin running behind the caller's back: a lease
+    /// it is still taking is taken before anything is undone.
+    fn drop(&mut self) {
+        let _ = self.join();
+    }
+}
+
 /// The newest spec version this plugin and IPAM plugin `name` both speak.
 fn common_version(name: &str, inv: &Invocation) -> Option<&'static str> {
     let probe = serde_json::json!({ "cniVersion": "0.4.0" }).to_string();

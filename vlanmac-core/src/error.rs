@@ -43,7 +43,7 @@ pub enum Error {
     #[error("already exists: {0}")]
     AlreadyExists(KernelError),
     /// The object (link, address, route, namespace) does not exist
-    /// (ENODEV, ENOENT, ESRCH, EADDRNOTAVAIL on delete).
+    /// (ENODEV, ENOENT, ESRCH, ENXIO).
     #[error("not found: {0}")]
     NotFound(KernelError),
     /// The kernel refused because the object is in use (EBUSY), e.g. a

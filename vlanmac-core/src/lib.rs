@@ -1,9 +1,13 @@
 //! # vlanmac-core
 //!
-//! A typed async API over rtnetlink for putting network namespaces on
+//! A typed async API over route netlink for putting network namespaces on
 //! 802.1Q VLANs through macvlan (and ipvlan): validated specs, namespaces
 //! made without `fork`, a connection bound to a namespace, link, address,
 //! route and neighbour operations, typed read-back and typed errors.
+//!
+//! The messages are built with `netlink-packet-route` and exchanged on a
+//! `netlink-sys` socket owned by this crate, not through the `rtnetlink`
+//! crate's connection task: the repository's docs/NETLINK.md says why.
 //!
 //! ```no_run
 //! # async fn f() -> vlanmac_core::Result<()> {

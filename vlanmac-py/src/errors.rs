@@ -1,4 +1,4 @@
-//! Rust errors → the Python exceptions of `vlanmac._errors` (DESIGN §3.3),
+//! Rust errors → the Python exceptions of `vlanmac._errors`,
 //! each carrying the Rust error's fields as attributes.
 
 use pyo3::{exceptions::PyRuntimeError, prelude::*, types::PyDict};

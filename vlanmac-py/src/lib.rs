@@ -1,7 +1,7 @@
 //! # vlanmac-py
 //!
 //! The native module `vlanmac._vlanmac` behind the Python package
-//! `vlanmac` (DESIGN §3.3): `Netlink`, read-back objects, namespace
+//! `vlanmac`: `Netlink`, read-back objects, namespace
 //! helpers, the topology engine and the Docker adapter. Every call releases
 //! the GIL while it waits; no Rust panic reaches Python as `PanicException`.
 

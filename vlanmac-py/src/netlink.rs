@@ -1,4 +1,4 @@
-//! `vlanmac.Netlink`: a connection bound to one namespace (DESIGN §3.3).
+//! `vlanmac.Netlink`: a connection bound to one namespace.
 
 use std::{collections::HashMap, sync::Arc};
 

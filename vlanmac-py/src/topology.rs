@@ -17,7 +17,7 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String, AnyError> {
     serde_json::to_string(v).map_err(|e| AnyError::Other(format!("cannot serialize: {e}")))
 }
 
-/// A validated topology (DESIGN §3.2). Built by `from_file`, `from_yaml`
+/// A validated topology. Built by `from_file`, `from_yaml`
 /// or `from_json` (the Python `from_dict` passes JSON).
 #[pyclass(module = "vlanmac._vlanmac", name = "_Topology", frozen)]
 pub struct PyTopology {

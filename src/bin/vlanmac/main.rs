@@ -1,4 +1,4 @@
-//! The `vlanmac` command line (DESIGN §3.1). Exit codes: 0 success, 1 an
+//! The `vlanmac` command line. Exit codes: 0 success, 1 an
 //! operation or check failed, 2 invalid input (the message names the field).
 
 mod demo;

@@ -5,7 +5,7 @@
 //! NLMSG_ERROR into typed [`Error`]s with the kernel's extended-ack text, and
 //! retries dumps the kernel interrupted (NLM_F_DUMP_INTR).
 //!
-//! Requests go out packed, many to a datagram ([`Netlink::run`]): the kernel
+//! Requests go out packed, many to a datagram (`Netlink::run`): the kernel
 //! answers rtnetlink requests inside `send`, so a short exchange runs inline
 //! on the caller's thread (a few microseconds, no cross-thread wake-up), and
 //! a long one (many requests, or a link deletion, which waits for an RCU

@@ -1,12 +1,12 @@
 //! The topology file as written (YAML or JSON): plain serde structs that
-//! reject unknown keys. Values stay text here; [`super::validate`] turns
+//! reject unknown keys. Values stay text here; `topology::validate` turns
 //! them into checked types and names the path of any bad field.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The whole file (DESIGN §3.2).
+/// The whole file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TopologyFile {

@@ -1,4 +1,4 @@
-//! The declarative model (DESIGN §3.2): read a topology file, validate it,
+//! The declarative model: read a topology file, validate it,
 //! plan the changes against the kernel, apply them with rollback, take them
 //! down again.
 

@@ -1,5 +1,6 @@
 //! The validated topology: every value checked, every cross-reference
-//! resolved. Built only by [`super::Topology::from_file`] and friends.
+//! resolved. Built only by the loaders ([`super::from_path`], [`super::from_yaml`],
+//! [`super::from_json`], [`super::from_file_struct`]).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -10,7 +11,7 @@ use crate::spec::{
     IfName, IpvlanFlags, IpvlanMode, MacAddr, MacvlanMode, Mtu, NetnsName, Subnet, VlanId, VlanProtocol,
 };
 
-/// A declarative topology (DESIGN §3.2).
+/// A declarative topology.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Topology {
     /// Marks what this topology created (`vlanmac:<name>`).

@@ -1,4 +1,4 @@
-"""The exceptions of vlanmac (DESIGN §3.3). Each carries the fields of the
+"""The exceptions of vlanmac. Each carries the fields of the
 Rust error it stands for as attributes (``field``/``value``/``rule`` for
 invalid input; ``op``/``errno``/``extack``/``hint`` for kernel errors; the
 failed ``step`` of an apply; the daemon's message for Docker errors)."""

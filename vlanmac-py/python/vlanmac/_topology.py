@@ -144,7 +144,7 @@ class DownResult(_Result):
 
 
 class Topology:
-    """A declarative topology (DESIGN §3.2), validated when built.
+    """A declarative topology, validated when built.
 
     >>> topo = Topology.from_dict({"networks": {"lan": {"parent": "eth0", "subnets": [{"subnet": "10.9.0.0/24"}]}}})
     >>> topo.name
