@@ -22,56 +22,7 @@ use netlink_packet_route::{
     link::{LinkAttribute, LinkMessage},
     RouteNetlinkMessage,
 };
-use vlanmac::{
-    link::{Macvlan, NewLink},
-    spec::{AddressSpec, IfName, MacvlanMode},
-    Batch, Netlink, NetnsRef,
-};
-
-const GROUP: u32 = 4242;
-
-fn name(s: &str) -> IfName {
-    IfName::new(s).expect("ifname")
-}
-
-fn addr(i: usize) -> AddressSpec {
-    format!("10.{}.{}.1/32", i / 250, i % 250 + 1).parse().expect("address")
-}
-
-/// A namespace with a veth trunk `t0` (up, its peer up). On drop the trunk
-/// is deleted first, which takes every macvlan on it synchronously: the
-/// kernel's background clean-up of a dropped namespace full of links would
-/// otherwise run during the next measurement.
-struct Trunk(Ns);
-
-impl Trunk {
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-}
-
-impl Drop for Trunk {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("ip").args(["-n", self.0.name(), "link", "del", "t0"]).output();
-    }
-}
-
-fn with_trunk(tag: &str) -> Trunk {
-    let ns = Ns::new(tag);
-    ip(&["-n", ns.name(), "link", "add", "t0", "type", "veth", "peer", "name", "t1"]);
-    ip(&["-n", ns.name(), "link", "set", "t0", "up"]);
-    ip(&["-n", ns.name(), "link", "set", "t1", "up"]);
-    Trunk(ns)
-}
-
-fn spec(i: usize, ipv6: bool) -> NewLink {
-    let s = NewLink::new(name(&format!("mv{i}")), Macvlan::new(name("t0"), MacvlanMode::Bridge)).group(GROUP);
-    if ipv6 {
-        s
-    } else {
-        s.ipv6_addrgen(false)
-    }
-}
+use vlanmac::{Batch, Netlink, NetnsRef};
 
 /// vlanmac, one Batch; returns (create, read back, delete by group).
 async fn vlanmac_batch(n: usize, ns: &Trunk, ipv6: bool) -> (Duration, Duration, Duration) {

@@ -9,7 +9,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use vlanmac::{netns, spec::NetnsName};
+use vlanmac::{
+    link::{Macvlan, NewLink},
+    netns,
+    spec::{AddressSpec, IfName, MacvlanMode, NetnsName},
+};
 
 /// A namespace made for one measurement, deleted on drop.
 pub struct Ns(pub NetnsName);
@@ -157,4 +161,54 @@ pub fn python_ms(code: &str, args: &[&str]) -> Option<Duration> {
     }
     let ms: f64 = String::from_utf8_lossy(&out.stdout).trim().lines().last()?.parse().ok()?;
     Some(Duration::from_secs_f64(ms / 1e3))
+}
+
+/// The link group of the benches' macvlans (deleted in one request).
+pub const GROUP: u32 = 4242;
+
+/// An interface name the bench knows to be valid.
+pub fn name(s: &str) -> IfName {
+    IfName::new(s).expect("ifname")
+}
+
+/// The `i`-th link's address: a /32 of its own.
+pub fn addr(i: usize) -> AddressSpec {
+    format!("10.{}.{}.1/32", i / 250, i % 250 + 1).parse().expect("address")
+}
+
+/// A namespace with a veth trunk `t0` (up, its peer up). On drop the trunk
+/// is deleted first, which takes every macvlan on it synchronously: the
+/// kernel's background clean-up of a dropped namespace full of links would
+/// otherwise run during the next measurement.
+pub struct Trunk(pub Ns);
+
+impl Trunk {
+    pub fn name(&self) -> &str {
+        self.0.name()
+    }
+}
+
+impl Drop for Trunk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip").args(["-n", self.0.name(), "link", "del", "t0"]).output();
+    }
+}
+
+pub fn with_trunk(tag: &str) -> Trunk {
+    let ns = Ns::new(tag);
+    ip(&["-n", ns.name(), "link", "add", "t0", "type", "veth", "peer", "name", "t1"]);
+    ip(&["-n", ns.name(), "link", "set", "t0", "up"]);
+    ip(&["-n", ns.name(), "link", "set", "t1", "up"]);
+    Trunk(ns)
+}
+
+/// The `i`-th link: `mv{i}`, a bridge-mode macvlan on `t0` in [`GROUP`],
+/// without IPv6 address generation unless `ipv6`.
+pub fn spec(i: usize, ipv6: bool) -> NewLink {
+    let s = NewLink::new(name(&format!("mv{i}")), Macvlan::new(name("t0"), MacvlanMode::Bridge)).group(GROUP);
+    if ipv6 {
+        s
+    } else {
+        s.ipv6_addrgen(false)
+    }
 }

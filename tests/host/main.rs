@@ -25,6 +25,7 @@ mod namespaces;
 mod neighbours;
 mod outside_faults;
 mod routes;
+mod rtnetlink_interop;
 mod security;
 mod seed;
 mod seed_docker;

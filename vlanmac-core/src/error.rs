@@ -114,9 +114,18 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
-    /// The netlink connection's I/O thread is gone.
-    #[error("the netlink connection is closed")]
-    Closed,
+    /// Changes of a [`crate::Batch`] that were not sent because a change
+    /// they depend on failed (its own error is reported for it).
+    #[error("{count} changes of the batch were not attempted: a change they depend on failed")]
+    NotAttempted {
+        /// How many changes were left out.
+        count: usize,
+    },
+    /// A broken invariant inside vlanmac (a namespace thread that ended
+    /// without an answer, a reply missing for a request that was sent).
+    /// Never the caller's fault: please report it.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 fn rollback_note(failed: &[String]) -> String {

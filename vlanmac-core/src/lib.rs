@@ -48,6 +48,13 @@ pub mod spec;
 pub mod topology;
 pub mod verify;
 
+/// The message types of [`NewLink::to_message`](link::NewLink::to_message),
+/// [`AddressSpec::to_message`](spec::AddressSpec::to_message) and
+/// [`RouteSpec::to_message`](spec::RouteSpec::to_message), and of the
+/// read-back's `from_message`: the same crate and version an
+/// `rtnetlink::Handle` speaks.
+pub use netlink_packet_route;
+
 pub use error::{Error, KernelError, Result};
 pub use interrupt::Interrupt;
 pub use netlink::{FaultInjector, Netlink, RequestStats, Shared};

@@ -126,6 +126,17 @@ pub struct NewLink {
 }
 
 impl NewLink {
+    /// The `RTM_NEWLINK` body that creates this link, for a caller that
+    /// sends it on a netlink connection of its own (an `rtnetlink::Handle`:
+    /// `handle.link().add(msg).execute()`). `parent_index` is the index of
+    /// the lower device (VLAN, macvlan, ipvlan) in the namespace the
+    /// message is sent in; `None` for a veth pair.
+    ///
+    /// `ip link add link PARENT name NAME type KIND ...`
+    pub fn to_message(&self, parent_index: Option<u32>) -> netlink_packet_route::link::LinkMessage {
+        message::new_link(self, &self.name, parent_index, None)
+    }
+
     /// A link called `name` of the given kind, everything else default.
     pub fn new(name: IfName, kind: impl Into<LinkKindSpec>) -> Self {
         NewLink {

@@ -273,7 +273,10 @@ impl Netlink {
                 }
             }
         }
-        results.into_iter().map(|r| r.unwrap_or(Err(Error::Closed))).collect()
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Error::Internal("a request of the exchange got no result".into()))))
+            .collect()
     }
 
     /// Sends one request and collects the replies.
@@ -284,7 +287,10 @@ impl Netlink {
         op: &Op,
     ) -> Result<(Vec<RouteNetlinkMessage>, bool)> {
         let call = Call { msg, flags, op: op.clone() };
-        self.run(vec![call]).await.pop().unwrap_or(Err(Error::Closed))
+        self.run(vec![call])
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(Error::Internal("an exchange of one request returned nothing".into())))
     }
 
     /// Sends a write request (`flags` beyond ACK: CREATE, EXCL, REPLACE…) and

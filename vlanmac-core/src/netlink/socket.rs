@@ -140,7 +140,12 @@ impl SyncSocket {
                 self.flush(&mut pending, &mut results);
             }
         }
-        results.into_iter().map(|r| r.unwrap_or(Err(Error::Closed))).collect()
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| Err(Error::Internal("no reply was matched to a request that was sent".into())))
+            })
+            .collect()
     }
 
     /// Sends the packed chunk and reads until every request in it is answered.

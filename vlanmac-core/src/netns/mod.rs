@@ -121,7 +121,7 @@ pub fn create_blocking(name: &NetnsName) -> Result<()> {
         .spawn(move || create_here(&name, || Ok(())))
         .map_err(|e| Error::io("spawn a namespace thread", e))?
         .join()
-        .unwrap_or(Err(Error::Closed))
+        .unwrap_or_else(|_| Err(Error::Internal("the namespace-creating thread panicked".into())))
 }
 
 /// [`create`], with `prepare` run inside the new namespace *before* it

@@ -43,5 +43,5 @@ pub(crate) async fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> Result
             let _ = tx.send(f());
         })
         .map_err(|e| Error::io("spawn a namespace thread", e))?;
-    rx.await.unwrap_or(Err(Error::Closed))
+    rx.await.unwrap_or_else(|_| Err(Error::Internal("a namespace thread ended without an answer".into())))
 }

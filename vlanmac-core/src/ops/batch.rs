@@ -140,7 +140,7 @@ impl BatchReport {
             if self.interrupted {
                 return Err(Error::Interrupted { before: format!("{skipped} changes of the batch") });
             }
-            return Err(Error::Conflict(format!("{skipped} changes of the batch were not attempted")));
+            return Err(Error::NotAttempted { count: skipped });
         }
         Ok(())
     }

@@ -26,6 +26,16 @@ pub struct AddressSpec {
 }
 
 impl AddressSpec {
+    /// The `RTM_NEWADDR` body that adds this address to link `index`, for a
+    /// caller with a netlink connection of its own (an `rtnetlink::Handle`:
+    /// `handle.address().add(...)` builds its own; send this one with
+    /// `rtnetlink::Handle::request`).
+    ///
+    /// `ip addr add ADDR/PLEN dev DEV`
+    pub fn to_message(&self, index: u32) -> netlink_packet_route::address::AddressMessage {
+        crate::ops::address_message(index, self)
+    }
+
     /// An address `addr/prefix`; checks the prefix length against the family.
     pub fn new(addr: IpAddr, prefix_len: u8) -> Result<Self, SpecError> {
         let net = prefix::ip_net("address", addr, prefix_len)?;

@@ -30,6 +30,15 @@ pub struct RouteSpec {
 }
 
 impl RouteSpec {
+    /// The `RTM_NEWROUTE` body that adds this route (`oif`: the index of
+    /// its device, if it names one), for a caller with a netlink connection
+    /// of its own (an `rtnetlink::Handle`: `handle.route().add(msg)`).
+    ///
+    /// `ip route add DST [via GW] [dev DEV]`
+    pub fn to_message(&self, oif: Option<u32>) -> netlink_packet_route::route::RouteMessage {
+        crate::ops::route_message(self, oif, false)
+    }
+
     /// Validates a route to `dst` via `gateway` and/or out of `dev`.
     /// Fields: `dst` (host bits), `gateway` (family), `route` (neither given).
     pub fn new(dst: IpNet, gateway: Option<IpAddr>, dev: Option<IfName>) -> Result<Self, SpecError> {

@@ -238,7 +238,7 @@ impl Run<'_> {
                         (Err(e), _) => Err(e),
                         (Ok(()), Some(name)) => Netlink::create_netns_marked(&name, shared, Some(mark)).await,
                         (Ok(()), None) => {
-                            Err(Error::Conflict(format!("netns {} cannot be created", places[*place].label)))
+                            Err(Error::Internal(format!("netns {} has no name to create", places[*place].label)))
                         }
                     };
                     (k, *place, res)

@@ -102,7 +102,7 @@ impl Handles {
     /// Opens the handle for `place` if it is not open yet.
     pub(crate) async fn ensure(&mut self, place: usize) -> Result<()> {
         let Some(slot) = self.open.get_mut(place) else {
-            return Err(Error::Conflict(format!("no place #{place}")));
+            return Err(Error::Internal(format!("no place #{place}")));
         };
         if slot.is_none() {
             *slot = Some(Netlink::open_shared(self.refs[place].clone(), &self.shared).await?);
@@ -144,7 +144,10 @@ impl Handles {
     }
 
     pub(crate) fn get(&self, place: usize) -> Result<&Netlink> {
-        self.open.get(place).and_then(Option::as_ref).ok_or(Error::Closed)
+        self.open
+            .get(place)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| Error::Internal(format!("the handle of place #{place} is not open")))
     }
 
     /// Opens and returns the handle for `place`.
