@@ -16,8 +16,7 @@ use std::time::Duration;
 use common::*;
 use vlanmac::{
     spec::NetnsName,
-    topology::{self, apply::ApplyOptions},
-    Shared,
+    topology::{self, Options},
 };
 
 fn yaml(tag: &str, host: &str, n: usize) -> String {
@@ -83,15 +82,15 @@ fn main() {
         reset_peak_rss();
         let base = peak_rss_kib();
         apply.push(timed(|| {
-            rt.block_on(t.apply(&ApplyOptions::default())).expect("apply");
+            rt.block_on(t.apply(&Options::default())).expect("apply");
         }));
         rss.push((base, peak_rss_kib()));
         plan.push(timed(|| {
-            let p = rt.block_on(t.plan(&Shared::default())).expect("plan");
+            let p = rt.block_on(t.plan(&Options::default())).expect("plan");
             assert!(p.is_empty(), "{p}");
         }));
         down.push(timed(|| {
-            rt.block_on(t.down(&Shared::default())).expect("down");
+            rt.block_on(t.down(&Options::default())).expect("down");
         }));
 
         settle();

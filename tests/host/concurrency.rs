@@ -1,7 +1,7 @@
 //! Concurrency: many topologies applied at once, and the same topology
 //! applied twice at once. Everything converges; no EEXIST surfaces.
 
-use vlanmac::{topology::apply::ApplyOptions, Shared};
+use vlanmac::topology::Options;
 
 use crate::topo_common::*;
 
@@ -19,20 +19,20 @@ fn eight_topologies_applied_in_parallel_converge() {
         let tasks: Vec<_> = ts
             .iter()
             .cloned()
-            .map(|t| tokio::spawn(async move { t.apply(&ApplyOptions::default()).await.map(|r| r.changed) }))
+            .map(|t| tokio::spawn(async move { t.apply(&Options::default()).await.map(|r| r.changed) }))
             .collect();
         for (i, task) in tasks.into_iter().enumerate() {
             let changed = task.await.unwrap().unwrap_or_else(|e| panic!("topology {i}: {e}"));
             assert!(changed);
         }
         for t in &ts {
-            let plan = t.plan(&Shared::default()).await.unwrap();
+            let plan = t.plan(&Options::default()).await.unwrap();
             assert!(plan.is_empty(), "{} did not converge:\n{plan}", t.name);
-            let report = vlanmac::verify::verify(t, &Shared::default()).await.unwrap();
+            let report = t.verify(&Options::default()).await.unwrap();
             assert!(report.passed(), "{report}");
         }
         let downs: Vec<_> =
-            ts.iter().cloned().map(|t| tokio::spawn(async move { t.down(&Shared::default()).await })).collect();
+            ts.iter().cloned().map(|t| tokio::spawn(async move { t.down(&Options::default()).await })).collect();
         for d in downs {
             d.await.unwrap().unwrap();
         }
@@ -52,27 +52,27 @@ fn two_applies_of_one_topology_racing_both_succeed() {
     for round in 0..3 {
         rt.block_on(async {
             let (a, b) = (t.clone(), t.clone());
-            let ta = tokio::spawn(async move { a.apply(&ApplyOptions::default()).await });
-            let tb = tokio::spawn(async move { b.apply(&ApplyOptions::default()).await });
+            let ta = tokio::spawn(async move { a.apply(&Options::default()).await });
+            let tb = tokio::spawn(async move { b.apply(&Options::default()).await });
             let (ra, rb) = (ta.await.unwrap(), tb.await.unwrap());
             let ra = ra.unwrap_or_else(|e| panic!("round {round}, first: {e}"));
             let rb = rb.unwrap_or_else(|e| panic!("round {round}, second: {e}"));
             // One did the work; the other, serialized behind it, found none.
             assert!(ra.changed != rb.changed, "round {round}: {} / {}", ra.changed, rb.changed);
-            assert!(t.plan(&Shared::default()).await.unwrap().is_empty());
-            let report = vlanmac::verify::verify(&t, &Shared::default()).await.unwrap();
+            assert!(t.plan(&Options::default()).await.unwrap().is_empty());
+            let report = t.verify(&Options::default()).await.unwrap();
             assert!(report.passed(), "{report}");
         });
         // The CLI (another process) racing the library.
         let file = write_temp(&format!("race{round}.yaml"), &flat_yaml("race"));
-        rt.block_on(t.down(&Shared::default())).unwrap();
+        rt.block_on(t.down(&Options::default())).unwrap();
         let cli_run = std::thread::spawn(move || cli(&["apply", file.to_str().unwrap()]));
-        let lib = rt.block_on(t.apply(&ApplyOptions::default()));
+        let lib = rt.block_on(t.apply(&Options::default()));
         let (code, out, err) = cli_run.join().unwrap();
         assert_eq!(code, 0, "{out}{err}");
         lib.unwrap();
-        assert!(rt.block_on(t.plan(&Shared::default())).unwrap().is_empty());
-        rt.block_on(t.down(&Shared::default())).unwrap();
+        assert!(rt.block_on(t.plan(&Options::default())).unwrap().is_empty());
+        rt.block_on(t.down(&Options::default())).unwrap();
         assert_eq!(snapshot(&names), before, "round {round}");
     }
 }

@@ -165,13 +165,13 @@ impl Rig {
         // The "stop here" hook past every write lets down run to its end
         // while counting; count by killing at ever larger k instead would be
         // slow, so count through the library.
-        let shared = vlanmac::Shared::default();
+        let opts = vlanmac::topology::Options::default();
         let t0 = Instant::now();
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(self.t.down(&shared)).unwrap();
+        rt.block_on(self.t.down(&opts)).unwrap();
         let took = t0.elapsed();
         assert_eq!(self.state(), self.before, "down after measuring");
-        (shared.stats.writes(), took)
+        (opts.shared.stats.writes(), took)
     }
 
     /// Runs `vlanmac VERB FILE` with the hook that SIGKILLs it just before
@@ -256,14 +256,14 @@ impl Rig {
         let (code, out) = self.run("apply", &[]);
         assert_eq!(code, 0, "{what}: the next apply failed:\n{out}");
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let shared = vlanmac::Shared::default();
-        let plan = rt.block_on(self.t.plan(&shared)).unwrap_or_else(|e| panic!("{what}: plan failed: {e}"));
+        let opts = vlanmac::topology::Options::default();
+        let plan = rt.block_on(self.t.plan(&opts)).unwrap_or_else(|e| panic!("{what}: plan failed: {e}"));
         assert!(plan.is_empty(), "{what}: a second plan is not empty:\n{plan}");
-        let report = rt.block_on(vlanmac::verify::verify(&self.t, &shared)).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let report = rt.block_on(self.t.verify(&opts)).unwrap_or_else(|e| panic!("{what}: {e}"));
         assert!(report.passed(), "{what}: verify failed:\n{report}");
         let debris = Rig::debris(&self.state());
         assert!(debris.is_empty(), "{what}: left after recovery: {debris:?}");
-        let down = rt.block_on(self.t.down(&shared)).unwrap_or_else(|e| panic!("{what}: down failed: {e}"));
+        let down = rt.block_on(self.t.down(&opts)).unwrap_or_else(|e| panic!("{what}: down failed: {e}"));
         assert_eq!(self.state(), self.before, "{what}: down did not restore the machine: {:?}", down.removed);
     }
 

@@ -2,10 +2,9 @@
 
 use crate::{docker_common::*, topo_common::*};
 use vlanmac::{
-    docker::topology as dtopo,
-    topology::{self, apply::ApplyOptions},
+    docker::{Engine, DOCKER_ROWS},
+    topology::{self, Options},
     verify::CheckKind,
-    Shared,
 };
 
 /// Untagged (runs on this kernel): container A on a Docker network,
@@ -43,11 +42,14 @@ endpoints:
     let t = topology::from_yaml(&yaml, "x").unwrap();
     let names = vec![env.netns.clone(), format!("{p}-rtr"), format!("{p}-c")];
     let before = snapshot_scoped(&names, &env.netns, &p);
-    let shared = Shared::default();
+    let opts = Options::default();
     let _guard = DockerTopoGuard(&env, t.clone());
-    let res = dtopo::apply(&t, &env.adapter, &ApplyOptions::default()).await.unwrap();
-    assert!(res.changed());
-    assert_eq!(res.connected.len(), 1, "{:?}", res.connected);
+    let engine = Engine::with_docker(t.clone(), env.adapter.clone());
+    let res = engine.apply(&opts).await.unwrap();
+    assert!(res.changed);
+    // Docker's part of the result: the network made, one container connected.
+    let docker: Vec<String> = res.changes.iter().filter(|c| c.netns == DOCKER_ROWS).map(|c| c.object.clone()).collect();
+    assert_eq!(docker, [format!("network {n1}"), format!("connect {} -> {n1}", a.name)], "{res}");
 
     // The engine's view: A on the Docker network with its static addresses.
     let view = env.adapter.inspect(&a.name).await.unwrap();
@@ -62,10 +64,10 @@ endpoints:
     assert!(baddr.contains("10.111.0.2/24"), "{baddr}");
 
     // Nothing left to do, on either side.
-    let (plan, docker_lines) = dtopo::plan(&t, &env.adapter, &shared).await.unwrap();
-    assert!(plan.is_empty() && docker_lines.is_empty(), "{plan} {docker_lines:?}");
+    let plan = engine.plan(&opts).await.unwrap();
+    assert!(plan.is_empty(), "{plan}");
 
-    let report = dtopo::verify(&t, &env.adapter, &shared).await.unwrap();
+    let report = engine.verify(&opts).await.unwrap();
     let hop = |from: &str, to: &str| {
         report
             .checks
@@ -77,9 +79,9 @@ endpoints:
     assert_eq!(hop("a", " 10.110.0.3").as_deref(), Some("1 hop"), "{report}");
     assert_eq!(hop("a", " 10.111.0.2").as_deref(), Some("2 hops via 10.110.0.1"), "{report}");
 
-    let (down, lines) = dtopo::down(&t, &env.adapter, &shared).await.unwrap();
-    assert!(lines.iter().any(|l| l == &format!("docker network rm {n1}")), "{lines:?}");
-    assert!(!down.removed.is_empty());
+    let down = engine.down(&opts).await.unwrap();
+    assert!(down.removed.iter().any(|l| l == &format!("docker network rm {n1}")), "{down}");
+    assert!(down.removed.len() > 2, "{down}");
     assert!(env.adapter.inspect_network(&n1).await.unwrap().is_none());
     assert_eq!(snapshot_scoped(&names, &env.netns, &p), before);
     // The containers themselves stay; B's direct interface went with down
@@ -158,11 +160,11 @@ async fn dockerd_gone_during_apply_is_a_docker_error_and_a_rerun_converges() {
     let relay = CuttableEngine::start(&env.host);
     let flaky = vlanmac::docker::DockerAdapter::open_at(&relay.host()).await.unwrap();
     let cut = relay.cut.clone();
-    let progress: vlanmac::topology::apply::Progress = std::sync::Arc::new(move |_, _, _| {
+    let progress: vlanmac::topology::Progress = std::sync::Arc::new(move |_, _, _| {
         cut.send_replace(true);
     });
-    let opts = ApplyOptions { shared: Shared::default(), progress: Some(progress), ..Default::default() };
-    let err = dtopo::apply(&t, &flaky, &opts).await.unwrap_err();
+    let opts = Options { progress: Some(progress), ..Default::default() };
+    let err = Engine::with_docker(t.clone(), flaky).apply(&opts).await.unwrap_err();
     assert!(
         matches!(err, vlanmac::docker::Error::Docker { .. } | vlanmac::docker::Error::Unreachable { .. }),
         "{err:?}"
@@ -170,10 +172,11 @@ async fn dockerd_gone_during_apply_is_a_docker_error_and_a_rerun_converges() {
     assert_eq!(snapshot_scoped(&names, &env.netns, &p), before, "the kernel part was not taken down");
     assert!(env.adapter.inspect_network(&n1).await.unwrap().is_none());
 
-    let res = dtopo::apply(&t, &env.adapter, &ApplyOptions::default()).await.unwrap();
-    assert!(res.changed());
-    let (plan, docker_lines) = dtopo::plan(&t, &env.adapter, &Shared::default()).await.unwrap();
-    assert!(plan.is_empty() && docker_lines.is_empty(), "{plan} {docker_lines:?}");
-    dtopo::down(&t, &env.adapter, &Shared::default()).await.unwrap();
+    let engine = Engine::with_docker(t.clone(), env.adapter.clone());
+    let res = engine.apply(&Options::default()).await.unwrap();
+    assert!(res.changed);
+    let plan = engine.plan(&Options::default()).await.unwrap();
+    assert!(plan.is_empty(), "{plan}");
+    engine.down(&Options::default()).await.unwrap();
     assert_eq!(snapshot_scoped(&names, &env.netns, &p), before);
 }

@@ -1,7 +1,7 @@
 //! Leaks: file descriptors and memory return to their baseline after many
 //! handles and many apply/down cycles.
 
-use vlanmac::{topology::apply::ApplyOptions, Netlink, Shared};
+use vlanmac::{topology::Options, Netlink};
 
 use crate::{common::*, topo_common::*};
 
@@ -80,13 +80,13 @@ fn a_hundred_apply_down_cycles_leak_nothing() {
     let before = snapshot(&names);
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
-        t.apply(&ApplyOptions::default()).await.unwrap();
-        t.down(&Shared::default()).await.unwrap();
+        t.apply(&Options::default()).await.unwrap();
+        t.down(&Options::default()).await.unwrap();
         let (fds, rss) = (open_fds(), rss_kib());
         for i in 0..100 {
-            let r = t.apply(&ApplyOptions::default()).await.unwrap_or_else(|e| panic!("cycle {i}: {e}"));
+            let r = t.apply(&Options::default()).await.unwrap_or_else(|e| panic!("cycle {i}: {e}"));
             assert!(r.changed);
-            t.down(&Shared::default()).await.unwrap_or_else(|e| panic!("cycle {i}: {e}"));
+            t.down(&Options::default()).await.unwrap_or_else(|e| panic!("cycle {i}: {e}"));
         }
         let (fds_after, rss_after) = (open_fds(), rss_kib());
         assert_eq!(fds_after, fds, "file descriptors leaked");

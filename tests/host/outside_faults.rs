@@ -6,15 +6,15 @@
 use std::sync::Arc;
 
 use vlanmac::{
-    topology::apply::{ApplyOptions, Progress},
-    verify, Error, Shared,
+    topology::{Options, Progress},
+    Error, Shared,
 };
 
 use crate::{common::*, topo_common::*};
 
 /// Runs `sabotage` once, when apply reaches its first netlink change (the
 /// namespaces exist by then; no link has been made).
-fn at_first_link_change(sabotage: impl Fn() + Send + Sync + 'static) -> ApplyOptions {
+fn at_first_link_change(sabotage: impl Fn() + Send + Sync + 'static) -> Options {
     let fired = std::sync::atomic::AtomicBool::new(false);
     let progress: Progress = Arc::new(move |_, _, change| {
         let text = change.to_string();
@@ -22,12 +22,12 @@ fn at_first_link_change(sabotage: impl Fn() + Send + Sync + 'static) -> ApplyOpt
             sabotage();
         }
     });
-    ApplyOptions { shared: Shared::default(), progress: Some(progress), ..Default::default() }
+    Options { shared: Shared::default(), progress: Some(progress), ..Default::default() }
 }
 
 fn converges(t: &vlanmac::topology::Topology, rt: &tokio::runtime::Runtime) {
-    rt.block_on(t.apply(&ApplyOptions::default())).unwrap_or_else(|e| panic!("rerun: {e}"));
-    let plan = rt.block_on(t.plan(&Shared::default())).unwrap();
+    rt.block_on(t.apply(&Options::default())).unwrap_or_else(|e| panic!("rerun: {e}"));
+    let plan = rt.block_on(t.plan(&Options::default())).unwrap();
     assert!(plan.is_empty(), "rerun did not converge:\n{plan}");
 }
 
@@ -83,7 +83,7 @@ fn target_namespace_deleted_during_apply_then_rerun_converges() {
         Err(other) => panic!("not an Apply error: {other}"),
     }
     converges(&t, &rt);
-    let report = rt.block_on(verify::verify(&t, &Shared::default())).unwrap();
+    let report = rt.block_on(t.verify(&Options::default())).unwrap();
     assert!(report.passed(), "{report}");
 }
 
@@ -104,9 +104,8 @@ fn a_link_of_another_kind_in_the_way_is_a_conflict_with_no_write() {
     let names = namespaces_of(&t);
     let before = snapshot(&names);
     let shared = Shared::default();
-    let err = rt
-        .block_on(t.apply(&ApplyOptions { shared: shared.clone(), progress: None, ..Default::default() }))
-        .unwrap_err();
+    let err =
+        rt.block_on(t.apply(&Options { shared: shared.clone(), progress: None, ..Default::default() })).unwrap_err();
     assert!(matches!(err, Error::Conflict(_)), "{err}");
     assert!(err.to_string().contains("eth0"), "{err}");
     assert_eq!(shared.stats.writes(), 0, "a conflict found by the plan must not write");

@@ -3,8 +3,8 @@
 
 use crate::{common::*, topo_common::*};
 use vlanmac::{
-    topology::{self, apply::ApplyOptions},
-    verify::{self, CheckKind},
+    topology::{self, Options},
+    verify::CheckKind,
     Shared,
 };
 
@@ -33,7 +33,7 @@ async fn seed_walkthrough_end_to_end() {
     let host_links_before = ip_json(None, &["link", "show"]).as_array().unwrap().len();
     let before = snapshot(&names);
     let guard = TopoGuard(t.clone());
-    let res = t.apply(&ApplyOptions::default()).await.unwrap();
+    let res = t.apply(&Options::default()).await.unwrap();
     assert!(res.changed);
 
     // The host: eth0.10 and eth0.20 are 802.1Q subinterfaces of eth0.
@@ -59,14 +59,13 @@ async fn seed_walkthrough_end_to_end() {
 
     // A second apply is a no-op with no netlink write.
     let counting = Shared::default();
-    let again =
-        t.apply(&ApplyOptions { shared: counting.clone(), progress: None, ..Default::default() }).await.unwrap();
+    let again = t.apply(&Options { shared: counting.clone(), progress: None, ..Default::default() }).await.unwrap();
     assert!(!again.changed);
     assert_eq!(counting.stats.writes(), 0);
 
     // verify: every ping, the hop counts of the seed's traceroutes, the
     // router's ARP table.
-    let report = verify::verify(&t, &Shared::default()).await.unwrap();
+    let report = t.verify(&Options::default()).await.unwrap();
     assert!(report.passed(), "{report}");
     let hop = |from: &str, to: &str| {
         report
@@ -94,7 +93,7 @@ async fn seed_walkthrough_end_to_end() {
     }
 
     // down: exactly as before.
-    t.down(&Shared::default()).await.unwrap();
+    t.down(&Options::default()).await.unwrap();
     assert_eq!(snapshot(&names), before);
     assert_eq!(ip_json(None, &["link", "show"]).as_array().unwrap().len(), host_links_before);
     drop(guard);
@@ -140,17 +139,17 @@ endpoints:
     ));
     let _ga = TopoGuard(a.clone());
     let _gb = TopoGuard(b.clone());
-    a.apply(&ApplyOptions::default()).await.unwrap();
-    b.apply(&ApplyOptions::default()).await.unwrap();
+    a.apply(&Options::default()).await.unwrap();
+    b.apply(&Options::default()).await.unwrap();
     let alias = host.link_json("trunk0.10")["ifalias"].as_str().unwrap_or("").to_string();
     assert!(alias.contains(&a.name) && alias.contains(&b.name), "{alias}");
     assert!(host.link_json("trunk0.30").get("ifalias").is_none(), "a pre-existing VLAN got marked");
-    a.down(&Shared::default()).await.unwrap();
+    a.down(&Options::default()).await.unwrap();
     assert!(host.has_link("trunk0.10"), "a VLAN still used by b was removed");
     assert!(host.has_link("trunk0.30"), "a pre-existing VLAN was removed");
     assert_eq!(host.link_json("trunk0.10")["ifalias"], format!("vlanmac:{}", b.name));
-    assert!(b.plan(&Shared::default()).await.unwrap().is_empty(), "b was disturbed");
-    b.down(&Shared::default()).await.unwrap();
+    assert!(b.plan(&Options::default()).await.unwrap().is_empty(), "b was disturbed");
+    b.down(&Options::default()).await.unwrap();
     assert!(!host.has_link("trunk0.10"));
     assert!(host.has_link("trunk0.30") && host.has_link("trunk0"));
 }
@@ -178,7 +177,7 @@ async fn seed_rollback_after_a_failure_at_every_write() {
     let total = assert_rollback_at_every_write(&t, &names, &before).await;
     assert!(total >= 20, "{total}");
     println!("seed fault injection: {total} faults injected, {total} rollbacks to the state before");
-    t.apply(&ApplyOptions::default()).await.unwrap();
-    assert!(t.plan(&Shared::default()).await.unwrap().is_empty());
-    t.down(&Shared::default()).await.unwrap();
+    t.apply(&Options::default()).await.unwrap();
+    assert!(t.plan(&Options::default()).await.unwrap().is_empty());
+    t.down(&Options::default()).await.unwrap();
 }

@@ -2,10 +2,9 @@
 
 use crate::{common::*, docker_common::*, topo_common::*};
 use vlanmac::{
-    docker::topology as dtopo,
-    topology::{self, apply::ApplyOptions},
+    docker::Engine,
+    topology::{self, Options},
     verify::CheckKind,
-    Shared,
 };
 
 const SEED_DOCKER: &str = include_str!("../../examples/seed-docker.yaml");
@@ -27,9 +26,10 @@ async fn seed_through_docker_end_to_end() {
     let t = topology::from_yaml(&yaml, "x").unwrap();
     let names = vec![env.netns.clone(), format!("{p}-rtr")];
     let before = snapshot_scoped(&names, &env.netns, "eth0");
-    let shared = Shared::default();
+    let opts = Options::default();
     let _guard = DockerTopoGuard(&env, t.clone());
-    dtopo::apply(&t, &env.adapter, &ApplyOptions::default()).await.unwrap();
+    let engine = Engine::with_docker(t.clone(), env.adapter.clone());
+    engine.apply(&opts).await.unwrap();
     {
         // docker network inspect: parents eth0.10 and eth0.20, IPv6 on.
         for (net, parent) in [("macvlan10", "eth0.10"), ("macvlan20", "eth0.20")] {
@@ -60,7 +60,7 @@ async fn seed_through_docker_end_to_end() {
         let (_, r6) = cs[1].exec(&["ip", "-6", "route"]);
         assert!(r6.contains("default via 2001:db8:babe:10::1 dev eth0"), "{r6}");
 
-        let report = dtopo::verify(&t, &env.adapter, &shared).await.unwrap();
+        let report = engine.verify(&opts).await.unwrap();
         assert!(report.passed(), "{report}");
         let hop = |from: &str, to: &str| {
             report
@@ -75,7 +75,7 @@ async fn seed_through_docker_end_to_end() {
         assert_eq!(hop("container0", "10.0.20.4"), "2 hops via 10.0.10.1");
         assert_eq!(report.checks.iter().filter(|c| c.kind == CheckKind::Neighbour && c.ok).count(), 4, "{report}");
     }
-    let (_, lines) = dtopo::down(&t, &env.adapter, &shared).await.unwrap();
-    assert!(lines.iter().any(|l| l == "docker network rm macvlan10"), "{lines:?}");
+    let down = engine.down(&opts).await.unwrap();
+    assert!(down.removed.iter().any(|l| l == "docker network rm macvlan10"), "{down}");
     assert_eq!(snapshot_scoped(&names, &env.netns, "eth0"), before, "down left something");
 }

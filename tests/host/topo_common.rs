@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, process::Command};
 
 use serde_json::Value;
 use vlanmac::{
-    topology::{self, Topology},
+    topology::{self, Options, Topology},
     Shared,
 };
 
@@ -48,7 +48,7 @@ impl Drop for TopoGuard {
         let t = self.0.clone();
         let r = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(t.down(&Shared::default()))
+            rt.block_on(t.down(&Options::default()))
         })
         .join();
         if let Ok(Err(e)) = r {
@@ -209,16 +209,16 @@ pub async fn assert_rollback_at_every_write(
     names: &[String],
     before: &BTreeMap<String, Vec<String>>,
 ) -> u64 {
-    use vlanmac::{topology::apply::ApplyOptions, Error, FaultInjector};
+    use vlanmac::{topology::Options, Error, FaultInjector};
     let counting = Shared::default();
-    t.apply(&ApplyOptions { shared: counting.clone(), progress: None, ..Default::default() }).await.unwrap();
+    t.apply(&Options { shared: counting.clone(), progress: None, ..Default::default() }).await.unwrap();
     let total = counting.stats.writes();
-    t.down(&Shared::default()).await.unwrap();
+    t.down(&Options::default()).await.unwrap();
     assert_eq!(&snapshot(names), before, "down did not restore the state");
     for k in 1..=total {
         let faults = std::sync::Arc::new(FaultInjector::fail_write(k, libc::EIO));
         let shared = Shared { faults: Some(faults.clone()), ..Shared::default() };
-        let res = t.apply(&ApplyOptions { shared, progress: None, ..Default::default() }).await.map(|r| r.writes);
+        let res = t.apply(&Options { shared, progress: None, ..Default::default() }).await.map(|r| r.writes);
         let err = res.expect_err(&format!("write {k} of {total}: the apply succeeded"));
         assert!(faults.fired(), "write {k}");
         let Error::Apply { step, source, rollback } = &err else { panic!("write {k}: not an Apply error: {err}") };

@@ -2,11 +2,7 @@
 //! 802.1Q cases are in `seed.rs` and run in the kernel VM).
 
 use crate::{common::*, topo_common::*};
-use vlanmac::{
-    topology::apply::ApplyOptions,
-    verify::{self, CheckKind},
-    Error, Shared,
-};
+use vlanmac::{topology::Options, verify::CheckKind, Error, Shared};
 
 #[tokio::test]
 async fn apply_is_idempotent_verify_passes_down_removes_everything() {
@@ -15,7 +11,7 @@ async fn apply_is_idempotent_verify_passes_down_removes_everything() {
     let before = snapshot(&names);
     let guard = TopoGuard(t.clone());
     let shared = Shared::default();
-    let res = t.apply(&ApplyOptions { shared: shared.clone(), progress: None, ..Default::default() }).await.unwrap();
+    let res = t.apply(&Options { shared: shared.clone(), progress: None, ..Default::default() }).await.unwrap();
     assert!(res.changed && res.writes > 0);
 
     // Cross-check with iproute2.
@@ -45,20 +41,20 @@ async fn apply_is_idempotent_verify_passes_down_removes_everything() {
 
     // A second apply changes nothing and sends no write.
     let stats = Shared::default();
-    let again = t.apply(&ApplyOptions { shared: stats.clone(), progress: None, ..Default::default() }).await.unwrap();
+    let again = t.apply(&Options { shared: stats.clone(), progress: None, ..Default::default() }).await.unwrap();
     assert!(!again.changed, "{:?}", again.changes);
     assert_eq!(stats.stats.writes(), 0);
     assert!(stats.stats.requests() > 0);
-    assert!(t.plan(&Shared::default()).await.unwrap().is_empty());
+    assert!(t.plan(&Options::default()).await.unwrap().is_empty());
 
     // verify: pings, hop counts, router neighbours, host shim.
-    let report = verify::verify(&t, &Shared::default()).await.unwrap();
+    let report = t.verify(&Options::default()).await.unwrap();
     assert!(report.passed(), "{report}");
     let kinds = |k| report.checks.iter().filter(|c| c.kind == k).count();
     assert!(kinds(CheckKind::Ping) >= 8 && kinds(CheckKind::Hops) >= 4 && kinds(CheckKind::Neighbour) == 2, "{report}");
     assert!(report.checks.iter().any(|c| c.from.ends_with("(host)") && c.ok), "{report}");
 
-    let down = t.down(&Shared::default()).await.unwrap();
+    let down = t.down(&Options::default()).await.unwrap();
     assert!(down.removed.iter().any(|r| r.contains("one request")), "{:?}", down.removed);
     assert_eq!(snapshot(&names), before);
     drop(guard);
@@ -120,12 +116,12 @@ async fn rollback_after_a_failure_at_every_step() {
     println!("fault injection (pre-existing trunk and namespace): {total} faults injected, {total} rollbacks to the state before");
     // And with no fault it converges. (No lab router here, so nothing
     // answers for the gateways; everything else must pass.)
-    t.apply(&ApplyOptions::default()).await.unwrap();
-    let report = verify::verify(&t, &Shared::default()).await.unwrap();
+    t.apply(&Options::default()).await.unwrap();
+    let report = t.verify(&Options::default()).await.unwrap();
     let failed: Vec<_> = report.failures().filter(|c| !c.to.starts_with("gateway")).collect();
     assert!(failed.is_empty(), "{report}");
     assert!(report.failures().count() > 0, "gateway pings cannot pass without a router:\n{report}");
-    t.down(&Shared::default()).await.unwrap();
+    t.down(&Options::default()).await.unwrap();
     assert_eq!(snapshot(&names), before);
 }
 
@@ -153,18 +149,18 @@ endpoints:
     ));
     let _ga = TopoGuard(a.clone());
     let _gb = TopoGuard(b.clone());
-    a.apply(&ApplyOptions::default()).await.unwrap();
-    b.apply(&ApplyOptions::default()).await.unwrap();
-    a.down(&Shared::default()).await.unwrap();
+    a.apply(&Options::default()).await.unwrap();
+    b.apply(&Options::default()).await.unwrap();
+    a.down(&Options::default()).await.unwrap();
     assert!(host.has_link("trunk0") && host.has_link("trunk1"), "pre-existing trunk removed");
     assert!(!host.has_link("shim0"));
     assert!(netns_exists(ep.name.as_str()), "pre-existing endpoint namespace removed");
     assert!(!ep.has_link("eth0"));
     // b is untouched and still works.
-    assert!(b.plan(&Shared::default()).await.unwrap().is_empty());
+    assert!(b.plan(&Options::default()).await.unwrap().is_empty());
     let xs = format!("{pb}-x");
     assert!(TestNsView(&xs).addrs().contains(&"10.79.0.5/24".to_string()));
-    b.down(&Shared::default()).await.unwrap();
+    b.down(&Options::default()).await.unwrap();
     assert!(!netns_exists(&xs));
     assert!(host.has_link("trunk0"));
 }
@@ -192,14 +188,14 @@ endpoints:
         host.name
     ));
     let _g = TopoGuard(t.clone());
-    t.apply(&ApplyOptions::default()).await.unwrap();
+    t.apply(&Options::default()).await.unwrap();
     let e = format!("{p}-e");
     assert_eq!(
         TestNsView(&e).addrs().iter().filter(|a| a.starts_with("10.")).collect::<Vec<_>>(),
         vec!["10.80.0.3/24"]
     );
     // Sticky: a second apply keeps it.
-    assert!(t.plan(&Shared::default()).await.unwrap().is_empty());
+    assert!(t.plan(&Options::default()).await.unwrap().is_empty());
 }
 
 /// A link of the right name but another kind is a conflict; nothing changes.
@@ -214,7 +210,7 @@ async fn a_link_of_another_kind_is_a_conflict() {
     let _g = TopoGuard(t.clone());
     let names = namespaces_of(&t);
     let before = snapshot(&names);
-    let err = t.apply(&ApplyOptions::default()).await.unwrap_err();
+    let err = t.apply(&Options::default()).await.unwrap_err();
     assert!(matches!(err, Error::Conflict(_)), "{err}");
     assert!(err.to_string().contains("is a veth but the topology needs a macvlan"), "{err}");
     assert_eq!(snapshot(&names), before);
@@ -298,22 +294,18 @@ async fn removed_from_the_spec_is_removed_from_the_kernel() {
     let yaml = flat_yaml("rm");
     let t = topo(&yaml);
     let _g = TopoGuard(t.clone());
-    t.apply(&ApplyOptions::default()).await.unwrap();
+    t.apply(&Options::default()).await.unwrap();
     let host = &namespaces_of(&t)[0];
     assert!(ip_json(Some(host), &["link", "show"]).to_string().contains("lan-host"));
     let without_shim = topo(&yaml.replace("    host_shim: { name: lan-host, ipv4: 10.77.0.254 }\n", ""));
-    let plan = without_shim.plan(&Shared::default()).await.unwrap();
-    let removals: Vec<String> = plan
-        .changes
-        .iter()
-        .filter(|c| c.sign == vlanmac::topology::plan::Sign::Remove)
-        .map(|c| c.to_string())
-        .collect();
+    let plan = without_shim.plan(&Options::default()).await.unwrap();
+    let removals: Vec<String> =
+        plan.changes.iter().filter(|c| c.sign == vlanmac::topology::Sign::Remove).map(|c| c.to_string()).collect();
     assert_eq!(removals.len(), 1, "{plan}");
     assert!(removals[0].contains("link lan-host"), "{plan}");
-    without_shim.apply(&ApplyOptions::default()).await.unwrap();
+    without_shim.apply(&Options::default()).await.unwrap();
     assert!(!ip_json(Some(host), &["link", "show"]).to_string().contains("lan-host"));
-    assert!(without_shim.plan(&Shared::default()).await.unwrap().is_empty());
+    assert!(without_shim.plan(&Options::default()).await.unwrap().is_empty());
 }
 
 /// On a terminal, apply shows progress (on stderr); `--json` stays quiet.
@@ -363,7 +355,7 @@ endpoints:
     );
     let t = topo(&yaml);
     let _g = TopoGuard(t.clone());
-    t.apply(&ApplyOptions::default()).await.unwrap();
+    t.apply(&Options::default()).await.unwrap();
     let link_local = |ns: &str| ip_json(Some(ns), &["-6", "addr", "show", "dev", "eth0"]).to_string().contains("fe80");
     let mode = |ns: &str| ip_json(Some(ns), &["-d", "link", "show", "dev", "eth0"])[0]["inet6_addr_gen_mode"].clone();
     let (x, y, z) = (format!("{p}-x"), format!("{p}-y"), format!("{p}-z"));
@@ -379,7 +371,7 @@ endpoints:
     assert!(!link_local(&x), "an IPv4-only link got a link-local address later");
     assert_ne!(mode(&z), "none");
     // Nothing else changes, and everything still works.
-    assert!(t.plan(&Shared::default()).await.unwrap().is_empty());
-    let report = verify::verify(&t, &Shared::default()).await.unwrap();
+    assert!(t.plan(&Options::default()).await.unwrap().is_empty());
+    let report = t.verify(&Options::default()).await.unwrap();
     assert!(report.passed(), "{report}");
 }

@@ -59,5 +59,5 @@ pub use error::{Error, KernelError, Result};
 pub use interrupt::Interrupt;
 pub use netlink::{FaultInjector, Netlink, RequestStats, Shared};
 pub use netns::NetnsRef;
-pub use ops::{temp_link_left_behind, temp_link_owner, Batch, BatchReport, TEMP_PREFIX};
+pub use ops::{temp_link_left_behind, temp_link_owner, Batch, BatchReport, Edit, TEMP_PREFIX};
 pub use readback::{Address, Link, LinkKind, Neighbour, OperState, Route};

@@ -26,13 +26,14 @@ mod client;
 mod container;
 mod direct;
 mod endpoint;
+mod engine;
 mod error;
 mod network;
-pub mod topology;
 
 pub use client::{DockerAdapter, DEFAULT_SOCKET, TIMEOUT_SECS};
 pub use direct::{DirectAttach, ATTACH_MARK};
 pub use endpoint::{ContainerNetworks, EndpointRequest, EndpointView};
+pub use engine::{Engine, DOCKER_ROWS};
 pub use error::{Error, Result};
 pub use network::{DockerNetworkSpec, DockerSubnet, NetworkOutcome, LABEL_TOPOLOGY};
 

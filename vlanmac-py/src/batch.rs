@@ -5,25 +5,9 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use vlanmac_core::{
-    link::{LinkUpdate, NewLink},
-    spec::{AddressSpec, IfName, RouteSpec, SpecError},
-    Batch, Netlink,
-};
+use vlanmac_core::{link::NewLink, spec::SpecError, Batch, Edit, Netlink};
 
-use crate::{
-    runtime::block,
-    specs::{self, Write},
-};
-
-/// One recorded change.
-pub(crate) enum Change {
-    Link(NewLink),
-    Set(IfName, LinkUpdate),
-    Delete(IfName),
-    Address(IfName, AddressSpec, Write),
-    Route(RouteSpec, Write),
-}
+use crate::{runtime::block, specs};
 
 /// Changes to one namespace, sent together by ``run()`` (or when a ``with``
 /// block ends without an exception). Each method validates its arguments at
@@ -39,17 +23,16 @@ pub(crate) enum Change {
 #[pyclass(module = "vlanmac", name = "Batch")]
 pub struct PyBatch {
     nl: Arc<Netlink>,
-    changes: Vec<Change>,
+    edits: Vec<Edit>,
 }
 
 impl PyBatch {
     pub fn new(nl: Arc<Netlink>) -> Self {
-        PyBatch { nl, changes: Vec::new() }
+        PyBatch { nl, edits: Vec::new() }
     }
 
-    fn record(&mut self, py: Python<'_>, built: Result<Change, SpecError>) -> PyResult<()> {
-        let change = built.map_err(|e| crate::errors::to_py(py, e.into()))?;
-        self.changes.push(change);
+    fn record(&mut self, built: Result<Edit, SpecError>) -> PyResult<()> {
+        self.edits.push(built.map_err(crate::errors::raise)?);
         Ok(())
     }
 }
@@ -67,7 +50,6 @@ impl PyBatch {
     #[allow(clippy::too_many_arguments)]
     fn add_vlan(
         &mut self,
-        py: Python<'_>,
         parent: &str,
         vlan_id: u32,
         name: Option<&str>,
@@ -75,9 +57,9 @@ impl PyBatch {
         mtu: Option<u32>,
         ipv6_addrgen: Option<bool>,
     ) -> PyResult<String> {
-        let spec = specs::vlan(parent, vlan_id, name, protocol, mtu).map_err(|e| crate::errors::to_py(py, e.into()))?;
+        let spec = specs::vlan(parent, vlan_id, name, protocol, mtu).map_err(crate::errors::raise)?;
         let out = spec.name.to_string();
-        self.changes.push(Change::Link(addrgen(spec, ipv6_addrgen)));
+        self.edits.push(Edit::AddLink(addrgen(spec, ipv6_addrgen)));
         Ok(out)
     }
 
@@ -86,7 +68,6 @@ impl PyBatch {
     #[allow(clippy::too_many_arguments)]
     fn add_macvlan(
         &mut self,
-        py: Python<'_>,
         parent: &str,
         name: &str,
         mode: &str,
@@ -96,13 +77,13 @@ impl PyBatch {
         ipv6_addrgen: Option<bool>,
     ) -> PyResult<()> {
         let built = specs::macvlan(parent, name, mode, mac, mtu, source_macs);
-        self.record(py, built.map(|s| Change::Link(addrgen(s, ipv6_addrgen))))
+        self.record(built.map(|s| Edit::AddLink(addrgen(s, ipv6_addrgen))))
     }
 
     /// ``ip link add link PARENT name NAME type ipvlan mode MODE FLAGS``.
     #[pyo3(signature = (parent, name, mode="l2", flags="bridge"))]
-    fn add_ipvlan(&mut self, py: Python<'_>, parent: &str, name: &str, mode: &str, flags: &str) -> PyResult<()> {
-        self.record(py, specs::ipvlan(parent, name, mode, flags).map(Change::Link))
+    fn add_ipvlan(&mut self, parent: &str, name: &str, mode: &str, flags: &str) -> PyResult<()> {
+        self.record(specs::ipvlan(parent, name, mode, flags).map(Edit::AddLink))
     }
 
     /// ``ip link set NAME [up|down] [mtu N] [address MAC] [name NEW] [alias A]``.
@@ -110,7 +91,6 @@ impl PyBatch {
     #[allow(clippy::too_many_arguments)]
     fn set_link(
         &mut self,
-        py: Python<'_>,
         name: &str,
         up: Option<bool>,
         mtu: Option<u32>,
@@ -119,54 +99,46 @@ impl PyBatch {
         alias: Option<String>,
     ) -> PyResult<()> {
         let built =
-            (|| Ok(Change::Set(specs::name("name", name)?, specs::link_update(up, mtu, mac, new_name, alias)?)))();
-        self.record(py, built)
+            (|| Ok(Edit::SetLink(specs::name("name", name)?, specs::link_update(up, mtu, mac, new_name, alias)?)))();
+        self.record(built)
     }
 
     /// ``ip link del NAME``.
-    fn delete_link(&mut self, py: Python<'_>, name: &str) -> PyResult<()> {
-        self.record(py, specs::name("name", name).map(Change::Delete))
+    fn delete_link(&mut self, name: &str) -> PyResult<()> {
+        self.record(specs::name("name", name).map(Edit::DeleteLink))
     }
 
     /// ``ip addr add ADDR/PREFIX dev DEV``.
     #[pyo3(signature = (dev, address, nodad=None))]
-    fn add_address(&mut self, py: Python<'_>, dev: &str, address: &str, nodad: Option<bool>) -> PyResult<()> {
-        self.record(py, specs::address(dev, address, nodad).map(|(d, a)| Change::Address(d, a, Write::Add)))
+    fn add_address(&mut self, dev: &str, address: &str, nodad: Option<bool>) -> PyResult<()> {
+        self.record(specs::address(dev, address, nodad).map(|(d, a)| Edit::AddAddress(d, a)))
     }
 
     /// ``ip addr del ADDR/PREFIX dev DEV``.
-    fn delete_address(&mut self, py: Python<'_>, dev: &str, address: &str) -> PyResult<()> {
-        self.record(py, specs::address(dev, address, None).map(|(d, a)| Change::Address(d, a, Write::Delete)))
+    fn delete_address(&mut self, dev: &str, address: &str) -> PyResult<()> {
+        self.record(specs::address(dev, address, None).map(|(d, a)| Edit::DeleteAddress(d, a)))
     }
 
     /// ``ip route add DST [via GW] [dev DEV] [metric N]``.
     #[pyo3(signature = (dst="default", gateway=None, dev=None, metric=None))]
-    fn add_route(
-        &mut self,
-        py: Python<'_>,
-        dst: &str,
-        gateway: Option<&str>,
-        dev: Option<&str>,
-        metric: Option<u32>,
-    ) -> PyResult<()> {
-        self.record(py, specs::route(dst, gateway, dev, metric).map(|r| Change::Route(r, Write::Add)))
+    fn add_route(&mut self, dst: &str, gateway: Option<&str>, dev: Option<&str>, metric: Option<u32>) -> PyResult<()> {
+        self.record(specs::route(dst, gateway, dev, metric).map(Edit::AddRoute))
     }
 
     /// ``ip route del ...``.
     #[pyo3(signature = (dst="default", gateway=None, dev=None, metric=None))]
     fn delete_route(
         &mut self,
-        py: Python<'_>,
         dst: &str,
         gateway: Option<&str>,
         dev: Option<&str>,
         metric: Option<u32>,
     ) -> PyResult<()> {
-        self.record(py, specs::route(dst, gateway, dev, metric).map(|r| Change::Route(r, Write::Delete)))
+        self.record(specs::route(dst, gateway, dev, metric).map(Edit::DeleteRoute))
     }
 
     fn __len__(&self) -> usize {
-        self.changes.len()
+        self.edits.len()
     }
 
     /// Sends every recorded change (the GIL released meanwhile) and empties
@@ -174,7 +146,7 @@ impl PyBatch {
     /// wave and raises that change's error; a change made of several
     /// requests that failed half-way is undone.
     fn run(&mut self, py: Python<'_>) -> PyResult<usize> {
-        run_changes(py, self.nl.clone(), std::mem::take(&mut self.changes))
+        run_edits(py, self.nl.clone(), std::mem::take(&mut self.edits))
     }
 
     fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -197,29 +169,19 @@ impl PyBatch {
     }
 
     fn __repr__(&self) -> String {
-        format!("<vlanmac.Batch of {} changes in netns {}>", self.changes.len(), self.nl.netns())
+        format!("<vlanmac.Batch of {} changes in netns {}>", self.edits.len(), self.nl.netns())
     }
 }
 
-/// Sends `changes` through one core `Batch` (the GIL released meanwhile);
+/// Sends `edits` through one core `Batch` (the GIL released meanwhile);
 /// returns how many were made or raises the first failing change's error.
-/// `Netlink`'s address and route methods are one-change runs of this.
-pub(crate) fn run_changes(py: Python<'_>, nl: Arc<Netlink>, changes: Vec<Change>) -> PyResult<usize> {
-    let n = changes.len();
+/// `Netlink`'s address and route methods are one-edit runs of this.
+pub(crate) fn run_edits(py: Python<'_>, nl: Arc<Netlink>, edits: Vec<Edit>) -> PyResult<usize> {
+    let n = edits.len();
     block(py, async move {
         let mut batch = Batch::new();
-        for c in changes {
-            match c {
-                Change::Link(spec) => batch.add_link(&nl, spec),
-                Change::Set(dev, u) => batch.set_link(&nl, &dev, u),
-                Change::Delete(dev) => batch.delete_link(&nl, &dev),
-                Change::Address(dev, a, Write::Add) => batch.add_address(&nl, &dev, a),
-                Change::Address(dev, a, Write::Replace) => batch.replace_address(&nl, &dev, a),
-                Change::Address(dev, a, Write::Delete) => batch.delete_address(&nl, &dev, a),
-                Change::Route(r, Write::Add) => batch.add_route(&nl, r),
-                Change::Route(r, Write::Replace) => batch.replace_route(&nl, r),
-                Change::Route(r, Write::Delete) => batch.delete_route(&nl, r),
-            };
+        for e in edits {
+            batch.push(&nl, e);
         }
         batch.run().await.into_result()
     })?;

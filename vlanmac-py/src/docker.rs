@@ -7,7 +7,7 @@ use vlanmac_core::{
 };
 use vlanmac_docker::{DirectAttach, DockerAdapter, DockerNetworkSpec, EndpointRequest, NetworkOutcome};
 
-use crate::{errors::AnyError, netlink::nsref, runtime::block, topology::PyTopology};
+use crate::{netlink::nsref, runtime::block, topology::PyTopology};
 
 /// A connection to a Docker daemon (`$DOCKER_HOST` or the local socket).
 #[pyclass(module = "vlanmac", name = "DockerAdapter", frozen)]
@@ -40,10 +40,7 @@ impl PyDocker {
     fn ensure_network(&self, py: Python<'_>, topology: PyRef<'_, PyTopology>, network: &str) -> PyResult<String> {
         let t: Topology = topology.topology().clone();
         let Some(n) = t.network(network).cloned() else {
-            return Err(crate::errors::to_py(
-                py,
-                SpecError::new("network", network, "is not a network of this topology").into(),
-            ));
+            return Err(crate::errors::raise(SpecError::new("network", network, "is not a network of this topology")));
         };
         let spec = DockerNetworkSpec::from_network(&n, &t.name);
         let d = self.inner.clone();
@@ -72,7 +69,7 @@ impl PyDocker {
                 mac: mac.map(str::parse).transpose()?,
             })
         })()
-        .map_err(|e| crate::errors::to_py(py, e.into()))?;
+        .map_err(crate::errors::raise)?;
         let (d, n, c) = (self.inner.clone(), network.to_string(), container.to_string());
         block(py, async move { d.connect(&n, &c, &req).await })
     }
@@ -99,7 +96,7 @@ impl PyDocker {
         mode: &str,
         ifname: Option<&str>,
     ) -> PyResult<String> {
-        let a = (|| -> Result<DirectAttach, AnyError> {
+        let a = (|| -> Result<DirectAttach, vlanmac_docker::Error> {
             let mut a = DirectAttach::new(IfName::new(parent).map_err(|e| e.named("parent"))?);
             a.parent_netns = nsref(parent_netns, None, None)?;
             a.vlan = vlan.map(VlanId::new).transpose()?;
@@ -114,7 +111,7 @@ impl PyDocker {
                 .collect::<Result<_, _>>()?;
             Ok(a)
         })()
-        .map_err(|e| crate::errors::to_py(py, e))?;
+        .map_err(crate::errors::raise)?;
         let (d, c) = (self.inner.clone(), container.to_string());
         let n = block(py, async move { d.attach(&c, &a).await })?;
         Ok(n.to_string())
@@ -122,7 +119,7 @@ impl PyDocker {
 
     /// Removes a directly attached interface.
     fn detach(&self, py: Python<'_>, container: &str, ifname: &str) -> PyResult<()> {
-        let dev = IfName::new(ifname).map_err(|e| crate::errors::to_py(py, e.named("ifname").into()))?;
+        let dev = IfName::new(ifname).map_err(|e| crate::errors::raise(e.named("ifname")))?;
         let (d, c) = (self.inner.clone(), container.to_string());
         block(py, async move { d.detach(&c, &dev).await })
     }

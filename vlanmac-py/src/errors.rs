@@ -1,125 +1,99 @@
-//! Rust errors → the Python exceptions of `vlanmac._errors`,
-//! each carrying the Rust error's fields as attributes.
+//! Rust errors → the Python exceptions of `vlanmac._errors`, each carrying
+//! the Rust error's fields as typed attributes. Every error of the binding
+//! is a [`vlanmac_docker::Error`] (which holds vlanmac-core's); [`raise`]
+//! is the one conversion.
 
-use pyo3::{exceptions::PyRuntimeError, prelude::*, types::PyDict};
-use vlanmac_core::Error as CoreError;
-use vlanmac_docker::Error as DockerError;
+use pyo3::{exceptions::PyRuntimeError, prelude::*, types::PyDict, IntoPyObjectExt};
+use vlanmac_core::{Error as CoreError, KernelError};
+use vlanmac_docker::Error;
 
-/// Either crate's error.
-pub enum AnyError {
-    Core(CoreError),
-    Docker(DockerError),
-    Other(String),
-}
+/// A field of an exception: its name and typed value.
+type Field = (&'static str, Value);
 
-impl From<CoreError> for AnyError {
-    fn from(e: CoreError) -> Self {
-        AnyError::Core(e)
-    }
-}
-impl From<DockerError> for AnyError {
-    fn from(e: DockerError) -> Self {
-        AnyError::Docker(e)
-    }
-}
-impl From<vlanmac_core::spec::SpecError> for AnyError {
-    fn from(e: vlanmac_core::spec::SpecError) -> Self {
-        AnyError::Core(CoreError::InvalidSpec(e))
-    }
-}
-impl From<String> for AnyError {
-    fn from(e: String) -> Self {
-        AnyError::Other(e)
-    }
+/// A field's value as Python gets it.
+enum Value {
+    Str(Option<String>),
+    Int(i64),
+    List(Vec<String>),
 }
 
-fn class_and_fields(e: &CoreError) -> (&'static str, Vec<(&'static str, Option<String>)>) {
-    let k = e.kernel();
-    let kernel_fields = |k: Option<&vlanmac_core::KernelError>| {
-        vec![
-            ("op", k.map(|k| k.op.clone())),
-            ("errno", k.map(|k| k.errno.to_string())),
-            ("extack", k.and_then(|k| k.extack.clone())),
-            ("hint", k.and_then(|k| k.hint.clone())),
-        ]
-    };
+fn s(v: &str) -> Value {
+    Value::Str(Some(v.to_string()))
+}
+
+fn kernel_fields(k: Option<&KernelError>) -> Vec<Field> {
+    let Some(k) = k else { return Vec::new() };
+    vec![
+        ("op", s(&k.op)),
+        ("errno", Value::Int(k.errno.into())),
+        ("extack", Value::Str(k.extack.clone())),
+        ("hint", Value::Str(k.hint.clone())),
+    ]
+}
+
+fn spec_fields(e: &vlanmac_core::spec::SpecError) -> Vec<Field> {
+    vec![("field", s(&e.field)), ("value", s(&e.value)), ("rule", s(&e.rule))]
+}
+
+/// The exception class and fields of a core error.
+fn core_class(e: &CoreError) -> (&'static str, Vec<Field>) {
+    let kernel = kernel_fields(e.kernel());
     match e {
-        CoreError::InvalidSpec(s) => (
-            "InvalidSpecError",
-            vec![("field", Some(s.field.clone())), ("value", Some(s.value.clone())), ("rule", Some(s.rule.clone()))],
-        ),
-        CoreError::AlreadyExists(_) => ("AlreadyExistsError", kernel_fields(k)),
-        CoreError::NotFound(_) => ("NotFoundError", kernel_fields(k)),
-        CoreError::PermissionDenied(_) => ("PermissionDeniedError", kernel_fields(k)),
-        CoreError::KernelUnsupported(_) => ("KernelUnsupportedError", kernel_fields(k)),
-        CoreError::Conflict(_) => ("ConflictError", vec![]),
+        CoreError::InvalidSpec(x) => ("InvalidSpecError", spec_fields(x)),
+        CoreError::AlreadyExists(_) => ("AlreadyExistsError", kernel),
+        CoreError::NotFound(_) => ("NotFoundError", kernel),
+        CoreError::PermissionDenied(_) => ("PermissionDeniedError", kernel),
+        CoreError::KernelUnsupported(_) => ("KernelUnsupportedError", kernel),
+        CoreError::Conflict(_) => ("ConflictError", kernel),
+        CoreError::NotAttempted { count } => ("Error", vec![("count", Value::Int(*count as i64))]),
+        CoreError::Interrupted { before } => ("Error", vec![("step", s(before))]),
         CoreError::Apply { step, source, .. } => {
-            let (class, mut fields) = class_and_fields(source);
-            fields.push(("step", Some(step.clone())));
+            let (class, mut fields) = core_class(source);
+            fields.retain(|(k, _)| *k != "step");
+            fields.push(("step", s(step)));
             (class, fields)
         }
-        _ => ("Error", kernel_fields(k)),
+        _ => ("Error", kernel),
     }
 }
 
-/// Builds the Python exception for `e`.
-pub fn to_py(py: Python<'_>, e: AnyError) -> PyErr {
-    let (class, message, fields): (&str, String, Vec<(&str, Option<String>)>) = match &e {
-        AnyError::Core(c) => {
-            let (class, fields) = class_and_fields(c);
-            (class, c.to_string(), fields)
+/// The exception class and fields of any error of the binding.
+fn class(e: &Error) -> (&'static str, Vec<Field>) {
+    match e {
+        Error::Core(c) => core_class(c),
+        Error::InvalidSpec(x) => ("InvalidSpecError", spec_fields(x)),
+        Error::Conflict { network, differences } => {
+            ("ConflictError", vec![("network", s(network)), ("differences", Value::List(differences.clone()))])
         }
-        AnyError::Docker(d) => match d {
-            DockerError::InvalidSpec(s) => (
-                "InvalidSpecError",
-                d.to_string(),
-                vec![
-                    ("field", Some(s.field.clone())),
-                    ("value", Some(s.value.clone())),
-                    ("rule", Some(s.rule.clone())),
-                ],
-            ),
-            DockerError::Core(c) => {
-                let (class, fields) = class_and_fields(c);
-                (class, d.to_string(), fields)
-            }
-            DockerError::Conflict { network, differences } => (
-                "ConflictError",
-                d.to_string(),
-                vec![("network", Some(network.clone())), ("differences", Some(differences.join("; ")))],
-            ),
-            DockerError::NotFound { what } => ("NotFoundError", d.to_string(), vec![("what", Some(what.clone()))]),
-            DockerError::Unreachable { socket, .. } => {
-                ("DockerError", d.to_string(), vec![("socket", Some(socket.clone()))])
-            }
-            DockerError::Docker { status, message, op } => (
-                "DockerError",
-                d.to_string(),
-                vec![
-                    ("status", Some(status.to_string())),
-                    ("daemon_message", Some(message.clone())),
-                    ("op", Some(op.clone())),
-                ],
-            ),
-            _ => ("DockerError", d.to_string(), vec![]),
-        },
-        AnyError::Other(m) => ("Error", m.clone(), vec![]),
-    };
-    build(py, class, &message, &fields).unwrap_or_else(|err| err)
+        Error::NotFound { what } => ("NotFoundError", vec![("what", s(what))]),
+        Error::Unreachable { socket, .. } => ("DockerError", vec![("socket", s(socket))]),
+        Error::Docker { status, message, op } => (
+            "DockerError",
+            vec![("status", Value::Int((*status).into())), ("daemon_message", s(message)), ("op", s(op))],
+        ),
+        _ => ("DockerError", Vec::new()),
+    }
 }
 
-fn build(py: Python<'_>, class: &str, message: &str, fields: &[(&str, Option<String>)]) -> PyResult<PyErr> {
-    let module = py.import("vlanmac._errors")?;
-    let cls = module.getattr(class)?;
+/// The Python exception for any vlanmac error (core's, Docker's, or
+/// invalid input): `raise(e)` wherever a Rust error meets Python.
+pub fn raise(e: impl Into<Error>) -> PyErr {
+    let e = e.into();
+    let (class, fields) = class(&e);
+    Python::attach(|py| build(py, class, &e.to_string(), &fields).unwrap_or_else(|err| err))
+}
+
+fn build(py: Python<'_>, class: &str, message: &str, fields: &[Field]) -> PyResult<PyErr> {
+    let cls = py.import("vlanmac._errors")?.getattr(class)?;
     let kwargs = PyDict::new(py);
     for (k, v) in fields {
-        match (k, v) {
-            (&"errno", Some(v)) | (&"status", Some(v)) => kwargs.set_item(k, v.parse::<i64>().unwrap_or(0))?,
-            (k, v) => kwargs.set_item(k, v.clone())?,
+        match v {
+            Value::Str(x) => kwargs.set_item(k, x.clone())?,
+            Value::Int(x) => kwargs.set_item(k, *x)?,
+            Value::List(x) => kwargs.set_item(k, x.clone().into_py_any(py)?)?,
         }
     }
-    let value = cls.call((message,), Some(&kwargs))?;
-    Ok(PyErr::from_value(value))
+    Ok(PyErr::from_value(cls.call((message,), Some(&kwargs))?))
 }
 
 /// A `vlanmac.Error` for internal failures (panics, runtime start-up).

@@ -16,23 +16,23 @@ mod topology;
 
 use pyo3::prelude::*;
 
-use crate::{errors::AnyError, runtime::block};
+use crate::runtime::block;
 
-fn netns_name(s: &str) -> Result<vlanmac_core::spec::NetnsName, AnyError> {
-    Ok(vlanmac_core::spec::NetnsName::new(s)?)
+fn netns_name(s: &str) -> Result<vlanmac_core::spec::NetnsName, vlanmac_core::spec::SpecError> {
+    vlanmac_core::spec::NetnsName::new(s)
 }
 
 /// `ip netns add NAME`.
 #[pyfunction]
 fn create_netns(py: Python<'_>, name: &str) -> PyResult<()> {
-    let n = netns_name(name).map_err(|e| errors::to_py(py, e))?;
+    let n = netns_name(name).map_err(errors::raise)?;
     block(py, async move { vlanmac_core::netns::create(&n).await })
 }
 
 /// `ip netns del NAME`.
 #[pyfunction]
 fn delete_netns(py: Python<'_>, name: &str) -> PyResult<()> {
-    let n = netns_name(name).map_err(|e| errors::to_py(py, e))?;
+    let n = netns_name(name).map_err(errors::raise)?;
     block(py, async move { vlanmac_core::netns::delete(&n).await })
 }
 
@@ -45,8 +45,8 @@ fn list_netns(py: Python<'_>) -> PyResult<Vec<String>> {
 
 /// Whether the named namespace exists.
 #[pyfunction]
-fn netns_exists(py: Python<'_>, name: &str) -> PyResult<bool> {
-    let n = netns_name(name).map_err(|e| errors::to_py(py, e))?;
+fn netns_exists(name: &str) -> PyResult<bool> {
+    let n = netns_name(name).map_err(errors::raise)?;
     Ok(vlanmac_core::netns::exists(&n))
 }
 
@@ -59,7 +59,7 @@ fn _panic_for_tests(py: Python<'_>, blocking: bool) -> PyResult<()> {
             if blocking {
                 panic!("a deliberate panic inside a blocking call");
             }
-            Ok::<(), AnyError>(())
+            Ok::<(), vlanmac_core::Error>(())
         })
     } else {
         runtime::guard(|| panic!("a deliberate panic outside a blocking call"))

@@ -5,20 +5,19 @@ use std::{collections::HashMap, sync::Arc};
 use pyo3::prelude::*;
 use vlanmac_core::{
     link::{LinkUpdate, NewLink, Veth},
-    spec::{IfName, SpecError},
-    Netlink, NetnsRef,
+    spec::{AddressSpec, IfName, RouteSpec, SpecError},
+    Edit, Netlink, NetnsRef,
 };
 
 use crate::{
-    batch::{run_changes, Change, PyBatch},
-    errors::AnyError,
+    batch::{run_edits, PyBatch},
     readback::{PyLink, PyNeighbour, PyRoute},
     runtime::{block, guard},
-    specs::{self, name, Write},
+    specs::{self, name},
 };
 
 /// Which namespace: by name, pid or path (at most one); none is the caller's.
-pub fn nsref(netns: Option<&str>, pid: Option<u32>, path: Option<&str>) -> Result<NetnsRef, AnyError> {
+pub fn nsref(netns: Option<&str>, pid: Option<u32>, path: Option<&str>) -> Result<NetnsRef, vlanmac_core::Error> {
     match (netns, pid, path) {
         (None, None, None) => Ok(NetnsRef::Current),
         (Some(n), None, None) => Ok(NetnsRef::named(n)?),
@@ -53,7 +52,7 @@ impl PyNetlink {
     #[new]
     #[pyo3(signature = (netns=None, *, pid=None, path=None))]
     fn new(py: Python<'_>, netns: Option<&str>, pid: Option<u32>, path: Option<&str>) -> PyResult<Self> {
-        let r = guard(|| nsref(netns, pid, path).map_err(|e| crate::errors::to_py(py, e)))?;
+        let r = guard(|| nsref(netns, pid, path).map_err(crate::errors::raise))?;
         let label = r.to_string();
         let nl = block(py, async move { Netlink::open(r).await })?;
         Ok(PyNetlink { inner: Some(Arc::new(nl)), label })
@@ -98,7 +97,7 @@ impl PyNetlink {
     ) -> PyResult<String> {
         let nl = self.nl()?;
         let built = specs::vlan(parent, vlan_id, name, protocol, mtu);
-        let spec = built.map_err(|e| crate::errors::to_py(py, e.into()))?;
+        let spec = built.map_err(crate::errors::raise)?;
         let out = spec.name.to_string();
         block(py, async move { nl.add_link(&spec).await })?;
         Ok(out)
@@ -118,8 +117,7 @@ impl PyNetlink {
         source_macs: Option<Vec<String>>,
     ) -> PyResult<()> {
         let nl = self.nl()?;
-        let spec = specs::macvlan(parent, name, mode, mac, mtu, source_macs)
-            .map_err(|e| crate::errors::to_py(py, e.into()))?;
+        let spec = specs::macvlan(parent, name, mode, mac, mtu, source_macs).map_err(crate::errors::raise)?;
         block(py, async move { nl.add_link(&spec).await })
     }
 
@@ -127,7 +125,7 @@ impl PyNetlink {
     #[pyo3(signature = (parent, name, mode="l2", flags="bridge"))]
     fn add_ipvlan(&self, py: Python<'_>, parent: &str, name: &str, mode: &str, flags: &str) -> PyResult<()> {
         let nl = self.nl()?;
-        let spec = specs::ipvlan(parent, name, mode, flags).map_err(|e| crate::errors::to_py(py, e.into()))?;
+        let spec = specs::ipvlan(parent, name, mode, flags).map_err(crate::errors::raise)?;
         block(py, async move { nl.add_link(&spec).await })
     }
 
@@ -138,9 +136,9 @@ impl PyNetlink {
         let (n, p) =
             (|| -> Result<(IfName, IfName), SpecError> { Ok((self::name("name", name)?, self::name("peer", peer)?)) })(
             )
-            .map_err(|e| crate::errors::to_py(py, e.into()))?;
+            .map_err(crate::errors::raise)?;
         let other = match peer_netns {
-            Some(ns) => Some(nsref(Some(ns), None, None).map_err(|e| crate::errors::to_py(py, e))?),
+            Some(ns) => Some(nsref(Some(ns), None, None).map_err(crate::errors::raise)?),
             None => None,
         };
         block(py, async move {
@@ -174,9 +172,9 @@ impl PyNetlink {
         let built = (|| -> Result<(IfName, LinkUpdate), SpecError> {
             Ok((self::name("name", name)?, specs::link_update(up, mtu, mac, new_name, alias)?))
         })()
-        .map_err(|e| crate::errors::to_py(py, e.into()))?;
+        .map_err(crate::errors::raise)?;
         let target = match netns {
-            Some(ns) => Some(nsref(Some(ns), None, None).map_err(|e| crate::errors::to_py(py, e))?),
+            Some(ns) => Some(nsref(Some(ns), None, None).map_err(crate::errors::raise)?),
             None => None,
         };
         block(py, async move {
@@ -195,14 +193,14 @@ impl PyNetlink {
     /// `ip link del NAME`.
     fn delete_link(&self, py: Python<'_>, name: &str) -> PyResult<()> {
         let nl = self.nl()?;
-        let dev = self::name("name", name).map_err(|e| crate::errors::to_py(py, e.into()))?;
+        let dev = self::name("name", name).map_err(crate::errors::raise)?;
         block(py, async move { nl.delete_link(&dev).await })
     }
 
     /// `ip -d link show NAME`.
     fn link(&self, py: Python<'_>, name: &str) -> PyResult<PyLink> {
         let nl = self.nl()?;
-        let dev = self::name("name", name).map_err(|e| crate::errors::to_py(py, e.into()))?;
+        let dev = self::name("name", name).map_err(crate::errors::raise)?;
         let l = block(py, async move { nl.link(&dev).await })?;
         Ok(PyLink::from(&l))
     }
@@ -217,27 +215,27 @@ impl PyNetlink {
     /// `ip addr add ADDR/PREFIX dev DEV` (IPv6 `nodad` unless `nodad=False`).
     #[pyo3(signature = (dev, address, nodad=None))]
     fn add_address(&self, py: Python<'_>, dev: &str, address: &str, nodad: Option<bool>) -> PyResult<()> {
-        self.address_op(py, dev, address, nodad, Write::Add)
+        self.address_op(py, dev, address, nodad, Edit::AddAddress)
     }
 
     /// `ip addr replace ADDR/PREFIX dev DEV`.
     #[pyo3(signature = (dev, address, nodad=None))]
     fn replace_address(&self, py: Python<'_>, dev: &str, address: &str, nodad: Option<bool>) -> PyResult<()> {
-        self.address_op(py, dev, address, nodad, Write::Replace)
+        self.address_op(py, dev, address, nodad, Edit::ReplaceAddress)
     }
 
     /// `ip addr del ADDR/PREFIX dev DEV`.
     fn delete_address(&self, py: Python<'_>, dev: &str, address: &str) -> PyResult<()> {
-        self.address_op(py, dev, address, None, Write::Delete)
+        self.address_op(py, dev, address, None, Edit::DeleteAddress)
     }
 
     /// `ip addr show [dev DEV]`: addresses as `addr/prefix`, by device name.
     #[pyo3(signature = (dev=None))]
     fn addresses(&self, py: Python<'_>, dev: Option<&str>) -> PyResult<Vec<(String, String)>> {
         let nl = self.nl()?;
-        let dev = dev.map(|d| self::name("dev", d)).transpose().map_err(|e| crate::errors::to_py(py, e.into()))?;
+        let dev = dev.map(|d| self::name("dev", d)).transpose().map_err(crate::errors::raise)?;
         block(py, async move {
-            let names: HashMap<u32, String> = nl.links().await?.into_iter().map(|l| (l.index, l.name)).collect();
+            let names = link_names(&nl).await?;
             let addrs = nl.addresses(dev.as_ref()).await?;
             Ok::<_, vlanmac_core::Error>(
                 addrs.iter().map(|a| (names.get(&a.index).cloned().unwrap_or_default(), a.net.to_string())).collect(),
@@ -255,7 +253,7 @@ impl PyNetlink {
         dev: Option<&str>,
         metric: Option<u32>,
     ) -> PyResult<()> {
-        self.route_op(py, dst, gateway, dev, metric, Write::Add)
+        self.route_op(py, dst, gateway, dev, metric, Edit::AddRoute)
     }
 
     /// `ip route replace ...`.
@@ -268,7 +266,7 @@ impl PyNetlink {
         dev: Option<&str>,
         metric: Option<u32>,
     ) -> PyResult<()> {
-        self.route_op(py, dst, gateway, dev, metric, Write::Replace)
+        self.route_op(py, dst, gateway, dev, metric, Edit::ReplaceRoute)
     }
 
     /// `ip route del ...`.
@@ -281,14 +279,14 @@ impl PyNetlink {
         dev: Option<&str>,
         metric: Option<u32>,
     ) -> PyResult<()> {
-        self.route_op(py, dst, gateway, dev, metric, Write::Delete)
+        self.route_op(py, dst, gateway, dev, metric, Edit::DeleteRoute)
     }
 
     /// `ip route show` and `ip -6 route show` (main table).
     fn routes(&self, py: Python<'_>) -> PyResult<Vec<PyRoute>> {
         let nl = self.nl()?;
         block(py, async move {
-            let names: HashMap<u32, String> = nl.links().await?.into_iter().map(|l| (l.index, l.name)).collect();
+            let names = link_names(&nl).await?;
             Ok::<_, vlanmac_core::Error>(
                 nl.routes()
                     .await?
@@ -309,9 +307,9 @@ impl PyNetlink {
     #[pyo3(signature = (dev=None))]
     fn neighbours(&self, py: Python<'_>, dev: Option<&str>) -> PyResult<Vec<PyNeighbour>> {
         let nl = self.nl()?;
-        let dev = dev.map(|d| self::name("dev", d)).transpose().map_err(|e| crate::errors::to_py(py, e.into()))?;
+        let dev = dev.map(|d| self::name("dev", d)).transpose().map_err(crate::errors::raise)?;
         block(py, async move {
-            let names: HashMap<u32, String> = nl.links().await?.into_iter().map(|l| (l.index, l.name)).collect();
+            let names = link_names(&nl).await?;
             Ok::<_, vlanmac_core::Error>(
                 nl.neighbours(dev.as_ref())
                     .await?
@@ -328,10 +326,22 @@ impl PyNetlink {
     }
 }
 
+/// Link names by index (`ip` prints names; the kernel sends indexes).
+async fn link_names(nl: &Netlink) -> vlanmac_core::Result<HashMap<u32, String>> {
+    Ok(nl.links().await?.into_iter().map(|l| (l.index, l.name)).collect())
+}
+
 impl PyNetlink {
-    fn address_op(&self, py: Python<'_>, dev: &str, address: &str, nodad: Option<bool>, op: Write) -> PyResult<()> {
-        let (d, a) = specs::address(dev, address, nodad).map_err(|e| crate::errors::to_py(py, e.into()))?;
-        run_changes(py, self.nl()?, vec![Change::Address(d, a, op)]).map(|_| ())
+    fn address_op(
+        &self,
+        py: Python<'_>,
+        dev: &str,
+        address: &str,
+        nodad: Option<bool>,
+        edit: fn(IfName, AddressSpec) -> Edit,
+    ) -> PyResult<()> {
+        let (d, a) = specs::address(dev, address, nodad).map_err(crate::errors::raise)?;
+        run_edits(py, self.nl()?, vec![edit(d, a)]).map(|_| ())
     }
 
     fn route_op(
@@ -341,9 +351,9 @@ impl PyNetlink {
         gw: Option<&str>,
         dev: Option<&str>,
         metric: Option<u32>,
-        op: Write,
+        edit: fn(RouteSpec) -> Edit,
     ) -> PyResult<()> {
-        let r = specs::route(dst, gw, dev, metric).map_err(|e| crate::errors::to_py(py, e.into()))?;
-        run_changes(py, self.nl()?, vec![Change::Route(r, op)]).map(|_| ())
+        let r = specs::route(dst, gw, dev, metric).map_err(crate::errors::raise)?;
+        run_edits(py, self.nl()?, vec![edit(r)]).map(|_| ())
     }
 }

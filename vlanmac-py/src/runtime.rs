@@ -32,13 +32,13 @@ pub fn block<T, E, F>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = Result<T, E>> + Send,
     T: Send,
-    E: Into<errors::AnyError> + Send,
+    E: Into<vlanmac_docker::Error> + Send,
 {
     let rt = runtime()?;
     let out = py.detach(|| catch_unwind(AssertUnwindSafe(|| rt.block_on(fut))));
     match out {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(errors::to_py(py, e.into())),
+        Ok(Err(e)) => Err(errors::raise(e)),
         Err(panic) => Err(errors::internal(&panic_text(&panic))),
     }
 }
@@ -55,7 +55,7 @@ pub fn block_interruptible<T, E, F>(py: Python<'_>, make: impl FnOnce(vlanmac_co
 where
     F: Future<Output = Result<T, E>> + Send + 'static,
     T: Send + 'static,
-    E: Into<errors::AnyError> + Send + 'static,
+    E: Into<vlanmac_docker::Error> + Send + 'static,
 {
     let rt = runtime()?;
     let interrupt = vlanmac_core::Interrupt::new();
@@ -79,7 +79,7 @@ where
     }
     match joined {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(errors::to_py(py, e.into())),
+        Ok(Err(e)) => Err(errors::raise(e)),
         Err(join) => Err(errors::internal(&match join.try_into_panic() {
             Ok(panic) => panic_text(&panic),
             Err(e) => format!("internal error: {e}"),

@@ -93,11 +93,3 @@ pub fn route(dst: &str, gateway: Option<&str>, dev: Option<&str>, metric: Option
     r.metric = metric;
     Ok(r)
 }
-
-/// Which write an address or route method makes (`ip ... add|replace|del`).
-#[derive(Debug, Clone, Copy)]
-pub enum Write {
-    Add,
-    Replace,
-    Delete,
-}

@@ -1,20 +1,22 @@
-//! The native side of `vlanmac.Topology`: results cross as JSON, which the
-//! Python side wraps in `Plan`, `ApplyResult`, `VerifyReport`.
+//! The native side of `vlanmac.Topology`: each verb goes through
+//! vlanmac-docker's `Engine` (Docker or not) and returns its result as JSON
+//! (wrapped by the Python side in `Plan`, `ApplyResult`, `VerifyReport`,
+//! `DownResult`) with the result's own text rendering (their `str()`).
 
 use pyo3::prelude::*;
 use vlanmac_core::{
-    topology::{self, apply::ApplyOptions, Topology},
-    verify, Shared,
+    topology::{self, Options, Topology},
+    Error,
 };
-use vlanmac_docker::{topology as dtopo, DockerAdapter};
+use vlanmac_docker::Engine;
 
-use crate::{
-    errors::AnyError,
-    runtime::{block, block_interruptible},
-};
+use crate::runtime::{block, block_interruptible};
 
-fn json<T: serde::Serialize>(v: &T) -> Result<String, AnyError> {
-    serde_json::to_string(v).map_err(|e| AnyError::Other(format!("cannot serialize: {e}")))
+/// JSON and text of a result.
+type Rendered = (String, String);
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String, Error> {
+    serde_json::to_string(v).map_err(|e| Error::Internal(format!("cannot serialize a result: {e}")))
 }
 
 /// A validated topology. Built by `from_file`, `from_yaml`
@@ -22,13 +24,6 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String, AnyError> {
 #[pyclass(module = "vlanmac._vlanmac", name = "_Topology", frozen)]
 pub struct PyTopology {
     inner: Topology,
-}
-
-/// The Docker engine, for topologies that need one; first of all, whether
-/// the caller may do `verb` at all (before Docker or the kernel is asked).
-async fn with_docker(t: &Topology, verb: &str) -> Result<Option<DockerAdapter>, AnyError> {
-    vlanmac_core::privileges::require_admin(&format!("{verb} topology {}", t.name))?;
-    Ok(if dtopo::needs_docker(t) { Some(DockerAdapter::open().await?) } else { None })
 }
 
 impl PyTopology {
@@ -73,71 +68,46 @@ impl PyTopology {
     }
 
     /// The validated topology as JSON.
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        json(&self.inner).map_err(|e| crate::errors::to_py(py, e))
+    fn to_json(&self) -> PyResult<String> {
+        json(&self.inner).map_err(crate::errors::raise)
     }
 
-    /// The plan as JSON: `{"topology", "changes": [...], "docker": [...]}`.
-    fn plan_json(&self, py: Python<'_>) -> PyResult<String> {
-        let t = self.inner.clone();
+    /// The plan: JSON `{"topology", "changes": [...]}` (Docker's rows
+    /// among them) and text.
+    fn plan(&self, py: Python<'_>) -> PyResult<Rendered> {
+        let engine = Engine::new(self.inner.clone());
         block(py, async move {
-            let shared = Shared::default();
-            let (plan, docker) = match with_docker(&t, "plan").await? {
-                Some(d) => dtopo::plan(&t, &d, &shared).await?,
-                None => (t.plan(&shared).await?, Vec::new()),
-            };
-            let mut v = serde_json::to_value(&plan).map_err(|e| AnyError::Other(e.to_string()))?;
-            v["docker"] = serde_json::json!(docker);
-            json(&v)
+            let plan = engine.plan(&Options::default()).await?;
+            Ok::<_, vlanmac_docker::Error>((json(&plan)?, plan.to_text(false)))
         })
     }
 
-    /// Applies; the result as JSON `{"topology", "changed", "changes", "writes", ...}`.
-    /// Ctrl-C (`KeyboardInterrupt`) stops it before its next step; what it
-    /// made is rolled back before the exception is raised.
-    fn apply_json(&self, py: Python<'_>) -> PyResult<String> {
-        let t = self.inner.clone();
+    /// Applies: JSON `{"topology", "changed", "changes", "writes"}` and
+    /// text. Ctrl-C (`KeyboardInterrupt`) stops it before its next step;
+    /// what it made is rolled back before the exception is raised.
+    fn apply(&self, py: Python<'_>) -> PyResult<Rendered> {
+        let engine = Engine::new(self.inner.clone());
         block_interruptible(py, move |interrupt| async move {
-            let opts = ApplyOptions { interrupt, ..ApplyOptions::default() };
-            match with_docker(&t, "apply").await? {
-                Some(d) => {
-                    let r = dtopo::apply(&t, &d, &opts).await?;
-                    let mut v = serde_json::to_value(&r.core).map_err(|e| AnyError::Other(e.to_string()))?;
-                    v["changed"] = serde_json::json!(r.changed());
-                    v["docker"] = serde_json::json!(r.connected);
-                    json(&v)
-                }
-                None => json(&t.apply(&opts).await?),
-            }
+            let res = engine.apply(&Options { interrupt, ..Options::default() }).await?;
+            Ok::<_, vlanmac_docker::Error>((json(&res)?, res.to_text(false)))
         })
     }
 
-    /// Verifies; the report as JSON `{"topology", "checks": [...]}`.
-    fn verify_json(&self, py: Python<'_>) -> PyResult<String> {
-        let t = self.inner.clone();
+    /// Verifies: JSON `{"topology", "checks": [...]}` and text.
+    fn verify(&self, py: Python<'_>) -> PyResult<Rendered> {
+        let engine = Engine::new(self.inner.clone());
         block(py, async move {
-            let shared = Shared::default();
-            let report = match with_docker(&t, "verify").await? {
-                Some(d) => dtopo::verify(&t, &d, &shared).await?,
-                None => verify::verify(&t, &shared).await?,
-            };
-            json(&report)
+            let report = engine.verify(&Options::default()).await?;
+            Ok::<_, vlanmac_docker::Error>((json(&report)?, report.to_string()))
         })
     }
 
-    /// Takes down; the result as JSON `{"topology", "removed": [...]}`.
-    fn down_json(&self, py: Python<'_>) -> PyResult<String> {
-        let t = self.inner.clone();
+    /// Takes down: JSON `{"topology", "removed": [...]}` and text.
+    fn down(&self, py: Python<'_>) -> PyResult<Rendered> {
+        let engine = Engine::new(self.inner.clone());
         block(py, async move {
-            let shared = Shared::default();
-            match with_docker(&t, "take down").await? {
-                Some(d) => {
-                    let (mut r, lines) = dtopo::down(&t, &d, &shared).await?;
-                    r.removed.splice(0..0, lines);
-                    json(&r)
-                }
-                None => json(&t.down(&shared).await?),
-            }
+            let res = engine.down(&Options::default()).await?;
+            Ok::<_, vlanmac_docker::Error>((json(&res)?, res.to_text()))
         })
     }
 }

@@ -75,17 +75,21 @@ def test_topology_plan_apply_verify_down(flat):
     topo = vlanmac.Topology.from_dict(spec)
     plan = topo.plan()
     assert len(plan) > 10 and "<table>" in plan._repr_html_()
+    # str() is the text the CLI prints: one line per change, then the summary.
+    assert len(plan.lines()) == len(plan) and str(plan).endswith("to remove\n")
+    assert plan.lines()[0].startswith("+ ")
     result = topo.apply()
     assert result.changed and result.writes > 0
-    assert "applied" in result._repr_html_()
+    assert "applied" in result._repr_html_() and "netlink writes" in str(result)
     again = topo.apply()
     assert not again.changed and again.writes == 0
     report = topo.verify()
     assert report.passed, str(report)
+    assert len(report.lines()) == len(report.checks) and "0 failed" in str(report)
     assert any(c["kind"] == "hops" for c in report.checks)
     assert "<table>" in report._repr_html_()
     down = topo.down()
-    assert down.changed
+    assert down.changed and str(down).endswith(": down\n") and all(l.startswith("- ") for l in down.lines())
     for ns in spec_namespaces(spec):
         assert not vlanmac.netns_exists(ns)
 

@@ -63,9 +63,40 @@ def test_bad_argument_values_are_invalid_spec_errors():
 
 
 def test_results_render_as_tables():
-    plan = vlanmac.Plan({"topology": "t", "changes": [{"sign": "+", "netns": "n", "object": "link eth0", "detail": "veth"}], "docker": []})
+    plan = vlanmac.Plan({"topology": "t", "changes": [{"sign": "+", "netns": "n", "object": "link eth0", "detail": "veth"}]})
     assert "<table>" in plan._repr_html_() and "link eth0" in plan._repr_html_()
     assert plan.to_dict()["changes"][0]["sign"] == "+"
     report = vlanmac.VerifyReport({"topology": "t", "checks": [{"kind": "ping", "from": "a", "to": "b", "expected": "reply", "observed": "no reply", "ok": False}]})
     assert not report.passed and len(report.failures()) == 1
-    assert "FAIL" in report._repr_html_() and "FAIL" in str(report)
+    assert "FAIL" in report._repr_html_()
+
+
+def test_errors_pickle_with_their_fields_and_typos_raise():
+    import pickle
+
+    with pytest.raises(vlanmac.InvalidSpecError) as info:
+        vlanmac.Topology.from_dict({"networks": {"lan": {"parent": "eth0", "vlan": 4095}}})
+    e = info.value
+    assert e.field == "networks.lan.vlan" and e.errno is None
+    again = pickle.loads(pickle.dumps(e))
+    assert type(again) is vlanmac.InvalidSpecError and str(again) == str(e)
+    assert (again.field, again.value, again.rule) == (e.field, e.value, e.rule)
+    with pytest.raises(AttributeError):
+        e.feild  # a typo is an error, not None
+
+
+def test_aio_twins_follow_the_sync_api():
+    import inspect
+
+    # A twin is bound to an object holding the sync one; no I/O until awaited.
+    nl = object.__new__(vlanmac.aio.Netlink)
+    for name in ("add_vlan", "add_route", "links"):
+        twin = getattr(nl, name)
+        assert inspect.iscoroutinefunction(twin), name
+        assert twin.__doc__ == getattr(vlanmac.Netlink, name).__doc__
+    sync_sig = inspect.signature(vlanmac.Netlink.add_route)
+    assert list(inspect.signature(nl.add_route).parameters) == list(sync_sig.parameters)[1:]
+    topo = object.__new__(vlanmac.aio.Topology)
+    for name in ("plan", "apply", "verify", "down"):
+        assert inspect.iscoroutinefunction(getattr(topo, name)), name
+    assert inspect.iscoroutinefunction(vlanmac.aio.list_netns)

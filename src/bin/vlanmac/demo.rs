@@ -9,26 +9,20 @@
 use std::{process::ExitCode, sync::Arc};
 
 use vlanmac::{
-    docker::{topology as dtopo, DockerAdapter},
+    docker::{self, DockerAdapter, Engine},
     spec::NetnsName,
-    topology::{self, apply::ApplyOptions, Topology},
-    verify::{self, VerifyReport},
-    Error, Shared,
+    topology::{self, Options, Topology},
+    verify::VerifyReport,
+    Error,
 };
-
-use crate::Failure;
 
 /// The seed topology, as shipped in examples/seed.yaml.
 pub const SEED: &str = include_str!("../../../examples/seed.yaml");
 /// The seed through Docker, as shipped in examples/seed-docker.yaml.
 pub const SEED_DOCKER: &str = include_str!("../../../examples/seed-docker.yaml");
 
-fn progress() -> ApplyOptions {
-    ApplyOptions {
-        shared: Shared::default(),
-        progress: Some(Arc::new(|i, n, c| println!("[{i:>2}/{n}] {c}"))),
-        ..ApplyOptions::default()
-    }
+fn progress() -> Options {
+    Options { progress: Some(Arc::new(|i, n, c| println!("[{i:>2}/{n}] {c}"))), ..Options::default() }
 }
 
 fn finish(report: &VerifyReport, clean_second_plan: bool) -> ExitCode {
@@ -41,15 +35,15 @@ fn finish(report: &VerifyReport, clean_second_plan: bool) -> ExitCode {
     }
 }
 
-pub async fn demo(docker: bool, keep: bool) -> Result<ExitCode, Failure> {
+pub async fn demo(docker: bool, keep: bool) -> Result<ExitCode, docker::Error> {
     if docker {
         return demo_docker(keep).await;
     }
     let t = topology::from_yaml(SEED, "seed")?;
-    let shared = Shared::default();
+    let opts = Options::default();
     println!("== vlanmac demo: the seed walkthrough (topology {}, kernel {})", t.name, kernel_release());
     println!("\n== 1. plan");
-    let plan = t.plan(&shared).await?;
+    let plan = t.plan(&opts).await?;
     print!("{plan}");
     println!("\n== 2. apply");
     let res = match t.apply(&progress()).await {
@@ -60,18 +54,16 @@ pub async fn demo(docker: bool, keep: bool) -> Result<ExitCode, Failure> {
         }
     };
     println!("applied {} changes with {} netlink writes", res.changes.len(), res.writes);
-    let again = t.plan(&shared).await?;
+    let again = t.plan(&opts).await?;
     println!("a second plan finds {} changes", again.changes.len());
     println!("\n== 3. verify");
-    let report = verify::verify(&t, &shared).await?;
+    let report = t.verify(&opts).await?;
     print!("{report}");
     if keep {
         println!("\n== 4. kept (remove with: vlanmac down examples/seed.yaml)");
     } else {
         println!("\n== 4. down");
-        for r in &t.down(&shared).await?.removed {
-            println!("- {r}");
-        }
+        print!("{}", t.down(&opts).await?.to_text());
     }
     Ok(finish(&report, again.is_empty()))
 }
@@ -83,7 +75,7 @@ fn explain(e: &Error) {
     }
 }
 
-async fn demo_docker(keep: bool) -> Result<ExitCode, Failure> {
+async fn demo_docker(keep: bool) -> Result<ExitCode, docker::Error> {
     let Ok(ns) = std::env::var("VLANMAC_DOCKER_NETNS") else {
         eprintln!(
             "vlanmac demo --docker: set VLANMAC_DOCKER_NETNS to the namespace the Docker daemon runs in \
@@ -115,22 +107,14 @@ async fn demo_docker(keep: bool) -> Result<ExitCode, Failure> {
     outcome
 }
 
-async fn run_docker_demo(t: &Topology, d: &DockerAdapter, keep: bool) -> Result<ExitCode, Failure> {
-    let shared = Shared::default();
+async fn run_docker_demo(t: &Topology, d: &DockerAdapter, keep: bool) -> Result<ExitCode, docker::Error> {
+    let engine = Engine::with_docker(t.clone(), d.clone());
+    let opts = Options::default();
     println!("\n== 2. plan");
-    let (plan, docker_lines) = dtopo::plan(t, d, &shared).await?;
-    for l in &docker_lines {
-        println!("{l}");
-    }
-    print!("{plan}");
+    print!("{}", engine.plan(&opts).await?);
     println!("\n== 3. apply");
-    let res = dtopo::apply(t, d, &progress()).await?;
-    for (n, o) in &res.networks {
-        println!("docker network {n}: {o:?}");
-    }
-    for c in &res.connected {
-        println!("docker network connect {c}");
-    }
+    let res = engine.apply(&progress()).await?;
+    println!("applied {} changes with {} netlink writes", res.changes.len(), res.writes);
     for c in ["container1"] {
         let view = d.inspect(c).await?;
         println!("docker inspect {c}:");
@@ -146,21 +130,18 @@ async fn run_docker_demo(t: &Topology, d: &DockerAdapter, keep: bool) -> Result<
             );
         }
     }
-    let (again, again_docker) = dtopo::plan(t, d, &shared).await?;
-    println!("a second plan finds {} changes", again.changes.len() + again_docker.len());
+    let again = engine.plan(&opts).await?;
+    println!("a second plan finds {} changes", again.changes.len());
     println!("\n== 4. verify");
-    let report = dtopo::verify(t, d, &shared).await?;
+    let report = engine.verify(&opts).await?;
     print!("{report}");
     if keep {
         println!("\n== 5. kept");
     } else {
         println!("\n== 5. down");
-        let (down, lines) = dtopo::down(t, d, &shared).await?;
-        for l in lines.iter().chain(&down.removed) {
-            println!("- {l}");
-        }
+        print!("{}", engine.down(&opts).await?.to_text());
     }
-    Ok(finish(&report, again.is_empty() && again_docker.is_empty()))
+    Ok(finish(&report, again.is_empty()))
 }
 
 fn kernel_release() -> String {

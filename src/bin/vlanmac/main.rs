@@ -6,13 +6,13 @@ mod output;
 mod show;
 mod signals;
 
-use std::{path::PathBuf, process::ExitCode, sync::Arc};
+use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use vlanmac::{
-    docker::{topology as dtopo, DockerAdapter, Error as DockerError},
+    docker::{self, Engine},
     privileges::require_admin,
-    topology::{apply::ApplyOptions, Topology},
+    topology::{Options, Topology},
     Error, FaultInjector, Shared,
 };
 
@@ -107,37 +107,10 @@ enum RenderFormat {
     Multus,
 }
 
-/// A failure of the kernel side or of the Docker side.
-#[derive(Debug)]
-enum Failure {
-    Core(Error),
-    Docker(DockerError),
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Core(e)
-    }
-}
-
-impl From<DockerError> for Failure {
-    fn from(e: DockerError) -> Self {
-        Failure::Docker(e)
-    }
-}
-
 /// Exit code for an error: 2 for invalid input, 1 otherwise.
-fn fail(e: &Failure) -> ExitCode {
-    let invalid = match e {
-        Failure::Core(e) => {
-            eprintln!("vlanmac: {e}");
-            matches!(e, Error::InvalidSpec(_))
-        }
-        Failure::Docker(e) => {
-            eprintln!("vlanmac: {e}");
-            matches!(e, DockerError::InvalidSpec(_) | DockerError::Core(Error::InvalidSpec(_)))
-        }
-    };
+fn fail(e: &docker::Error) -> ExitCode {
+    eprintln!("vlanmac: {e}");
+    let invalid = matches!(e, docker::Error::InvalidSpec(_) | docker::Error::Core(Error::InvalidSpec(_)));
     ExitCode::from(if invalid { 2 } else { 1 })
 }
 
@@ -162,25 +135,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(file: &std::path::Path) -> Result<Topology, Error> {
-    Topology::from_path(file)
-}
-
-/// The Docker engine, for topologies that need one.
-async fn docker_for(t: &Topology) -> Result<Option<DockerAdapter>, Failure> {
-    if dtopo::needs_docker(t) {
-        Ok(Some(DockerAdapter::open().await?))
-    } else {
-        Ok(None)
-    }
+/// The engine for FILE (the topology read and validated).
+fn engine(file: &std::path::Path) -> Result<Engine, Error> {
+    Ok(Engine::new(Topology::from_path(file)?))
 }
 
 /// The request counters shared by an operation's handles, with the test
 /// hooks of `FaultInjector::from_env` (`VLANMAC_FAULT_KILL_AT_WRITE=K`: the
 /// process kills itself just before its K-th netlink write, to test
 /// recovery from any kill point).
-fn shared_from_env() -> Shared {
-    Shared { faults: FaultInjector::from_env(), ..Shared::default() }
+fn options_from_env() -> Options {
+    Options::with_shared(Shared { faults: FaultInjector::from_env(), ..Shared::default() })
 }
 
 /// What a command that reads or changes namespaces is about to do, checked
@@ -198,108 +163,49 @@ fn privileged_action(cmd: &Command) -> Option<String> {
     }
 }
 
-async fn run(cmd: Command) -> Result<ExitCode, Failure> {
+async fn run(cmd: Command) -> Result<ExitCode, docker::Error> {
     // First thing for apply, so a signal at any point of it is handled.
     let signals = matches!(cmd, Command::Apply { check: false, .. }).then(signals::Signals::install);
-    let shared = shared_from_env();
+    let mut opts = options_from_env();
     if let Some(what) = privileged_action(&cmd) {
         require_admin(&what)?;
     }
     match cmd {
         Command::Plan { file, json } => {
-            let t = load(&file)?;
-            let (plan, docker_lines) = match docker_for(&t).await? {
-                Some(d) => dtopo::plan(&t, &d, &shared).await?,
-                None => (t.plan(&shared).await?, Vec::new()),
-            };
-            output::print(json, &output::PlanWithDocker { plan: &plan, docker: &docker_lines }, || {
-                let mut s: String = docker_lines.iter().map(|l| format!("{l}\n")).collect();
-                s.push_str(&plan.to_string());
-                s
-            });
+            let plan = engine(&file)?.plan(&opts).await?;
+            output::print(json, &plan, || plan.to_text(false));
         }
-        Command::Apply { file, check, diff, json } => {
-            let t = load(&file)?;
-            if check {
-                let (plan, docker_lines) = match docker_for(&t).await? {
-                    Some(d) => dtopo::plan(&t, &d, &shared).await?,
-                    None => (t.plan(&shared).await?, Vec::new()),
-                };
-                let mut check = output::CheckResult::from(&plan);
-                check.docker = &docker_lines;
-                check.changed |= !docker_lines.is_empty();
-                output::print(json, &check, || {
-                    let mut s: String = docker_lines.iter().map(|l| format!("{l}\n")).collect();
-                    s.push_str(&output::plan_text(&plan, diff));
-                    s
-                });
-                return Ok(ExitCode::SUCCESS);
-            }
-            let progress = (!json && output::stderr_is_tty()).then(|| output::progress_bar());
-            let opts = ApplyOptions {
-                shared: shared.clone(),
-                progress: progress.map(|p| p as Arc<_>),
-                interrupt: signals.as_ref().map(|s| s.interrupt().clone()).unwrap_or_default(),
-            };
-            let interrupted = |e: &dyn std::fmt::Display| {
-                let (sig, name) = signals.as_ref()?.received()?;
-                eprintln!("vlanmac: {name}: {e}");
-                Some(ExitCode::from(128 + sig as u8))
-            };
-            match docker_for(&t).await? {
-                Some(d) => {
-                    let res = dtopo::apply(&t, &d, &opts).await;
-                    output::finish_progress(json);
-                    if let Some(code) = res.as_ref().err().and_then(|e| interrupted(e)) {
-                        return Ok(code);
-                    }
-                    let res = res?;
-                    output::print(json, &res, || {
-                        let mut s = output::apply_text(&res.core, diff);
-                        for (n, o) in &res.networks {
-                            s.push_str(&format!("docker network {n}: {o:?}\n"));
-                        }
-                        for c in &res.connected {
-                            s.push_str(&format!("docker connect {c}\n"));
-                        }
-                        s
-                    });
-                }
-                None => {
-                    let res = t.apply(&opts).await;
-                    output::finish_progress(json);
-                    if let Some(code) = res.as_ref().err().and_then(|e| interrupted(e)) {
-                        return Ok(code);
-                    }
-                    let res = res?;
-                    output::print(json, &res, || output::apply_text(&res, diff));
+        Command::Apply { file, check: true, diff, json } => {
+            let plan = engine(&file)?.plan(&opts).await?;
+            output::print(json, &output::CheckResult::from(&plan), || plan.to_text(diff));
+        }
+        Command::Apply { file, check: false, diff, json } => {
+            let engine = engine(&file)?;
+            opts.progress = (!json && output::stderr_is_tty()).then(output::progress_bar);
+            opts.interrupt = signals.as_ref().map(|s| s.interrupt().clone()).unwrap_or_default();
+            let res = engine.apply(&opts).await;
+            output::finish_progress(json);
+            match res {
+                Ok(res) => output::print(json, &res, || res.to_text(diff)),
+                Err(e) => {
+                    let Some((sig, name)) = signals.as_ref().and_then(|s| s.received()) else { return Err(e) };
+                    eprintln!("vlanmac: {name}: {e}");
+                    return Ok(ExitCode::from(128 + sig as u8));
                 }
             }
         }
         Command::Down { file, json } => {
-            let t = load(&file)?;
-            let (res, docker_lines) = match docker_for(&t).await? {
-                Some(d) => dtopo::down(&t, &d, &shared).await?,
-                None => (t.down(&shared).await?, Vec::new()),
-            };
-            output::print(json, &res, || {
-                let mut s: String = docker_lines.iter().map(|l| format!("- {l}\n")).collect();
-                s.push_str(&output::down_text(&res));
-                s
-            });
+            let res = engine(&file)?.down(&opts).await?;
+            output::print(json, &res, || res.to_text());
         }
         Command::Verify { file, json } => {
-            let t = load(&file)?;
-            let report = match docker_for(&t).await? {
-                Some(d) => dtopo::verify(&t, &d, &shared).await?,
-                None => vlanmac::verify::verify(&t, &shared).await?,
-            };
+            let report = engine(&file)?.verify(&opts).await?;
             output::print(json, &report, || report.to_string());
             return Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Command::Show { netns, json } => return Ok(show::show(netns.as_deref(), json).await?),
         Command::Render { file, format, out } => {
-            let t = load(&file)?;
+            let t = Topology::from_path(&file)?;
             if let Some(dir) = out {
                 if !matches!(format, RenderFormat::Cni) {
                     eprintln!("vlanmac: invalid input: --out: only with --format cni");

@@ -8,6 +8,6 @@ mod neighbour;
 mod route;
 mod temp_name;
 
-pub use batch::{Batch, BatchReport};
+pub use batch::{Batch, BatchReport, Edit};
 pub use temp_name::{temp_link_left_behind, temp_link_owner, TEMP_PREFIX};
 pub(crate) use {address::address_message, route::route_message};

@@ -2,42 +2,29 @@
 //! rolls all of it back (in reverse, namespaces last and whole) when a step
 //! fails.
 
-use std::{collections::HashSet, ops::Range, sync::Arc};
+use std::{net::IpAddr, ops::Range};
 
 use futures::StreamExt;
 use serde::Serialize;
 
 use super::{
-    desired::{DesiredKind, DesiredLink},
+    desired::{Desired, DesiredKind, DesiredLink},
     marks,
     model::Topology,
     observe::{observe, Handles},
+    options::Options,
     places::{places, Place, Role},
-    plan::{plan, Action, Change, Plan},
+    plan::{Action, Change, Plan},
+    planner::plan,
+    rollback::Undo,
 };
 use crate::{
     error::{Error, Result},
     link::{Ipvlan, LinkUpdate, Macvlan, NewLink, Veth, Vlan},
-    netlink::{Netlink, Shared},
+    netlink::Netlink,
     netns::{self, sysctl},
     ops::Batch,
-    spec::{AddressSpec, IfName, RouteSpec},
 };
-
-/// Called before each step: (index from 1, total, the change).
-pub type Progress = Arc<dyn Fn(usize, usize, &Change) + Send + Sync>;
-
-/// How to apply.
-#[derive(Clone, Default)]
-pub struct ApplyOptions {
-    /// Request counters and the test fault seam shared by every handle.
-    pub shared: Shared,
-    /// Progress callback.
-    pub progress: Option<Progress>,
-    /// Stops the apply before its next step and rolls back what it made
-    /// (see [`crate::Interrupt`]).
-    pub interrupt: crate::Interrupt,
-}
 
 /// What an apply did.
 #[derive(Debug, Clone, Serialize)]
@@ -64,22 +51,30 @@ pub(crate) fn sysctl_keys(t: &Topology, places: &[Place]) -> Vec<(usize, String)
 }
 
 /// Reads the kernel and computes the plan (changes nothing).
-pub async fn plan_topology(t: &Topology, shared: &Shared) -> Result<Plan> {
+pub(crate) async fn plan_topology(t: &Topology, opts: &Options) -> Result<Plan> {
     crate::privileges::require_admin(&format!("plan topology {}", t.name))?;
-    let places = places(t)?;
-    let mut handles = Handles::new(&places, shared.clone());
-    let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
-    Ok(plan(t, &places, &seen)?.0)
+    Ok(read_and_plan(t, opts).await?.1)
 }
 
-/// The places of `t` and the state the kernel should hold (IPAM and MACs
-/// included), read against the kernel as `plan` does.
-pub async fn desired_state(t: &Topology, shared: &Shared) -> Result<(Vec<Place>, super::desired::Desired)> {
+/// The places of `t`, the plan and the state the kernel should hold (IPAM
+/// and MACs included), read against the kernel.
+pub(crate) async fn read_and_plan(t: &Topology, opts: &Options) -> Result<(Vec<Place>, Plan, Desired)> {
     let places = places(t)?;
-    let mut handles = Handles::new(&places, shared.clone());
+    let mut handles = Handles::new(&places, opts.shared.clone());
     let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
-    let (_, d) = plan(t, &places, &seen)?;
-    Ok((places, d))
+    let (plan, desired) = plan(t, &places, &seen)?;
+    Ok((places, plan, desired))
+}
+
+/// The addresses each endpoint interface is to hold (IPAM resolved against
+/// what the kernel holds now): `(endpoint, interface, address)`.
+pub(crate) async fn assigned_addresses(t: &Topology, opts: &Options) -> Result<Vec<(String, String, IpAddr)>> {
+    let (places, _, desired) = read_and_plan(t, opts).await?;
+    Ok(desired
+        .addresses
+        .iter()
+        .filter_map(|(p, dev, a)| Some((places.get(*p)?.endpoint()?.to_string(), dev.to_string(), a.addr())))
+        .collect())
 }
 
 /// Plans and applies `t`.
@@ -88,7 +83,7 @@ pub async fn desired_state(t: &Topology, shared: &Shared) -> Result<(Vec<Place>,
 /// the plan goes in one [`Batch`]: packed many to a datagram, in waves that
 /// wait only for what they depend on. On a failure everything this apply
 /// made is undone and the error names the failed step.
-pub async fn apply(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
+pub async fn apply(t: &Topology, opts: &Options) -> Result<ApplyResult> {
     crate::privileges::require_admin(&format!("apply topology {}", t.name))?;
     // A namespace deleted just before (by `down`, a rollback, another
     // tool) is torn down by the kernel in the background: until then its
@@ -119,7 +114,7 @@ pub async fn apply(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
     }
 }
 
-async fn apply_once(t: &Topology, opts: &ApplyOptions) -> Result<ApplyResult> {
+async fn apply_once(t: &Topology, opts: &Options) -> Result<ApplyResult> {
     let places = places(t)?;
     let mut handles = Handles::new(&places, opts.shared.clone());
     let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
@@ -184,39 +179,12 @@ impl Segment {
 /// A failed step: its index in the plan, and why.
 type StepError = (usize, Error);
 
-/// What to undo, in reverse order.
-enum Undo {
-    Netns { place: usize },
-    Link { place: usize, dev: IfName },
-    SetLink { place: usize, dev: IfName, update: LinkUpdate },
-    DelAddress { place: usize, dev: IfName, addr: AddressSpec },
-    AddAddress { place: usize, dev: IfName, addr: AddressSpec },
-    DelRoute { place: usize, route: RouteSpec },
-    ReplaceRoute { place: usize, route: RouteSpec },
-    Sysctl { place: usize, key: String, old: String },
-}
-
-impl Undo {
-    fn place(&self) -> usize {
-        match self {
-            Undo::Netns { place }
-            | Undo::Link { place, .. }
-            | Undo::SetLink { place, .. }
-            | Undo::DelAddress { place, .. }
-            | Undo::AddAddress { place, .. }
-            | Undo::DelRoute { place, .. }
-            | Undo::ReplaceRoute { place, .. }
-            | Undo::Sysctl { place, .. } => *place,
-        }
-    }
-}
-
-struct Run<'a> {
-    t: &'a Topology,
-    places: &'a [Place],
-    handles: Handles,
-    journal: Vec<Undo>,
-    interrupt: &'a crate::Interrupt,
+pub(super) struct Run<'a> {
+    pub(super) t: &'a Topology,
+    pub(super) places: &'a [Place],
+    pub(super) handles: Handles,
+    pub(super) journal: Vec<Undo>,
+    pub(super) interrupt: &'a crate::Interrupt,
 }
 
 impl Run<'_> {
@@ -350,7 +318,7 @@ impl Run<'_> {
                     owners.push((k, None));
                     continue;
                 }
-                Action::CreateNetns { .. } | Action::SetSysctl { .. } => continue,
+                Action::CreateNetns { .. } | Action::SetSysctl { .. } | Action::External => continue,
             };
             owners.push((k, Some(undo)));
         }
@@ -389,93 +357,5 @@ impl Run<'_> {
             spec.ipv6_addrgen = Some(false);
         }
         Ok(spec)
-    }
-
-    /// Undoes the journal in reverse. Whatever lives in a namespace this
-    /// apply created goes with the namespace, deleted last in one step.
-    /// Returns the undo steps that failed.
-    async fn rollback(&mut self) -> Vec<String> {
-        let created: HashSet<usize> = self
-            .journal
-            .iter()
-            .filter_map(|u| if let Undo::Netns { place } = u { Some(*place) } else { None })
-            .collect();
-        let mut failed = Vec::new();
-        let journal = std::mem::take(&mut self.journal);
-        for undo in journal.iter().rev() {
-            if matches!(undo, Undo::Netns { .. }) || created.contains(&undo.place()) {
-                continue;
-            }
-            if let Err(e) = self.undo(undo).await {
-                failed.push(e.to_string());
-            }
-        }
-        // Links this apply made inside namespaces it made go with the
-        // namespace, but the kernel tears a namespace down in the background:
-        // until then a macvlan in it keeps its MAC address on its parent, and
-        // an apply right after would meet EADDRINUSE. Delete them first, all
-        // at once (the deletions' RCU waits overlap), so the MACs are free
-        // when rollback returns.
-        let inside: Vec<(usize, IfName)> = journal
-            .iter()
-            .filter_map(|u| match u {
-                Undo::Link { place, dev } if created.contains(place) => Some((*place, dev.clone())),
-                _ => None,
-            })
-            .collect();
-        let handles = &self.handles;
-        let deletions = inside.iter().map(|(place, dev)| async move {
-            match handles.get(*place) {
-                Ok(nl) => match nl.delete_link(dev).await {
-                    Ok(()) | Err(Error::NotFound(_)) => None,
-                    Err(e) => Some(e.to_string()),
-                },
-                Err(_) => None,
-            }
-        });
-        failed.extend(futures::future::join_all(deletions).await.into_iter().flatten());
-        for undo in journal.iter().rev() {
-            if let Undo::Netns { place } = undo {
-                self.handles.drop_handle(*place);
-                if let Some(name) = &self.places[*place].named {
-                    match netns::delete(name).await {
-                        // Deleted meanwhile by someone else: gone is what rollback wants.
-                        Ok(()) | Err(Error::NotFound(_)) => {}
-                        Err(e) => failed.push(e.to_string()),
-                    }
-                }
-            }
-        }
-        failed
-    }
-
-    async fn undo(&mut self, undo: &Undo) -> Result<()> {
-        match undo {
-            Undo::Netns { .. } => Ok(()),
-            Undo::Link { place, dev } => {
-                match self.handles.nl(*place).await?.delete_link(dev).await {
-                    // Deleting a parent already took its children.
-                    Err(Error::NotFound(_)) => Ok(()),
-                    other => other,
-                }
-            }
-            Undo::SetLink { place, dev, update } => match self.handles.nl(*place).await?.set_link(dev, update).await {
-                Err(Error::NotFound(_)) => Ok(()),
-                other => other,
-            },
-            Undo::DelAddress { place, dev, addr } => {
-                match self.handles.nl(*place).await?.delete_address(dev, addr).await {
-                    Err(Error::NotFound(_)) | Err(Error::InvalidArgument(_)) => Ok(()),
-                    other => other,
-                }
-            }
-            Undo::AddAddress { place, dev, addr } => self.handles.nl(*place).await?.add_address(dev, addr).await,
-            Undo::DelRoute { place, route } => match self.handles.nl(*place).await?.delete_route(route).await {
-                Err(Error::NotFound(_)) => Ok(()),
-                other => other,
-            },
-            Undo::ReplaceRoute { place, route } => self.handles.nl(*place).await?.replace_route(route).await,
-            Undo::Sysctl { place, key, old } => sysctl::write(&self.places[*place].nsref, key, old).await,
-        }
     }
 }

@@ -14,12 +14,13 @@ use super::{
     marks,
     model::Topology,
     observe::{exists, Handles},
+    options::Options,
     places::{places, Place, Role, HOST},
 };
 use crate::{
     error::{Error, Result},
     link::LinkUpdate,
-    netlink::{Netlink, Shared},
+    netlink::Netlink,
     netns::{self, NetnsRef},
     readback::Link,
     spec::IfName,
@@ -35,7 +36,8 @@ pub struct DownResult {
 }
 
 /// Removes what `t`'s applies created.
-pub async fn down(t: &Topology, shared: &Shared) -> Result<DownResult> {
+pub(crate) async fn down(t: &Topology, opts: &Options) -> Result<DownResult> {
+    let shared = &opts.shared;
     crate::privileges::require_admin(&format!("take down topology {}", t.name))?;
     let places = places(t)?;
     let _lock = crate::lockfile::lock(&t.name).await?;

@@ -1,27 +1,36 @@
-//! The declarative model: read a topology file, validate it,
-//! plan the changes against the kernel, apply them with rollback, take them
-//! down again.
+//! The declarative model: read a topology file, validate it, plan the
+//! changes against the kernel, apply them with rollback, verify, take them
+//! down again. Each verb is a method of [`Topology`] taking [`Options`].
 
 pub mod file;
-pub mod ipam;
+pub mod marks;
+
+pub(crate) mod apply;
+pub(crate) mod desired;
+pub(crate) mod down;
+pub(crate) mod ipam;
 mod load;
-pub mod model;
+pub(crate) mod model;
+pub(crate) mod observe;
+mod options;
+pub(crate) mod places;
+pub(crate) mod plan;
+pub(crate) mod planner;
+mod rollback;
+mod text;
 mod validate;
 #[cfg(test)]
 mod validate_tests;
 
+pub use apply::ApplyResult;
+pub use down::DownResult;
 pub use load::{from_file_struct, from_json, from_path, from_yaml, Format};
 pub use model::*;
-pub mod apply;
-pub mod desired;
-pub mod down;
-pub use crate::lockfile::LOCK_DIR;
-pub mod marks;
-pub mod observe;
-pub mod places;
-pub mod plan;
+pub use options::{Options, Progress};
+pub use plan::{Change, Plan, Sign};
 
-use crate::{error::Result, netlink::Shared};
+pub use crate::lockfile::LOCK_DIR;
+use crate::{error::Result, verify::VerifyReport};
 
 impl Topology {
     /// Reads a topology file (`.yaml`, `.yml` or `.json`).
@@ -30,17 +39,31 @@ impl Topology {
     }
 
     /// `vlanmac plan`: the changes `apply` would make; changes nothing.
-    pub async fn plan(&self, shared: &Shared) -> Result<plan::Plan> {
-        apply::plan_topology(self, shared).await
+    pub async fn plan(&self, opts: &Options) -> Result<Plan> {
+        apply::plan_topology(self, opts).await
     }
 
     /// `vlanmac apply`: makes the kernel match, rolling back on failure.
-    pub async fn apply(&self, opts: &apply::ApplyOptions) -> Result<apply::ApplyResult> {
+    pub async fn apply(&self, opts: &Options) -> Result<ApplyResult> {
         apply::apply(self, opts).await
     }
 
+    /// `vlanmac verify`: read-back, pings, hop counts and the router's
+    /// neighbour table, checked against the topology.
+    pub async fn verify(&self, opts: &Options) -> Result<VerifyReport> {
+        crate::verify::verify(self, opts).await
+    }
+
     /// `vlanmac down`: removes what this topology created, nothing else.
-    pub async fn down(&self, shared: &Shared) -> Result<down::DownResult> {
-        down::down(self, shared).await
+    pub async fn down(&self, opts: &Options) -> Result<DownResult> {
+        down::down(self, opts).await
+    }
+
+    /// The addresses each endpoint interface is to hold, IPAM resolved
+    /// against what the kernel holds now, as `(endpoint, interface,
+    /// address)`: what an adapter that attaches endpoints itself (Docker's
+    /// `--ip`/`--ip6`) asks for. Changes nothing.
+    pub async fn assigned_addresses(&self, opts: &Options) -> Result<Vec<(String, String, std::net::IpAddr)>> {
+        apply::assigned_addresses(self, opts).await
     }
 }

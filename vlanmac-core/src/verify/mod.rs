@@ -14,16 +14,16 @@ pub use report::{Check, CheckKind, VerifyReport};
 
 use crate::{
     error::Result,
-    netlink::Shared,
     netns::{self, NetnsRef},
     readback::LinkKind,
+    topology::Options,
     topology::{
         apply::sysctl_keys,
-        desired::DesiredKind,
+        desired::{Desired, DesiredKind},
         model::Topology,
-        observe::{observe, Handles},
+        observe::{observe, Handles, Seen},
         places::{places, Place, Role, HOST},
-        plan::plan,
+        planner::plan,
     },
 };
 
@@ -38,17 +38,29 @@ struct Iface {
     mac: Option<crate::spec::MacAddr>,
 }
 
-/// Runs every check of `t` against the kernel.
-pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
+/// Runs every check of `t` against the kernel: read-back of every link,
+/// address and route, pings and hop counts from every endpoint (one thread
+/// per namespace), and the lab router's neighbour table.
+pub async fn verify(t: &Topology, opts: &Options) -> Result<VerifyReport> {
     crate::privileges::require_admin(&format!("verify topology {}", t.name))?;
     let places = places(t)?;
-    let mut handles = Handles::new(&places, shared.clone());
+    let mut handles = Handles::new(&places, opts.shared.clone());
     let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
     drop(handles);
     let (_, desired) = plan(t, &places, &seen)?;
-    let mut checks = Vec::new();
+    let ifaces = interfaces(t, &places, &desired);
+    let mut checks = readback_checks(&places, &seen, &desired);
+    let probes: Vec<_> =
+        probe_jobs(t, &places, &ifaces).into_iter().map(|(ep, p, targets)| probe_from(ep, p, targets)).collect();
+    for p in probes {
+        checks.extend(p.await?);
+    }
+    checks.extend(neighbour_checks(t, &places, &ifaces, opts).await?);
+    Ok(VerifyReport { topology: t.name.clone(), checks })
+}
 
-    // Interfaces of endpoints, from the desired state (IPAM included).
+/// Interfaces of endpoints, from the desired state (IPAM included).
+fn interfaces(t: &Topology, places: &[Place], desired: &Desired) -> Vec<Iface> {
     let mut ifaces: Vec<Iface> = Vec::new();
     for e in &t.endpoints {
         let Some(place) = places.iter().position(|p| p.endpoint() == Some(e.name.as_str())) else {
@@ -72,8 +84,12 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
             });
         }
     }
+    ifaces
+}
 
-    // 1. Read-back: every desired link, address and route.
+/// Check 1, read-back: every desired link, address and route.
+fn readback_checks(places: &[Place], seen: &[Seen], desired: &Desired) -> Vec<Check> {
+    let mut checks = Vec::new();
     for l in &desired.links {
         let who = format!("{}/{}", places[l.place].label, l.name);
         let have = seen[l.place].link(l.name.as_str());
@@ -143,8 +159,12 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
             ok,
         ));
     }
+    checks
+}
 
-    // 2 and 3. Pings and hop counts, one thread per endpoint namespace.
+/// Checks 2 and 3, pings and hop counts: what each endpoint namespace (and the
+/// host, through its shims) probes.
+fn probe_jobs(t: &Topology, places: &[Place], ifaces: &[Iface]) -> Vec<(String, Place, Vec<Target>)> {
     let gateways: Vec<(String, IpAddr)> = t
         .networks
         .iter()
@@ -202,22 +222,19 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
     if !shim_targets.is_empty() {
         jobs.push((format!("{} (host)", places[HOST].label), places[HOST].clone(), shim_targets));
     }
-    let mut handles = Vec::new();
-    for (ep, p, targets) in jobs {
-        handles.push(probe_from(ep, p, targets));
-    }
-    for h in handles {
-        checks.extend(h.await?);
-    }
+    jobs
+}
 
-    // 4. The lab router's neighbour table: every endpoint's IPv4 with its MAC
-    // on the right VLAN interface.
+/// Check 4, the lab router's neighbour table: every endpoint's IPv4 with its MAC
+/// on the right VLAN interface.
+async fn neighbour_checks(t: &Topology, places: &[Place], ifaces: &[Iface], opts: &Options) -> Result<Vec<Check>> {
+    let mut checks = Vec::new();
     if let (Some(r), Some(_)) = (places.iter().position(|p| p.role == Role::Router), &t.lab) {
-        let nl = crate::Netlink::open_shared(places[r].nsref.clone(), shared).await?;
+        let nl = crate::Netlink::open_shared(places[r].nsref.clone(), &opts.shared).await?;
         let neigh = nl.neighbours(None).await?;
         let links = nl.links().await?;
         let dev_of: BTreeMap<u32, String> = links.iter().map(|l| (l.index, l.name.clone())).collect();
-        for i in &ifaces {
+        for i in ifaces {
             let Some(n) = t.network(&i.network) else {
                 continue;
             };
@@ -253,7 +270,7 @@ pub async fn verify(t: &Topology, shared: &Shared) -> Result<VerifyReport> {
             }
         }
     }
-    Ok(VerifyReport { topology: t.name.clone(), checks })
+    Ok(checks)
 }
 
 fn describe_link(l: &crate::Link) -> String {

@@ -3,24 +3,48 @@ Rust error it stands for as attributes (``field``/``value``/``rule`` for
 invalid input; ``op``/``errno``/``extack``/``hint`` for kernel errors; the
 failed ``step`` of an apply; the daemon's message for Docker errors)."""
 
-from typing import Any, Optional
+from typing import Any, Dict, List, Optional, Type
 
 
 class Error(Exception):
-    """Base of every vlanmac error. Attributes are ``None`` when not known."""
+    """Base of every vlanmac error. Every field below is ``None`` unless the
+    error sets it; a name that is not a field raises ``AttributeError``.
+    Errors pickle with their fields (for multiprocessing and job runners)."""
+
+    # Invalid input.
+    field: Optional[str] = None
+    value: Optional[str] = None
+    rule: Optional[str] = None
+    # Kernel errors.
+    op: Optional[str] = None
+    errno: Optional[int] = None
+    extack: Optional[str] = None
+    hint: Optional[str] = None
+    # The failed step of an apply (or the one an interrupt stopped before).
+    step: Optional[str] = None
+    # Changes of a batch that were not attempted.
+    count: Optional[int] = None
+    # Docker.
+    network: Optional[str] = None
+    differences: Optional[List[str]] = None
+    what: Optional[str] = None
+    socket: Optional[str] = None
+    status: Optional[int] = None
+    daemon_message: Optional[str] = None
 
     def __init__(self, message: str, **fields: Any) -> None:
         super().__init__(message)
         self.message = message
-        self.fields = dict(fields)
+        self.fields: Dict[str, Any] = dict(fields)
         for key, value in fields.items():
             setattr(self, key, value)
 
-    def __getattr__(self, name: str) -> Optional[Any]:
-        # Fields another variant has read as None here.
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return None
+    def __reduce__(self) -> Any:
+        return (_rebuild, (type(self), self.message, self.fields))
+
+
+def _rebuild(cls: Type[Error], message: str, fields: Dict[str, Any]) -> Error:
+    return cls(message, **fields)
 
 
 class InvalidSpecError(Error, ValueError):

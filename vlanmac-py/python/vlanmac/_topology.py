@@ -1,5 +1,6 @@
-"""``vlanmac.Topology`` and its results: plain objects that convert to dicts
-and render as tables in Jupyter (``_repr_html_``)."""
+"""``vlanmac.Topology`` and its results: plain objects that convert to dicts,
+print as the CLI prints them (``str()``: the text vlanmac-core renders) and
+render as tables in Jupyter (``_repr_html_``)."""
 
 import html
 import json
@@ -20,8 +21,17 @@ def _table(headers: List[str], rows: List[List[Any]], caption: str) -> str:
 class _Result:
     """Common behaviour: ``to_dict()``, ``repr``, Jupyter tables."""
 
-    def __init__(self, data: Dict[str, Any]) -> None:
+    def __init__(self, data: Dict[str, Any], text: str = "") -> None:
         self._data = data
+        self._text = text
+
+    def __str__(self) -> str:
+        """The text ``vlanmac`` prints for this result."""
+        return self._text
+
+    def lines(self) -> List[str]:
+        """The text without its summary line: one line per change, removal or check."""
+        return self._text.splitlines()[:-1]
 
     def to_dict(self) -> Dict[str, Any]:
         """The result as plain data (what ``vlanmac ... --json`` prints)."""
@@ -38,32 +48,21 @@ class Plan(_Result):
 
     @property
     def changes(self) -> List[Dict[str, Any]]:
-        """The kernel changes, in order."""
+        """The changes, in order (Docker's networks and connections are rows with ``netns`` ``"docker"``)."""
         return list(self._data.get("changes", []))
-
-    @property
-    def docker(self) -> List[str]:
-        """Docker networks and connections still to make."""
-        return list(self._data.get("docker", []))
 
     def is_empty(self) -> bool:
         """Whether applying would change nothing."""
-        return not self.changes and not self.docker
+        return not self.changes
 
     def __len__(self) -> int:
-        return len(self.changes) + len(self.docker)
+        return len(self.changes)
 
     def __repr__(self) -> str:
         return f"Plan(topology={self.topology!r}, changes={len(self)})"
 
-    def __str__(self) -> str:
-        lines = [f"{c['sign']} {c['netns']:<14} {c['object']}  {c.get('detail', '')}".rstrip() for c in self.changes]
-        lines += self.docker
-        return "\n".join(lines) if lines else f"topology {self.topology}: no changes"
-
     def _repr_html_(self) -> str:
         rows = [[c["sign"], c["netns"], c["object"], c.get("detail", ""), c.get("before", ""), c.get("after", "")] for c in self.changes]
-        rows += [["+", "docker", d, "", "", ""] for d in self.docker]
         return _table(["", "netns", "object", "detail", "before", "after"], rows, f"plan of {self.topology}: {len(self)} changes")
 
 
@@ -113,13 +112,12 @@ class VerifyReport(_Result):
     def __bool__(self) -> bool:
         return self.passed
 
+    def lines(self) -> List[str]:
+        """The text without its header and summary: one line per check."""
+        return self._text.splitlines()[1:-1]
+
     def __repr__(self) -> str:
         return f"VerifyReport(topology={self.topology!r}, checks={len(self.checks)}, failed={len(self.failures())})"
-
-    def __str__(self) -> str:
-        lines = [f"{c['kind']:<9} {c['from']:<16} {c['to']:<36} {c['expected']:<28} {'ok' if c['ok'] else 'FAIL':<4} {c['observed']}" for c in self.checks]
-        lines.append(f"topology {self.topology}: {len(self.checks)} checks, {len(self.failures())} failed")
-        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         rows = [[c["kind"], c["from"], c["to"], c["expected"], "ok" if c["ok"] else "FAIL", c["observed"]] for c in self.checks]
@@ -192,19 +190,23 @@ class Topology:
 
     def plan(self) -> Plan:
         """The changes ``apply`` would make; changes nothing."""
-        return Plan(json.loads(self._native.plan_json()))
+        data, text = self._native.plan()
+        return Plan(json.loads(data), text)
 
     def apply(self) -> ApplyResult:
         """Makes the kernel (and Docker) match; rolled back if a step fails."""
-        return ApplyResult(json.loads(self._native.apply_json()))
+        data, text = self._native.apply()
+        return ApplyResult(json.loads(data), text)
 
     def verify(self) -> VerifyReport:
         """Read-back, pings, hop counts and the router's neighbour table."""
-        return VerifyReport(json.loads(self._native.verify_json()))
+        data, text = self._native.verify()
+        return VerifyReport(json.loads(data), text)
 
     def down(self) -> DownResult:
         """Removes what this topology created, nothing else."""
-        return DownResult(json.loads(self._native.down_json()))
+        data, text = self._native.down()
+        return DownResult(json.loads(data), text)
 
     def __repr__(self) -> str:
         return f"Topology({self.name!r})"

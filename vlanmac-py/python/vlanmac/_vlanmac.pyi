@@ -1,6 +1,13 @@
 """Type stubs for the native module (checked by mypy.stubtest)."""
 
-from typing import Any, Dict, List, Optional, Tuple, final
+from typing import Any, Dict, List, Literal, Optional, Tuple, final
+
+# The values the Rust side accepts (also in any letter case, and the
+# aliases 8021q/dot1q and 8021ad/qinq for the VLAN protocols).
+_MacvlanMode = Literal["private", "vepa", "bridge", "passthru", "source"]
+_IpvlanMode = Literal["l2", "l3", "l3s"]
+_IpvlanFlags = Literal["bridge", "private", "vepa"]
+_VlanProtocol = Literal["802.1Q", "802.1ad"]
 
 __all__ = ["Netlink", "Batch", "Link", "Route", "Neighbour", "_Topology", "DockerAdapter", "create_netns", "delete_netns", "list_netns", "netns_exists", "_panic_for_tests"]
 
@@ -73,17 +80,17 @@ class Netlink:
     def __exit__(self, *_args: Any) -> bool: ...
     def close(self) -> None: ...
     def batch(self) -> "Batch": ...
-    def add_vlan(self, parent: str, vlan_id: int, name: Optional[str] = None, protocol: str = "802.1Q", mtu: Optional[int] = None) -> str: ...
+    def add_vlan(self, parent: str, vlan_id: int, name: Optional[str] = None, protocol: _VlanProtocol = "802.1Q", mtu: Optional[int] = None) -> str: ...
     def add_macvlan(
         self,
         parent: str,
         name: str,
-        mode: str = "bridge",
+        mode: _MacvlanMode = "bridge",
         mac: Optional[str] = None,
         mtu: Optional[int] = None,
         source_macs: Optional[List[str]] = None,
     ) -> None: ...
-    def add_ipvlan(self, parent: str, name: str, mode: str = "l2", flags: str = "bridge") -> None: ...
+    def add_ipvlan(self, parent: str, name: str, mode: _IpvlanMode = "l2", flags: _IpvlanFlags = "bridge") -> None: ...
     def add_veth(self, name: str, peer: str, peer_netns: Optional[str] = None) -> None: ...
     def set_link(
         self,
@@ -118,7 +125,7 @@ class Batch:
         parent: str,
         vlan_id: int,
         name: Optional[str] = None,
-        protocol: str = "802.1Q",
+        protocol: _VlanProtocol = "802.1Q",
         mtu: Optional[int] = None,
         ipv6_addrgen: Optional[bool] = None,
     ) -> str: ...
@@ -126,13 +133,13 @@ class Batch:
         self,
         parent: str,
         name: str,
-        mode: str = "bridge",
+        mode: _MacvlanMode = "bridge",
         mac: Optional[str] = None,
         mtu: Optional[int] = None,
         source_macs: Optional[List[str]] = None,
         ipv6_addrgen: Optional[bool] = None,
     ) -> None: ...
-    def add_ipvlan(self, parent: str, name: str, mode: str = "l2", flags: str = "bridge") -> None: ...
+    def add_ipvlan(self, parent: str, name: str, mode: _IpvlanMode = "l2", flags: _IpvlanFlags = "bridge") -> None: ...
     def set_link(
         self,
         name: str,
@@ -164,10 +171,10 @@ class _Topology:
     @property
     def name(self) -> str: ...
     def to_json(self) -> str: ...
-    def plan_json(self) -> str: ...
-    def apply_json(self) -> str: ...
-    def verify_json(self) -> str: ...
-    def down_json(self) -> str: ...
+    def plan(self) -> Tuple[str, str]: ...
+    def apply(self) -> Tuple[str, str]: ...
+    def verify(self) -> Tuple[str, str]: ...
+    def down(self) -> Tuple[str, str]: ...
 
 @final
 class DockerAdapter:
@@ -185,7 +192,7 @@ class DockerAdapter:
         addresses: Optional[List[str]] = None,
         gateways: Optional[List[str]] = None,
         parent_netns: Optional[str] = None,
-        mode: str = "bridge",
+        mode: _MacvlanMode = "bridge",
         ifname: Optional[str] = None,
     ) -> str: ...
     def detach(self, container: str, ifname: str) -> None: ...

@@ -1,22 +1,37 @@
 """asyncio twins of every vlanmac call.
 
 Each runs the sync call in a worker thread; the GIL is released while it
-waits on the kernel or Docker, so the event loop keeps running.
+waits on the kernel or Docker, so the event loop keeps running. Each twin
+is one line naming the sync method it stands for (``add_vlan =
+_Twin(_vlanmac.Netlink.add_vlan)``) and takes that method's arguments,
+types (through ``ParamSpec``) and docstring, so the two cannot drift.
 
 >>> nl = await vlanmac.aio.Netlink.open(netns="container0")   # doctest: +SKIP
 >>> await nl.add_vlan("eth0", 10)                              # doctest: +SKIP
 'eth0.10'
 """
 
+from __future__ import annotations
+
 import asyncio
 import functools
+import inspect
 import os
-from typing import Any, Callable, List, Optional, TypeVar, Union
+import sys
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Optional, TypeVar, Union
 
 from . import _vlanmac
-from ._topology import ApplyResult, DownResult, Plan, Topology as _SyncTopology, VerifyReport
+from ._topology import Topology as _SyncTopology
 
 T = TypeVar("T")
+if sys.version_info >= (3, 10):
+    from typing import ParamSpec
+
+    P = ParamSpec("P")
+else:  # Python 3.9: the same at runtime, without ParamSpec's precision
+    P = TypeVar("P")
+if TYPE_CHECKING:
+    from typing import Concatenate
 
 
 async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -24,9 +39,66 @@ async def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
 
 
+def _bound_signature(sync: Callable[..., Any]) -> Optional[inspect.Signature]:
+    try:
+        sig = inspect.signature(sync)
+    except (TypeError, ValueError):  # a native method without a text signature
+        return None
+    return sig.replace(parameters=list(sig.parameters.values())[1:])
+
+
+class _Twin(Generic[P, T]):
+    """The ``async`` twin of a method of the sync class: awaits that method
+    of ``self._sync`` in a worker thread. Its arguments, types and docstring
+    are the sync method's."""
+
+    def __init__(self, sync: Callable[Concatenate[Any, P], T]) -> None:
+        self._name = getattr(sync, "__name__", "")
+        self._signature = _bound_signature(sync)
+        self.__doc__ = sync.__doc__
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Callable[P, Awaitable[T]]:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        name = self._name
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await _run(getattr(obj._sync, name), *args, **kwargs)
+
+        call.__name__ = name
+        call.__doc__ = self.__doc__
+        if self._signature is not None:
+            call.__signature__ = self._signature  # type: ignore[attr-defined]
+        return call
+
+
+class _Same(Generic[P, T]):
+    """A method of the sync object, as it is (recording a batch change does no I/O)."""
+
+    def __init__(self, sync: Callable[Concatenate[Any, P], T]) -> None:
+        self._name = getattr(sync, "__name__", "")
+        self.__doc__ = sync.__doc__
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Callable[P, T]:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        return getattr(obj._sync, self._name)  # type: ignore[no-any-return]
+
+
+def _function_twin(sync: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """The ``async`` twin of a module-level function."""
+
+    async def twin(*args: Any, **kwargs: Any) -> Any:
+        return await _run(sync, *args, **kwargs)
+
+    twin.__name__ = twin.__qualname__ = sync.__name__
+    twin.__doc__ = sync.__doc__
+    return twin
+
+
 class Batch:
     """The asyncio twin of :class:`vlanmac.Batch`: recording a change does no
-    I/O (so those methods are plain), ``run`` is awaited.
+    I/O (so those methods are the sync ones), ``run`` is awaited.
 
     >>> async with (await Netlink.open(netns="lab")).batch() as b:   # doctest: +SKIP
     ...     b.add_macvlan("eth0", "mv0", ipv6_addrgen=False)
@@ -34,15 +106,16 @@ class Batch:
 
     def __init__(self, sync: _vlanmac.Batch) -> None:
         self._sync = sync
-        self.add_vlan = sync.add_vlan
-        self.add_macvlan = sync.add_macvlan
-        self.add_ipvlan = sync.add_ipvlan
-        self.set_link = sync.set_link
-        self.delete_link = sync.delete_link
-        self.add_address = sync.add_address
-        self.delete_address = sync.delete_address
-        self.add_route = sync.add_route
-        self.delete_route = sync.delete_route
+
+    add_vlan = _Same(_vlanmac.Batch.add_vlan)
+    add_macvlan = _Same(_vlanmac.Batch.add_macvlan)
+    add_ipvlan = _Same(_vlanmac.Batch.add_ipvlan)
+    set_link = _Same(_vlanmac.Batch.set_link)
+    delete_link = _Same(_vlanmac.Batch.delete_link)
+    add_address = _Same(_vlanmac.Batch.add_address)
+    delete_address = _Same(_vlanmac.Batch.delete_address)
+    add_route = _Same(_vlanmac.Batch.add_route)
+    delete_route = _Same(_vlanmac.Batch.delete_route)
 
     def __len__(self) -> int:
         return len(self._sync)
@@ -65,6 +138,24 @@ class Netlink:
     def __init__(self, sync: _vlanmac.Netlink) -> None:
         self._sync = sync
 
+    add_vlan = _Twin(_vlanmac.Netlink.add_vlan)
+    add_macvlan = _Twin(_vlanmac.Netlink.add_macvlan)
+    add_ipvlan = _Twin(_vlanmac.Netlink.add_ipvlan)
+    add_veth = _Twin(_vlanmac.Netlink.add_veth)
+    set_link = _Twin(_vlanmac.Netlink.set_link)
+    delete_link = _Twin(_vlanmac.Netlink.delete_link)
+    link = _Twin(_vlanmac.Netlink.link)
+    links = _Twin(_vlanmac.Netlink.links)
+    add_address = _Twin(_vlanmac.Netlink.add_address)
+    replace_address = _Twin(_vlanmac.Netlink.replace_address)
+    delete_address = _Twin(_vlanmac.Netlink.delete_address)
+    addresses = _Twin(_vlanmac.Netlink.addresses)
+    add_route = _Twin(_vlanmac.Netlink.add_route)
+    replace_route = _Twin(_vlanmac.Netlink.replace_route)
+    delete_route = _Twin(_vlanmac.Netlink.delete_route)
+    routes = _Twin(_vlanmac.Netlink.routes)
+    neighbours = _Twin(_vlanmac.Netlink.neighbours)
+
     @classmethod
     async def open(cls, netns: Optional[str] = None, *, pid: Optional[int] = None, path: Optional[str] = None) -> "Netlink":
         """Opens a connection in a namespace (see :class:`vlanmac.Netlink`)."""
@@ -80,77 +171,9 @@ class Netlink:
         """Closes the connection."""
         self._sync.close()
 
-    def batch(self) -> "Batch":
+    def batch(self) -> Batch:
         """A :class:`Batch` of changes, recorded now and sent by ``await batch.run()``."""
         return Batch(self._sync.batch())
-
-    async def add_vlan(self, parent: str, vlan_id: int, name: Optional[str] = None, protocol: str = "802.1Q", mtu: Optional[int] = None) -> str:
-        """``ip link add link PARENT name NAME type vlan id ID``."""
-        return await _run(self._sync.add_vlan, parent, vlan_id, name, protocol, mtu)
-
-    async def add_macvlan(self, parent: str, name: str, mode: str = "bridge", mac: Optional[str] = None, mtu: Optional[int] = None, source_macs: Optional[List[str]] = None) -> None:
-        """``ip link add link PARENT name NAME type macvlan mode MODE``."""
-        await _run(self._sync.add_macvlan, parent, name, mode, mac, mtu, source_macs)
-
-    async def add_ipvlan(self, parent: str, name: str, mode: str = "l2", flags: str = "bridge") -> None:
-        """``ip link add link PARENT name NAME type ipvlan mode MODE FLAGS``."""
-        await _run(self._sync.add_ipvlan, parent, name, mode, flags)
-
-    async def add_veth(self, name: str, peer: str, peer_netns: Optional[str] = None) -> None:
-        """``ip link add NAME type veth peer name PEER``."""
-        await _run(self._sync.add_veth, name, peer, peer_netns)
-
-    async def set_link(self, name: str, **changes: Any) -> None:
-        """``ip link set NAME ...`` (keywords: up, mtu, mac, new_name, alias, netns)."""
-        await _run(self._sync.set_link, name, **changes)
-
-    async def delete_link(self, name: str) -> None:
-        """``ip link del NAME``."""
-        await _run(self._sync.delete_link, name)
-
-    async def link(self, name: str) -> _vlanmac.Link:
-        """``ip -d link show NAME``."""
-        return await _run(self._sync.link, name)
-
-    async def links(self) -> List[_vlanmac.Link]:
-        """``ip -d addr show``."""
-        return await _run(self._sync.links)
-
-    async def add_address(self, dev: str, address: str, nodad: Optional[bool] = None) -> None:
-        """``ip addr add ADDR/PREFIX dev DEV``."""
-        await _run(self._sync.add_address, dev, address, nodad)
-
-    async def replace_address(self, dev: str, address: str, nodad: Optional[bool] = None) -> None:
-        """``ip addr replace ADDR/PREFIX dev DEV``."""
-        await _run(self._sync.replace_address, dev, address, nodad)
-
-    async def delete_address(self, dev: str, address: str) -> None:
-        """``ip addr del ADDR/PREFIX dev DEV``."""
-        await _run(self._sync.delete_address, dev, address)
-
-    async def addresses(self, dev: Optional[str] = None) -> List[Any]:
-        """``ip addr show [dev DEV]``."""
-        return await _run(self._sync.addresses, dev)
-
-    async def add_route(self, dst: str = "default", gateway: Optional[str] = None, dev: Optional[str] = None, metric: Optional[int] = None) -> None:
-        """``ip route add ...``."""
-        await _run(self._sync.add_route, dst, gateway, dev, metric)
-
-    async def replace_route(self, dst: str = "default", gateway: Optional[str] = None, dev: Optional[str] = None, metric: Optional[int] = None) -> None:
-        """``ip route replace ...``."""
-        await _run(self._sync.replace_route, dst, gateway, dev, metric)
-
-    async def delete_route(self, dst: str = "default", gateway: Optional[str] = None, dev: Optional[str] = None, metric: Optional[int] = None) -> None:
-        """``ip route del ...``."""
-        await _run(self._sync.delete_route, dst, gateway, dev, metric)
-
-    async def routes(self) -> List[_vlanmac.Route]:
-        """``ip route show``."""
-        return await _run(self._sync.routes)
-
-    async def neighbours(self, dev: Optional[str] = None) -> List[_vlanmac.Neighbour]:
-        """``ip neigh show``."""
-        return await _run(self._sync.neighbours, dev)
 
 
 class Topology:
@@ -158,6 +181,11 @@ class Topology:
 
     def __init__(self, sync: _SyncTopology) -> None:
         self._sync = sync
+
+    plan = _Twin(_SyncTopology.plan)
+    apply = _Twin(_SyncTopology.apply)
+    verify = _Twin(_SyncTopology.verify)
+    down = _Twin(_SyncTopology.down)
 
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> "Topology":
@@ -179,28 +207,18 @@ class Topology:
         """The topology's name."""
         return self._sync.name
 
-    async def plan(self) -> Plan:
-        """See :meth:`vlanmac.Topology.plan`."""
-        return await _run(self._sync.plan)
-
-    async def apply(self) -> ApplyResult:
-        """See :meth:`vlanmac.Topology.apply`."""
-        return await _run(self._sync.apply)
-
-    async def verify(self) -> VerifyReport:
-        """See :meth:`vlanmac.Topology.verify`."""
-        return await _run(self._sync.verify)
-
-    async def down(self) -> DownResult:
-        """See :meth:`vlanmac.Topology.down`."""
-        return await _run(self._sync.down)
-
 
 class DockerAdapter:
     """The asyncio twin of :class:`vlanmac.DockerAdapter`; open with ``await DockerAdapter.open(...)``."""
 
     def __init__(self, sync: _vlanmac.DockerAdapter) -> None:
         self._sync = sync
+
+    connect = _Twin(_vlanmac.DockerAdapter.connect)
+    disconnect = _Twin(_vlanmac.DockerAdapter.disconnect)
+    attach = _Twin(_vlanmac.DockerAdapter.attach)
+    detach = _Twin(_vlanmac.DockerAdapter.detach)
+    inspect = _Twin(_vlanmac.DockerAdapter.inspect)
 
     @classmethod
     async def open(cls, host: Optional[str] = None) -> "DockerAdapter":
@@ -212,45 +230,10 @@ class DockerAdapter:
         native = getattr(topology, "_native", getattr(getattr(topology, "_sync", None), "_native", topology))
         return await _run(self._sync.ensure_network, native, network)
 
-    async def connect(self, network: str, container: str, ipv4: Optional[str] = None, ipv6: Optional[str] = None, mac: Optional[str] = None) -> bool:
-        """``docker network connect [--ip A] [--ip6 B] NETWORK CONTAINER``."""
-        return await _run(self._sync.connect, network, container, ipv4, ipv6, mac)
 
-    async def disconnect(self, network: str, container: str) -> bool:
-        """``docker network disconnect NETWORK CONTAINER``."""
-        return await _run(self._sync.disconnect, network, container)
-
-    async def attach(self, container: str, parent: str, **options: Any) -> str:
-        """Pipework-style direct attachment (see :meth:`vlanmac.DockerAdapter.attach`)."""
-        return await _run(self._sync.attach, container, parent, **options)
-
-    async def detach(self, container: str, ifname: str) -> None:
-        """Removes a directly attached interface."""
-        await _run(self._sync.detach, container, ifname)
-
-    async def inspect(self, container: str) -> Any:
-        """``docker inspect CONTAINER`` (its networks)."""
-        return await _run(self._sync.inspect, container)
-
-
-async def netns_exists(name: str) -> bool:
-    """Whether the named namespace exists."""
-    return await _run(_vlanmac.netns_exists, name)
-
-
-async def create_netns(name: str) -> None:
-    """``ip netns add NAME``."""
-    await _run(_vlanmac.create_netns, name)
-
-
-async def delete_netns(name: str) -> None:
-    """``ip netns del NAME``."""
-    await _run(_vlanmac.delete_netns, name)
-
-
-async def list_netns() -> List[str]:
-    """``ip netns list``."""
-    return await _run(_vlanmac.list_netns)
-
+netns_exists = _function_twin(_vlanmac.netns_exists)
+create_netns = _function_twin(_vlanmac.create_netns)
+delete_netns = _function_twin(_vlanmac.delete_netns)
+list_netns = _function_twin(_vlanmac.list_netns)
 
 __all__ = ["Batch", "DockerAdapter", "Netlink", "Topology", "create_netns", "delete_netns", "list_netns", "netns_exists"]

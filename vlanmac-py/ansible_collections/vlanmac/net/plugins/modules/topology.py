@@ -69,7 +69,7 @@ changed:
   type: bool
   returned: always
 changes:
-  description: The changes made or planned, as C(sign netns object detail) lines.
+  description: The changes made or planned, as the lines C(vlanmac plan) and C(vlanmac apply) print (sign, namespace, object, detail).
   type: list
   elements: str
   returned: always
@@ -96,16 +96,6 @@ except Exception as e:  # pragma: no cover - reported through fail_json
     IMPORT_ERROR = str(e)
 
 
-def change_lines(changes):
-    out = []
-    for c in changes:
-        line = "%s %s %s" % (c.get("sign", ""), c.get("netns", ""), c.get("object", ""))
-        if c.get("detail"):
-            line += "  " + c["detail"]
-        out.append(line)
-    return out
-
-
 def load(module):
     if module.params["src"]:
         return vlanmac.Topology.from_file(module.params["src"])
@@ -126,24 +116,23 @@ def run(module):
             return result
         down = topo.down()
         result["removed"] = down.removed
-        result["changes"] = ["- " + r for r in down.removed]
+        result["changes"] = down.lines()
         result["changed"] = down.changed
         if module._diff:
             result["diff"] = {"before": "\n".join(down.removed) + "\n", "after": ""}
         return result
     plan = topo.plan()
-    lines = change_lines(plan.changes) + plan.docker
     if module._diff:
         before = "\n".join("%s %s: %s" % (c["netns"], c["object"], c.get("before") or "absent") for c in plan.changes) + "\n"
         after = "\n".join("%s %s: %s" % (c["netns"], c["object"], c.get("after") or c.get("detail") or "present") for c in plan.changes) + "\n"
         result["diff"] = {"before": before, "after": after}
     if module.check_mode:
         result["changed"] = not plan.is_empty()
-        result["changes"] = lines
+        result["changes"] = plan.lines()
         return result
     applied = topo.apply()
     result["changed"] = applied.changed
-    result["changes"] = change_lines(applied.changes)
+    result["changes"] = applied.lines()
     if module.params["verify"]:
         report = topo.verify()
         result["verify"] = report.to_dict()

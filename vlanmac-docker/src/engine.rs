@@ -1,0 +1,274 @@
+//! [`Engine`]: the one entry for `plan`, `apply`, `verify` and `down` of a
+//! topology, with or without Docker in it. The CLI, the Python package and
+//! the Ansible module call it and nothing else.
+//!
+//! Networks with `docker: true` become Docker networks, `container:`
+//! endpoints are attached through Docker (on Docker networks) or directly
+//! (on the others), and everything is verified and taken down like a
+//! namespace topology. The results are vlanmac-core's types; what Docker
+//! does appears in them as rows of their own (`+ docker network v10`).
+//!
+//! Order of `apply`: the kernel side first (lab router, VLAN subinterfaces,
+//! shims, non-Docker endpoints — vlanmac-core, with rollback), then the
+//! Docker networks, then the containers connected in attachment order, so
+//! the first attachment's gateways are their default routes.
+
+use std::net::IpAddr;
+
+use vlanmac_core::{
+    privileges::require_admin,
+    topology::{ApplyResult, Change, DownResult, EndpointNs, Options, Plan, Sign, Topology},
+    verify::VerifyReport,
+};
+
+use crate::{
+    client::DockerAdapter,
+    endpoint::EndpointRequest,
+    error::{Error, Result},
+    network::{DockerNetworkSpec, NetworkOutcome},
+};
+
+/// The namespace column of Docker's rows in plans and results.
+pub const DOCKER_ROWS: &str = "docker";
+
+/// A topology and the Docker engine it needs (if any); see the module
+/// documentation.
+///
+/// ```no_run
+/// # async fn f() -> vlanmac_docker::Result<()> {
+/// use vlanmac_core::topology::{self, Options};
+/// use vlanmac_docker::Engine;
+///
+/// let engine = Engine::new(topology::from_path("examples/seed-docker.yaml".as_ref())?);
+/// let opts = Options::default();
+/// print!("{}", engine.plan(&opts).await?);            // vlanmac plan
+/// let applied = engine.apply(&opts).await?;           // vlanmac apply
+/// assert!(engine.verify(&opts).await?.passed());       // vlanmac verify
+/// print!("{}", engine.down(&opts).await?.to_text());  // vlanmac down
+/// # drop(applied); Ok(()) }
+/// ```
+pub struct Engine {
+    topology: Topology,
+    docker: Option<DockerAdapter>,
+}
+
+/// One container attachment on a Docker network, with the addresses IPAM
+/// gave it.
+struct Attachment {
+    container: String,
+    network: String,
+    request: EndpointRequest,
+}
+
+impl Engine {
+    /// An engine for `topology`; when it needs Docker, the daemon at
+    /// `$DOCKER_HOST` (or the default socket) is opened by each verb.
+    pub fn new(topology: Topology) -> Engine {
+        Engine { topology, docker: None }
+    }
+
+    /// An engine that uses `docker` for the Docker side.
+    pub fn with_docker(topology: Topology, docker: DockerAdapter) -> Engine {
+        Engine { topology, docker: Some(docker) }
+    }
+
+    /// The topology.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// Whether the topology needs a Docker engine.
+    pub fn needs_docker(&self) -> bool {
+        let t = &self.topology;
+        t.networks.iter().any(|n| n.docker) || t.endpoints.iter().any(|e| matches!(e.netns, EndpointNs::Container(_)))
+    }
+
+    /// The privilege check of `verb` (before anything is touched), then the
+    /// Docker engine when the topology needs one.
+    async fn start(&self, verb: &str) -> Result<Option<DockerAdapter>> {
+        require_admin(&format!("{verb} topology {}", self.topology.name))?;
+        Ok(match (&self.docker, self.needs_docker()) {
+            (_, false) => None,
+            (Some(d), true) => Some(d.clone()),
+            (None, true) => Some(DockerAdapter::open().await?),
+        })
+    }
+
+    /// `vlanmac plan`: the kernel side's changes, then a row per Docker
+    /// network or connection still to make. Changes nothing.
+    pub async fn plan(&self, opts: &Options) -> Result<Plan> {
+        let Some(docker) = self.start("plan").await? else {
+            return Ok(self.topology.plan(opts).await?);
+        };
+        let resolved = resolve(&self.topology, &docker, false).await?;
+        let mut plan = resolved.plan(opts).await?;
+        for n in self.topology.networks.iter().filter(|n| n.docker) {
+            let spec = DockerNetworkSpec::from_network(n, &self.topology.name);
+            match docker.inspect_network(&n.name).await? {
+                None => plan.changes.push(network_row(&spec)),
+                Some(have) => {
+                    let d = spec.differences(&have);
+                    if !d.is_empty() {
+                        return Err(Error::Conflict { network: n.name.clone(), differences: d });
+                    }
+                }
+            }
+        }
+        for a in attachments(&resolved, opts).await? {
+            if !docker.inspect(&a.container).await?.networks.contains_key(&a.network) {
+                plan.changes.push(connect_row(&a));
+            }
+        }
+        Ok(plan)
+    }
+
+    /// `vlanmac apply`. If the Docker part fails, what this apply did
+    /// through Docker is undone and, if it changed the kernel side, that is
+    /// taken down too: nothing stays half-made.
+    pub async fn apply(&self, opts: &Options) -> Result<ApplyResult> {
+        let Some(docker) = self.start("apply").await? else {
+            return Ok(self.topology.apply(opts).await?);
+        };
+        let t = &self.topology;
+        let resolved = resolve(t, &docker, false).await?;
+        let mut result = resolved.apply(opts).await?;
+        let mut networks: Vec<(&str, NetworkOutcome, Change)> = Vec::new();
+        let mut connected: Vec<Attachment> = Vec::new();
+        let docker_part = async {
+            for n in t.networks.iter().filter(|n| n.docker) {
+                opts.interrupt.check(|| format!("docker network create {}", n.name))?;
+                let spec = DockerNetworkSpec::from_network(n, &t.name);
+                let outcome = docker.ensure_network(&spec).await?;
+                networks.push((n.name.as_str(), outcome, network_row(&spec)));
+            }
+            for a in attachments(&resolved, opts).await? {
+                opts.interrupt.check(|| format!("docker network connect {} {}", a.network, a.container))?;
+                if docker.connect(&a.network, &a.container, &a.request).await? {
+                    connected.push(a);
+                }
+            }
+            Ok::<(), Error>(())
+        };
+        if let Err(e) = docker_part.await {
+            for a in connected.iter().rev() {
+                let _ = docker.disconnect(&a.network, &a.container).await;
+            }
+            for (n, o, _) in &networks {
+                if matches!(o, NetworkOutcome::Created(_)) {
+                    let _ = docker.remove_network(n, &t.name).await;
+                }
+            }
+            if result.changed {
+                let _ = resolved.down(opts).await;
+            }
+            return Err(e);
+        }
+        let created = networks.into_iter().filter(|(_, o, _)| matches!(o, NetworkOutcome::Created(_)));
+        result.changes.extend(created.map(|(_, _, row)| row));
+        result.changes.extend(connected.iter().map(connect_row));
+        result.changed = !result.changes.is_empty();
+        Ok(result)
+    }
+
+    /// `vlanmac verify`: containers are checked from inside their
+    /// namespaces like any endpoint.
+    pub async fn verify(&self, opts: &Options) -> Result<VerifyReport> {
+        Ok(match self.start("verify").await? {
+            Some(docker) => resolve(&self.topology, &docker, false).await?.verify(opts).await?,
+            None => self.topology.verify(opts).await?,
+        })
+    }
+
+    /// `vlanmac down`: containers leave this topology's Docker networks,
+    /// the networks it created go, then the kernel side (a VLAN
+    /// subinterface only with its last user).
+    pub async fn down(&self, opts: &Options) -> Result<DownResult> {
+        let Some(docker) = self.start("take down").await? else {
+            return Ok(self.topology.down(opts).await?);
+        };
+        let t = &self.topology;
+        let resolved = resolve(t, &docker, true).await?;
+        let mut removed = Vec::new();
+        for e in &t.endpoints {
+            let EndpointNs::Container(c) = &e.netns else { continue };
+            for a in &e.attach {
+                let ours = t.network(&a.network).is_some_and(|n| n.docker);
+                if ours && matches!(docker.disconnect(&a.network, c).await, Ok(true)) {
+                    removed.push(format!("docker network disconnect {} {c}", a.network));
+                }
+            }
+        }
+        for n in t.networks.iter().filter(|n| n.docker) {
+            if docker.remove_network(&n.name, &t.name).await? {
+                removed.push(format!("docker network rm {}", n.name));
+            }
+        }
+        let mut result = resolved.down(opts).await?;
+        result.removed.splice(0..0, removed);
+        Ok(result)
+    }
+}
+
+fn network_row(spec: &DockerNetworkSpec) -> Change {
+    let parent = spec.options.get("parent").map(String::as_str).unwrap_or("-");
+    Change::external(
+        Sign::Create,
+        DOCKER_ROWS,
+        format!("network {}", spec.name),
+        format!("{} on {parent}", spec.driver),
+    )
+}
+
+fn connect_row(a: &Attachment) -> Change {
+    let ip = a.request.ipv4.map(|x| format!("--ip {x}"));
+    let ip6 = a.request.ipv6.map(|x| format!("--ip6 {x}"));
+    let detail: Vec<String> = ip.into_iter().chain(ip6).collect();
+    Change::external(Sign::Create, DOCKER_ROWS, format!("connect {} -> {}", a.container, a.network), detail.join(" "))
+}
+
+/// `t` with its containers' PIDs filled in. With `lenient`, containers that
+/// do not exist or do not run are left out (for `down`).
+async fn resolve(t: &Topology, docker: &DockerAdapter, lenient: bool) -> Result<Topology> {
+    let mut out = t.clone();
+    let mut missing = Vec::new();
+    for e in &t.endpoints {
+        if let EndpointNs::Container(c) = &e.netns {
+            match docker.container_pid(c).await {
+                Ok(pid) => {
+                    out.containers.insert(c.clone(), pid);
+                }
+                Err(_) if lenient => missing.push(e.name.clone()),
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    out.endpoints.retain(|e| !missing.contains(&e.name));
+    Ok(out)
+}
+
+/// The containers' attachments to Docker networks, in attachment order,
+/// with the addresses IPAM gives them.
+async fn attachments(t: &Topology, opts: &Options) -> Result<Vec<Attachment>> {
+    let assigned = t.assigned_addresses(opts).await?;
+    let mut out = Vec::new();
+    for e in &t.endpoints {
+        let EndpointNs::Container(c) = &e.netns else { continue };
+        for a in &e.attach {
+            if !t.network(&a.network).is_some_and(|n| n.docker) {
+                continue;
+            }
+            let addrs: Vec<IpAddr> = assigned
+                .iter()
+                .filter(|(ep, dev, _)| ep == &e.name && dev == a.ifname.as_str())
+                .map(|(_, _, x)| *x)
+                .collect();
+            let request = EndpointRequest {
+                ipv4: addrs.iter().copied().find(IpAddr::is_ipv4),
+                ipv6: addrs.iter().copied().find(IpAddr::is_ipv6),
+                mac: a.mac,
+            };
+            out.push(Attachment { container: c.clone(), network: a.network.clone(), request });
+        }
+    }
+    Ok(out)
+}
