@@ -131,8 +131,16 @@ fn with_prefix(ip: IpAddr, prefix: u8) -> AddressSpec {
 pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desired {
     let mut d = Desired::default();
     let router = places.iter().position(|p| p.role == Role::Router);
+    lab(&mut d, t, router);
+    vlans(&mut d, t, router);
+    gateways(&mut d, t, router);
+    shims(&mut d, t);
+    endpoints(&mut d, t, places, assigned);
+    d
+}
 
-    // The lab trunk and the router's forwarding.
+/// The lab trunk and the router's forwarding.
+fn lab(d: &mut Desired, t: &Topology, router: Option<usize>) {
     if let (Some(lab), Some(r)) = (&t.lab, router) {
         d.links.push(DesiredLink {
             place: HOST,
@@ -154,8 +162,10 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
         });
         d.sysctls.extend(router_sysctls(&lab.trunk).into_iter().map(|(k, v)| (r, k, v)));
     }
+}
 
-    // VLAN subinterfaces on the host, mirrored on the router.
+/// VLAN subinterfaces on the host, mirrored on the router.
+fn vlans(d: &mut Desired, t: &Topology, router: Option<usize>) {
     let mut vlan_places = vec![HOST];
     vlan_places.extend(router);
     for &place in &vlan_places {
@@ -181,8 +191,10 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             });
         }
     }
+}
 
-    // The router holds the gateways, on the VLAN subinterface (or the trunk).
+/// The router holds the gateways, on the VLAN subinterface (or the trunk).
+fn gateways(d: &mut Desired, t: &Topology, router: Option<usize>) {
     if let (Some(lab), Some(r)) = (&t.lab, router) {
         for n in &t.networks {
             let dev = if n.vlan.is_some() { n.link_parent() } else { lab.trunk.clone() };
@@ -193,8 +205,10 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             }
         }
     }
+}
 
-    // Host shims: a macvlan on the host beside the endpoints.
+/// Host shims: a macvlan (or ipvlan) on the host beside the endpoints.
+fn shims(d: &mut Desired, t: &Topology) {
     for n in &t.networks {
         let Some(shim) = &n.host_shim else { continue };
         let kind = if n.driver.kind() == "ipvlan" {
@@ -227,8 +241,10 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             }
         }
     }
+}
 
-    // Endpoints.
+/// Each endpoint's interfaces, addresses and default routes.
+fn endpoints(d: &mut Desired, t: &Topology, places: &[Place], assigned: &Assignments) {
     for e in &t.endpoints {
         let Some(place) = places.iter().position(|p| p.endpoint() == Some(e.name.as_str())) else {
             continue;
@@ -281,5 +297,4 @@ pub fn desired(t: &Topology, places: &[Place], assigned: &Assignments) -> Desire
             }
         }
     }
-    d
 }

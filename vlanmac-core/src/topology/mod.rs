@@ -6,6 +6,7 @@ pub mod file;
 pub mod marks;
 
 pub(crate) mod apply;
+mod cross_checks;
 pub(crate) mod desired;
 pub(crate) mod down;
 pub(crate) mod ipam;
