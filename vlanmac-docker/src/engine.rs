@@ -100,10 +100,11 @@ impl Engine {
         let Some(docker) = self.start("plan").await? else {
             return Ok(self.topology.plan(opts).await?);
         };
-        let resolved = resolve(&self.topology, &docker, false).await?;
+        let t = &self.topology;
+        let resolved = resolve(t, &docker, false).await?;
         let mut plan = resolved.plan(opts).await?;
-        for n in self.topology.networks.iter().filter(|n| n.docker) {
-            let spec = DockerNetworkSpec::from_network(n, &self.topology.name);
+        for n in t.networks.iter().filter(|n| n.docker) {
+            let spec = DockerNetworkSpec::from_network(n, &t.name);
             match docker.inspect_network(&n.name).await? {
                 None => plan.changes.push(network_row(&spec)),
                 Some(have) => {
@@ -114,7 +115,7 @@ impl Engine {
                 }
             }
         }
-        for a in attachments(&resolved, opts).await? {
+        for a in attachments(t, &resolved, opts).await? {
             if !docker.inspect(&a.container).await?.networks.contains_key(&a.network) {
                 plan.changes.push(connect_row(&a));
             }
@@ -141,7 +142,7 @@ impl Engine {
                 let outcome = docker.ensure_network(&spec).await?;
                 networks.push((n.name.as_str(), outcome, network_row(&spec)));
             }
-            for a in attachments(&resolved, opts).await? {
+            for a in attachments(t, &resolved, opts).await? {
                 opts.interrupt.check(|| format!("docker network connect {} {}", a.network, a.container))?;
                 if docker.connect(&a.network, &a.container, &a.request).await? {
                     connected.push(a);
@@ -226,30 +227,35 @@ fn connect_row(a: &Attachment) -> Change {
     Change::external(Sign::Create, DOCKER_ROWS, format!("connect {} -> {}", a.container, a.network), detail.join(" "))
 }
 
-/// `t` with its containers' PIDs filled in. With `lenient`, containers that
-/// do not exist or do not run are left out (for `down`).
+/// `t` as the core gets it: each container endpoint in its container's
+/// namespace (by PID), its attachments to Docker networks marked as made by
+/// Docker (only verified by the core). With `lenient`, containers that do
+/// not exist or do not run are left out (for `down`).
 async fn resolve(t: &Topology, docker: &DockerAdapter, lenient: bool) -> Result<Topology> {
     let mut out = t.clone();
     let mut missing = Vec::new();
-    for e in &t.endpoints {
-        if let EndpointNs::Container(c) = &e.netns {
-            match docker.container_pid(c).await {
-                Ok(pid) => {
-                    out.containers.insert(c.clone(), pid);
-                }
-                Err(_) if lenient => missing.push(e.name.clone()),
-                Err(err) => return Err(err),
+    for e in &mut out.endpoints {
+        let EndpointNs::Container(c) = &e.netns else { continue };
+        match docker.container_pid(c).await {
+            Ok(pid) => e.netns = EndpointNs::Pid(pid),
+            Err(_) if lenient => {
+                missing.push(e.name.clone());
+                continue;
             }
+            Err(err) => return Err(err),
+        }
+        for a in &mut e.attach {
+            a.external = t.network(&a.network).is_some_and(|n| n.docker);
         }
     }
     out.endpoints.retain(|e| !missing.contains(&e.name));
     Ok(out)
 }
 
-/// The containers' attachments to Docker networks, in attachment order,
-/// with the addresses IPAM gives them.
-async fn attachments(t: &Topology, opts: &Options) -> Result<Vec<Attachment>> {
-    let assigned = t.assigned_addresses(opts).await?;
+/// The containers' attachments to Docker networks (as `t` names them), in
+/// attachment order, with the addresses IPAM gives them (in `resolved`).
+async fn attachments(t: &Topology, resolved: &Topology, opts: &Options) -> Result<Vec<Attachment>> {
+    let assigned = resolved.assigned_addresses(opts).await?;
     let mut out = Vec::new();
     for e in &t.endpoints {
         let EndpointNs::Container(c) = &e.netns else { continue };

@@ -269,7 +269,7 @@ fn endpoints(d: &mut Desired, t: &Topology, places: &[Place], assigned: &Assignm
             };
             // ipvlan slaves share the parent's MAC: no MAC of their own.
             let mac = (n.driver.kind() == "macvlan").then_some(asg.mac);
-            let external = n.docker && matches!(e.netns, super::model::EndpointNs::Container(_));
+            let external = a.external;
             d.links.push(DesiredLink {
                 place,
                 name: a.ifname.clone(),

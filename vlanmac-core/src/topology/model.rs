@@ -24,10 +24,6 @@ pub struct Topology {
     pub networks: Vec<Network>,
     /// Endpoints, sorted by name.
     pub endpoints: Vec<Endpoint>,
-    /// PIDs of the containers `container:` endpoints name, filled in by
-    /// the Docker adapter (vlanmac-docker) before planning.
-    #[serde(skip)]
-    pub containers: std::collections::BTreeMap<String, u32>,
 }
 
 /// The emulated far end of the trunk: a router on a stick.
@@ -205,6 +201,11 @@ pub struct Attachment {
     pub ipv6: Option<Ipv6Addr>,
     /// MAC override.
     pub mac: Option<MacAddr>,
+    /// Made by another engine (Docker connects a container to a network of
+    /// its own): only verified, never created or removed here. The files
+    /// never set it; an adapter does, on the topology it hands to the core.
+    #[serde(skip)]
+    pub external: bool,
 }
 
 impl Topology {

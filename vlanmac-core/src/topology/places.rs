@@ -56,15 +56,14 @@ pub fn places(t: &Topology) -> Result<Vec<Place>, Error> {
                 Place { label: n.to_string(), nsref: NetnsRef::Named(n.clone()), named: Some(n.clone()), role }
             }
             EndpointNs::Pid(p) => Place { label: format!("pid:{p}"), nsref: NetnsRef::Pid(*p), named: None, role },
-            EndpointNs::Container(c) => match t.containers.get(c) {
-                Some(pid) => Place { label: format!("container:{c}"), nsref: NetnsRef::Pid(*pid), named: None, role },
-                None => {
-                    return Err(Error::Conflict(format!(
-                        "endpoints.{}: container {c:?} must be resolved through Docker first (vlanmac-docker, or the vlanmac CLI)",
-                        e.name
-                    )))
-                }
-            },
+            // vlanmac-docker's Engine (the CLI, Python, Ansible) turns
+            // containers into PIDs before the core sees the topology.
+            EndpointNs::Container(c) => {
+                return Err(Error::Conflict(format!(
+                    "endpoints.{}: container {c:?} must be resolved through Docker first (vlanmac-docker's Engine, or the vlanmac CLI)",
+                    e.name
+                )))
+            }
         });
     }
     Ok(out)

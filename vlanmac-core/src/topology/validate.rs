@@ -60,7 +60,7 @@ pub fn topology(file: &TopologyFile, default_name: &str) -> R<Topology> {
     let networks = file.networks.iter().map(|(k, v)| network(&format!("networks.{k}"), k, v)).collect::<R<Vec<_>>>()?;
     let endpoints =
         file.endpoints.iter().map(|(k, v)| endpoint(&format!("endpoints.{k}"), k, v)).collect::<R<Vec<_>>>()?;
-    let topo = Topology { name, namespace, lab, networks, endpoints, containers: Default::default() };
+    let topo = Topology { name, namespace, lab, networks, endpoints };
     cross_checks(&topo)?;
     Ok(topo)
 }
@@ -279,5 +279,6 @@ fn attachment(path: &str, index: usize, f: &AttachFile) -> R<Attachment> {
         ipv4: f.ipv4.as_deref().map(|a| ip(&format!("{path}.ipv4"), a, "IPv4")).transpose()?,
         ipv6: f.ipv6.as_deref().map(|a| ip(&format!("{path}.ipv6"), a, "IPv6")).transpose()?,
         mac: f.mac.as_deref().map(|m| m.parse::<MacAddr>().map_err(|e| e.named(&format!("{path}.mac")))).transpose()?,
+        external: false,
     })
 }
