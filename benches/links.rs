@@ -22,21 +22,12 @@ use netlink_packet_route::{
     link::{LinkAttribute, LinkMessage},
     RouteNetlinkMessage,
 };
-use vlanmac::{Batch, Netlink, NetnsRef};
+use vlanmac::{Netlink, NetnsRef};
 
 /// vlanmac, one Batch; returns (create, read back, delete by group).
 async fn vlanmac_batch(n: usize, ns: &Trunk, ipv6: bool) -> (Duration, Duration, Duration) {
     let nl = Netlink::open(NetnsRef::Named(ns.0 .0.clone())).await.expect("open");
-    let start = Instant::now();
-    let mut batch = Batch::new();
-    for i in 0..n {
-        let dev = name(&format!("mv{i}"));
-        batch.add_link(&nl, spec(i, ipv6));
-        batch.add_address(&nl, &dev, addr(i));
-        batch.set_up(&nl, &dev);
-    }
-    batch.run().await.into_result().expect("batch");
-    let create = start.elapsed();
+    let create = create_with_batch(&nl, n, ipv6).await;
     let start = Instant::now();
     let links = nl.links().await.expect("links");
     let read = start.elapsed();
@@ -49,14 +40,7 @@ async fn vlanmac_batch(n: usize, ns: &Trunk, ipv6: bool) -> (Duration, Duration,
 /// vlanmac, one call per step (each a one-change batch).
 async fn vlanmac_calls(n: usize, ns: &Trunk) -> Duration {
     let nl = Netlink::open(NetnsRef::Named(ns.0 .0.clone())).await.expect("open");
-    let start = Instant::now();
-    for i in 0..n {
-        let dev = name(&format!("mv{i}"));
-        nl.add_link(&spec(i, false)).await.expect("add");
-        nl.add_address(&dev, &addr(i)).await.expect("addr");
-        nl.set_up(&dev, true).await.expect("up");
-    }
-    start.elapsed()
+    create_with_calls(&nl, n).await
 }
 
 fn ip_script(n: usize, ns: Option<&str>) -> String {

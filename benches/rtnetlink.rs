@@ -23,7 +23,7 @@ use std::{
 
 use common::*;
 use futures::{StreamExt, TryStreamExt};
-use vlanmac::{Batch, Netlink};
+use vlanmac::Netlink;
 
 type Runtime = tokio::runtime::Runtime;
 
@@ -78,33 +78,11 @@ fn rtnetlink_create(rt: &Runtime, n: usize, parent: u32, in_flight: usize) -> Du
 }
 
 fn vlanmac_batch(rt: &Runtime, n: usize) -> Duration {
-    rt.block_on(async {
-        let nl = Netlink::current().await.expect("open");
-        let start = Instant::now();
-        let mut batch = Batch::new();
-        for i in 0..n {
-            let dev = name(&format!("mv{i}"));
-            batch.add_link(&nl, spec(i, false));
-            batch.add_address(&nl, &dev, addr(i));
-            batch.set_up(&nl, &dev);
-        }
-        batch.run().await.into_result().expect("batch");
-        start.elapsed()
-    })
+    rt.block_on(async { create_with_batch(&Netlink::current().await.expect("open"), n, false).await })
 }
 
 fn vlanmac_calls(rt: &Runtime, n: usize) -> Duration {
-    rt.block_on(async {
-        let nl = Netlink::current().await.expect("open");
-        let start = Instant::now();
-        for i in 0..n {
-            let dev = name(&format!("mv{i}"));
-            nl.add_link(&spec(i, false)).await.expect("add");
-            nl.add_address(&dev, &addr(i)).await.expect("addr");
-            nl.set_up(&dev, true).await.expect("up");
-        }
-        start.elapsed()
-    })
+    rt.block_on(async { create_with_calls(&Netlink::current().await.expect("open"), n).await })
 }
 
 /// Removes the bench's links (one request for the group) and checks the

@@ -212,3 +212,31 @@ pub fn spec(i: usize, ipv6: bool) -> NewLink {
         s.ipv6_addrgen(false)
     }
 }
+
+/// Makes links `mv0..mvN` with vlanmac, each with its address and up, in
+/// one [`vlanmac::Batch`] on `nl`; returns the time it took.
+pub async fn create_with_batch(nl: &vlanmac::Netlink, n: usize, ipv6: bool) -> Duration {
+    let start = Instant::now();
+    let mut batch = vlanmac::Batch::new();
+    for i in 0..n {
+        let dev = name(&format!("mv{i}"));
+        batch.add_link(nl, spec(i, ipv6));
+        batch.add_address(nl, &dev, addr(i));
+        batch.set_up(nl, &dev);
+    }
+    batch.run().await.into_result().expect("batch");
+    start.elapsed()
+}
+
+/// The same as [`create_with_batch`], one call per step (each a one-change
+/// batch).
+pub async fn create_with_calls(nl: &vlanmac::Netlink, n: usize) -> Duration {
+    let start = Instant::now();
+    for i in 0..n {
+        let dev = name(&format!("mv{i}"));
+        nl.add_link(&spec(i, false)).await.expect("add");
+        nl.add_address(&dev, &addr(i)).await.expect("addr");
+        nl.set_up(&dev, true).await.expect("up");
+    }
+    start.elapsed()
+}
