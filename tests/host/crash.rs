@@ -152,21 +152,9 @@ fn sigkill_at_netlink_writes_of_apply_then_the_next_run_recovers() {
 #[test]
 fn sigkill_at_times_during_apply_then_the_next_run_recovers() {
     let rig = Rig::new(&lab("kt", 16, &[]));
-    let (_, took) = rig.measure_apply();
-    let mut landed = 0;
-    for d in delays(took, 24) {
-        let (ended, was_running, out) = rig.signal_after("apply", d, libc::SIGKILL, None);
-        match ended {
-            Ended::Signal(libc::SIGKILL) => landed += usize::from(was_running),
-            // It finished between the check and the kill (the signal hit a
-            // zombie): a completed apply, which the next run finds in place.
-            Ended::Exit(0) => {}
-            other => panic!("SIGKILL after {d:?}: {other:?}\n{out}"),
-        }
-        rig.recovers(&format!("SIGKILL after {d:?} of {took:?}"));
-    }
-    assert!(landed >= 12, "only {landed} of 24 kills landed during the apply");
-    println!("crash: apply killed after 24 delays over {took:?}, {landed} while it ran; every one recovered");
+    let (landed, span) = rig.sigkill_spread_over_apply(24, "lab");
+    assert!(landed >= 18, "only {landed} of 24 kills landed during the apply");
+    println!("crash: apply killed at 24 points over {span:?}, {landed} while it ran; every one recovered");
 }
 
 /// After a kill during apply, `down` alone (no apply first) removes

@@ -52,15 +52,9 @@ fn seed_sigkill_at_16_times_during_apply_then_the_next_run_recovers() {
     let rig = Rig::new(&seed("kt"));
     // Counted from the moment the run holds the lock: process start-up
     // varies too much in the VM to aim by wall time from spawn.
-    let took = rig.measure_apply_after_lock();
-    let mut landed = 0;
-    for d in delays(took, 16) {
-        let (ended, was_running, _) = rig.signal_after_lock("apply", d, libc::SIGKILL);
-        landed += usize::from(was_running && ended == Ended::Signal(libc::SIGKILL));
-        rig.recovers(&format!("seed: SIGKILL after {d:?} of {took:?}"));
-    }
-    assert!(landed >= 8, "{landed} of 16 kills landed during the apply");
-    println!("crash (seed): apply killed after 16 delays over {took:?} ({landed} while it ran); every one recovered");
+    let (landed, span) = rig.sigkill_spread_over_apply(16, "seed");
+    assert!(landed >= 12, "{landed} of 16 kills landed during the apply");
+    println!("crash (seed): apply killed at 16 points over {span:?} ({landed} while it ran); every one recovered");
 }
 
 /// SIGKILL during the seed's down (at its netlink writes and after 20
