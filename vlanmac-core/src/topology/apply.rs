@@ -11,7 +11,7 @@ use super::{
     desired::{Desired, DesiredKind, DesiredLink},
     marks,
     model::Topology,
-    observe::{observe, Handles},
+    observe::{observe, Handles, Seen},
     options::Options,
     places::{places, Place, Role},
     plan::{Action, Change, Plan},
@@ -53,23 +53,33 @@ pub(crate) fn sysctl_keys(t: &Topology, places: &[Place]) -> Vec<(usize, String)
 /// Reads the kernel and computes the plan (changes nothing).
 pub(crate) async fn plan_topology(t: &Topology, opts: &Options) -> Result<Plan> {
     crate::privileges::require_admin(&format!("plan topology {}", t.name))?;
-    Ok(read_and_plan(t, opts).await?.1)
+    Ok(read_and_plan(t, opts).await?.plan)
 }
 
-/// The places of `t`, the plan and the state the kernel should hold (IPAM
-/// and MACs included), read against the kernel.
-pub(crate) async fn read_and_plan(t: &Topology, opts: &Options) -> Result<(Vec<Place>, Plan, Desired)> {
+/// What every verb reads before it acts: `t`'s places, their handles (kept
+/// open for an apply), what the kernel holds there, the plan and the state
+/// the kernel should hold (IPAM and MACs included).
+pub(crate) struct Reading {
+    pub(crate) places: Vec<Place>,
+    pub(crate) handles: Handles,
+    pub(crate) seen: Vec<Seen>,
+    pub(crate) plan: Plan,
+    pub(crate) desired: Desired,
+}
+
+/// Reads the kernel for `t` and plans against it (changes nothing).
+pub(crate) async fn read_and_plan(t: &Topology, opts: &Options) -> Result<Reading> {
     let places = places(t)?;
     let mut handles = Handles::new(&places, opts.shared.clone());
     let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
     let (plan, desired) = plan(t, &places, &seen)?;
-    Ok((places, plan, desired))
+    Ok(Reading { places, handles, seen, plan, desired })
 }
 
 /// The addresses each endpoint interface is to hold (IPAM resolved against
 /// what the kernel holds now): `(endpoint, interface, address)`.
 pub(crate) async fn assigned_addresses(t: &Topology, opts: &Options) -> Result<Vec<(String, String, IpAddr)>> {
-    let (places, _, desired) = read_and_plan(t, opts).await?;
+    let Reading { places, desired, .. } = read_and_plan(t, opts).await?;
     Ok(desired
         .addresses
         .iter()
@@ -115,10 +125,7 @@ pub async fn apply(t: &Topology, opts: &Options) -> Result<ApplyResult> {
 }
 
 async fn apply_once(t: &Topology, opts: &Options) -> Result<ApplyResult> {
-    let places = places(t)?;
-    let mut handles = Handles::new(&places, opts.shared.clone());
-    let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
-    let (plan, _) = plan(t, &places, &seen)?;
+    let Reading { places, handles, plan, .. } = read_and_plan(t, opts).await?;
     let writes_before = opts.shared.stats.writes();
     let mut run = Run { t, places: &places, handles, journal: Vec::new(), interrupt: &opts.interrupt };
     let changes = &plan.changes;

@@ -18,12 +18,11 @@ use crate::{
     readback::LinkKind,
     topology::Options,
     topology::{
-        apply::sysctl_keys,
+        apply::{read_and_plan, Reading},
         desired::{Desired, DesiredKind},
         model::Topology,
-        observe::{observe, Handles, Seen},
-        places::{places, Place, Role, HOST},
-        planner::plan,
+        observe::Seen,
+        places::{Place, Role, HOST},
     },
 };
 
@@ -43,11 +42,7 @@ struct Iface {
 /// per namespace), and the lab router's neighbour table.
 pub async fn verify(t: &Topology, opts: &Options) -> Result<VerifyReport> {
     crate::privileges::require_admin(&format!("verify topology {}", t.name))?;
-    let places = places(t)?;
-    let mut handles = Handles::new(&places, opts.shared.clone());
-    let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
-    drop(handles);
-    let (_, desired) = plan(t, &places, &seen)?;
+    let Reading { places, seen, desired, .. } = read_and_plan(t, opts).await?;
     let ifaces = interfaces(t, &places, &desired);
     let mut checks = readback_checks(&places, &seen, &desired);
     let probes: Vec<_> =
