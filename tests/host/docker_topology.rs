@@ -4,7 +4,7 @@ use crate::{docker_common::*, topo_common::*};
 use vlanmac::{
     docker::{Engine, DOCKER_ROWS},
     topology::{self, Options},
-    verify::CheckKind,
+    verify::{CheckKind, CheckPlan},
 };
 
 /// Untagged (runs on this kernel): container A on a Docker network,
@@ -67,7 +67,7 @@ endpoints:
     let plan = engine.plan(&opts).await.unwrap();
     assert!(plan.is_empty(), "{plan}");
 
-    let report = engine.verify(&opts).await.unwrap();
+    let report = engine.verify(&Options { check_plan: CheckPlan::Mesh, ..opts.clone() }).await.unwrap();
     let hop = |from: &str, to: &str| {
         report
             .checks

@@ -30,4 +30,5 @@ mod security;
 mod seed;
 mod seed_docker;
 mod topology;
+mod verify_scale;
 mod vlan;

@@ -4,7 +4,7 @@ use crate::{common::*, docker_common::*, topo_common::*};
 use vlanmac::{
     docker::Engine,
     topology::{self, Options},
-    verify::CheckKind,
+    verify::{CheckKind, CheckPlan},
 };
 
 const SEED_DOCKER: &str = include_str!("../../examples/seed-docker.yaml");
@@ -60,7 +60,8 @@ async fn seed_through_docker_end_to_end() {
         let (_, r6) = cs[1].exec(&["ip", "-6", "route"]);
         assert!(r6.contains("default via 2001:db8:babe:10::1 dev eth0"), "{r6}");
 
-        let report = engine.verify(&opts).await.unwrap();
+        // The full mesh: every traceroute of the walkthrough.
+        let report = engine.verify(&Options { check_plan: CheckPlan::Mesh, ..opts.clone() }).await.unwrap();
         assert!(report.passed(), "{report}");
         let hop = |from: &str, to: &str| {
             report

@@ -105,6 +105,21 @@ impl DockerAdapter {
     /// network is disconnected from it first (Docker refuses otherwise).
     pub async fn connect(&self, network: &str, container: &str, req: &EndpointRequest) -> Result<bool> {
         let now = self.inspect(container).await?;
+        let subnets = self.network_subnets(network).await?;
+        self.connect_known(network, &now, req, &subnets).await
+    }
+
+    /// [`DockerAdapter::connect`] given what the caller has already read:
+    /// the container as `docker inspect` showed it (`now`) and the
+    /// network's subnets. One API call when nothing is in the way.
+    pub(crate) async fn connect_known(
+        &self,
+        network: &str,
+        now: &ContainerNetworks,
+        req: &EndpointRequest,
+        subnets: &[ipnet::IpNet],
+    ) -> Result<bool> {
+        let container = now.name.as_str();
         if let Some(have) = now.networks.get(network) {
             let mut differences = Vec::new();
             let cmp = |what: &str, want: Option<String>, have: &Option<String>, d: &mut Vec<String>| {
@@ -123,10 +138,10 @@ impl DockerAdapter {
                 Err(Error::Conflict { network: format!("{network} (container {container})"), differences })
             };
         }
-        self.check_fits(network, req).await?;
+        check_fits(network, req, subnets)?;
         let was_on_none = now.networks.contains_key("none");
         if was_on_none {
-            self.disconnect("none", container).await?;
+            self.leave("none", container).await?;
         }
         let settings = EndpointSettings {
             ipam_config: Some(EndpointIpamConfig {
@@ -186,33 +201,18 @@ impl DockerAdapter {
         Ok(true)
     }
 
-    /// Refuses static addresses outside the network's subnets before the
-    /// engine sees them (Docker 20.10 leaves a stale entry behind when it
-    /// refuses a connect).
-    async fn check_fits(&self, network: &str, req: &EndpointRequest) -> Result<()> {
+    /// The subnets of Docker network `network` (it must exist).
+    pub(crate) async fn network_subnets(&self, network: &str) -> Result<Vec<ipnet::IpNet>> {
         let Some(net) = self.inspect_network(network).await? else {
             return Err(Error::NotFound { what: format!("network {network}") });
         };
-        let subnets: Vec<ipnet::IpNet> = net
+        Ok(net
             .ipam
             .and_then(|i| i.config)
             .unwrap_or_default()
             .into_iter()
             .filter_map(|c| c.subnet.and_then(|s| s.parse().ok()))
-            .collect();
-        for (field, addr) in [("ipv4", req.ipv4), ("ipv6", req.ipv6)] {
-            let Some(a) = addr else { continue };
-            if !subnets.iter().any(|s| s.contains(&a)) {
-                let list: Vec<String> = subnets.iter().map(|s| s.to_string()).collect();
-                return Err(SpecError::new(
-                    field,
-                    a,
-                    format!("is outside the subnets of docker network {network} ({})", list.join(", ")),
-                )
-                .into());
-            }
-        }
-        Ok(())
+            .collect())
     }
 
     /// `docker network disconnect NETWORK CONTAINER`; `false` if it was not attached.
@@ -220,6 +220,13 @@ impl DockerAdapter {
         if !self.inspect(container).await?.networks.contains_key(network) {
             return Ok(false);
         }
+        self.leave(network, container).await?;
+        Ok(true)
+    }
+
+    /// `docker network disconnect NETWORK CONTAINER` of a container known
+    /// to be attached.
+    async fn leave(&self, network: &str, container: &str) -> Result<()> {
         let op = format!("disconnect container {container} from network {network}");
         self.docker
             .disconnect_network(
@@ -228,6 +235,25 @@ impl DockerAdapter {
             )
             .await
             .map_err(|e| self.err(&op, e))?;
-        Ok(true)
+        Ok(())
     }
+}
+
+/// Refuses static addresses outside the network's subnets before the
+/// engine sees them (Docker 20.10 leaves a stale entry behind when it
+/// refuses a connect).
+fn check_fits(network: &str, req: &EndpointRequest, subnets: &[ipnet::IpNet]) -> Result<()> {
+    for (field, addr) in [("ipv4", req.ipv4), ("ipv6", req.ipv6)] {
+        let Some(a) = addr else { continue };
+        if !subnets.iter().any(|s| s.contains(&a)) {
+            let list: Vec<String> = subnets.iter().map(|s| s.to_string()).collect();
+            return Err(SpecError::new(
+                field,
+                a,
+                format!("is outside the subnets of docker network {network} ({})", list.join(", ")),
+            )
+            .into());
+        }
+    }
+    Ok(())
 }

@@ -12,7 +12,7 @@ use vlanmac::{
     docker::{self, DockerAdapter, Engine},
     spec::NetnsName,
     topology::{self, Options, Topology},
-    verify::VerifyReport,
+    verify::{CheckPlan, VerifyReport},
     Error,
 };
 
@@ -57,7 +57,8 @@ pub async fn demo(docker: bool, keep: bool) -> Result<ExitCode, docker::Error> {
     let again = t.plan(&opts).await?;
     println!("a second plan finds {} changes", again.changes.len());
     println!("\n== 3. verify");
-    let report = t.verify(&opts).await?;
+    // The walkthrough's checks are every ping and traceroute: the full mesh.
+    let report = t.verify(&Options { check_plan: CheckPlan::Mesh, ..opts.clone() }).await?;
     print!("{report}");
     if keep {
         println!("\n== 4. kept (remove with: vlanmac down examples/seed.yaml)");
@@ -133,7 +134,7 @@ async fn run_docker_demo(t: &Topology, d: &DockerAdapter, keep: bool) -> Result<
     let again = engine.plan(&opts).await?;
     println!("a second plan finds {} changes", again.changes.len());
     println!("\n== 4. verify");
-    let report = engine.verify(&opts).await?;
+    let report = engine.verify(&Options { check_plan: CheckPlan::Mesh, ..opts.clone() }).await?;
     print!("{report}");
     if keep {
         println!("\n== 5. kept");

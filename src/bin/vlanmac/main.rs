@@ -13,6 +13,7 @@ use vlanmac::{
     docker::{self, Engine},
     privileges::require_admin,
     topology::{Options, Topology},
+    verify::CheckPlan,
     Error, FaultInjector, Shared,
 };
 
@@ -59,6 +60,11 @@ enum Command {
     Verify {
         /// Topology file (YAML or JSON).
         file: PathBuf,
+        /// Ping every endpoint from every other (grows with the square of
+        /// the endpoints) instead of the linear plan: gateways, a ring per
+        /// network, one hop probe per pair of networks.
+        #[arg(long)]
+        mesh: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -198,8 +204,9 @@ async fn run(cmd: Command) -> Result<ExitCode, docker::Error> {
             let res = engine(&file)?.down(&opts).await?;
             output::print(json, &res, || res.to_text());
         }
-        Command::Verify { file, json } => {
-            let report = engine(&file)?.verify(&opts).await?;
+        Command::Verify { file, mesh, json } => {
+            let check_plan = if mesh { CheckPlan::Mesh } else { CheckPlan::Linear };
+            let report = engine(&file)?.verify(&Options { check_plan, ..opts }).await?;
             output::print(json, &report, || report.to_string());
             return Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }

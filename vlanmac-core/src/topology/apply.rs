@@ -56,13 +56,13 @@ pub(crate) async fn plan_topology(t: &Topology, opts: &Options) -> Result<Plan> 
     Ok(read_and_plan(t, opts).await?.plan)
 }
 
-/// What every verb reads before it acts: `t`'s places, their handles (kept
-/// open for an apply), what the kernel holds there, the plan and the state
-/// the kernel should hold (IPAM and MACs included).
+/// What plan and apply read before they act: `t`'s places, their handles
+/// (kept open for an apply), the plan and the state the kernel should hold
+/// (IPAM and MACs included). Verify reads the same through
+/// [`observe_places`] and `planner::desired_state`, without planning.
 pub(crate) struct Reading {
     pub(crate) places: Vec<Place>,
     pub(crate) handles: Handles,
-    pub(crate) seen: Vec<Seen>,
     pub(crate) plan: Plan,
     pub(crate) desired: Desired,
 }
@@ -70,10 +70,17 @@ pub(crate) struct Reading {
 /// Reads the kernel for `t` and plans against it (changes nothing).
 pub(crate) async fn read_and_plan(t: &Topology, opts: &Options) -> Result<Reading> {
     let places = places(t)?;
-    let mut handles = Handles::new(&places, opts.shared.clone());
-    let seen = observe(&places, &mut handles, &sysctl_keys(t, &places)).await?;
+    let (handles, seen) = observe_places(t, &places, opts).await?;
     let (plan, desired) = plan(t, &places, &seen)?;
-    Ok(Reading { places, handles, seen, plan, desired })
+    Ok(Reading { places, handles, plan, desired })
+}
+
+/// Reads what every place of `t` holds now; the handles opened (to the
+/// places that exist) stay open for what follows.
+pub(crate) async fn observe_places(t: &Topology, places: &[Place], opts: &Options) -> Result<(Handles, Vec<Seen>)> {
+    let mut handles = Handles::new(places, opts.shared.clone());
+    let seen = observe(places, &mut handles, &sysctl_keys(t, places)).await?;
+    Ok((handles, seen))
 }
 
 /// The addresses each endpoint interface is to hold (IPAM resolved against

@@ -113,6 +113,12 @@ pub fn router_sysctls(trunk: &IfName) -> Vec<(String, &'static str)> {
         // second, IPv6 per 100 ms) hop counts wait out timeouts.
         ("net.ipv4.icmp_ratelimit".to_string(), "0"),
         ("net.ipv6.icmp.ratelimit".to_string(), "0"),
+        // Nor a budget for all of them: "time exceeded" leaves the masks
+        // (IPv4 default 6168 = types 3, 4, 11 and 12; IPv6 0-1,3-127), so
+        // the token bucket of `icmp_msgs_per_sec` (1,000 a second, bursts
+        // of 50) does not drop the answers to a large verify's hop probes.
+        ("net.ipv4.icmp_ratemask".to_string(), "4120"),
+        ("net.ipv6.icmp.ratemask".to_string(), "0-1,4-127"),
     ];
     // The effective value is all OR the interface's; sysctl keys cannot
     // name interfaces with dots.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::plan::Change;
-use crate::{interrupt::Interrupt, netlink::Shared};
+use crate::{interrupt::Interrupt, netlink::Shared, verify::CheckPlan};
 
 /// Called before each step of an apply: (index from 1, total, the change).
 pub type Progress = Arc<dyn Fn(usize, usize, &Change) + Send + Sync>;
@@ -22,6 +22,9 @@ pub struct Options {
     /// Stops an apply before its next step and rolls back what it made
     /// (see [`crate::Interrupt`]); the other operations ignore it.
     pub interrupt: Interrupt,
+    /// Which probes `verify` sends: [`CheckPlan::Linear`] (the default) or
+    /// the full mesh; the other operations ignore it.
+    pub check_plan: CheckPlan,
 }
 
 impl Options {
@@ -37,6 +40,7 @@ impl std::fmt::Debug for Options {
             .field("shared", &self.shared)
             .field("progress", &self.progress.as_ref().map(|_| "callback"))
             .field("interrupt", &self.interrupt)
+            .field("check_plan", &self.check_plan)
             .finish()
     }
 }

@@ -34,6 +34,17 @@ pub const HOST: usize = 0;
 /// The places of `t`: host first, then the router (if any), then endpoints
 /// in order. Container endpoints need the Docker adapter.
 pub fn places(t: &Topology) -> Result<Vec<Place>, Error> {
+    places_with(t, false)
+}
+
+/// The places of `t` for `verify`: a container endpoint that was not
+/// resolved (its container is gone or stopped) is a place that does not
+/// exist, so its checks fail instead of stopping the verify.
+pub(crate) fn places_allowing_absent(t: &Topology) -> Vec<Place> {
+    places_with(t, true).unwrap_or_default()
+}
+
+fn places_with(t: &Topology, allow_absent: bool) -> Result<Vec<Place>, Error> {
     let mut out = Vec::new();
     out.push(match &t.namespace {
         Some(n) => {
@@ -58,6 +69,10 @@ pub fn places(t: &Topology) -> Result<Vec<Place>, Error> {
             EndpointNs::Pid(p) => Place { label: format!("pid:{p}"), nsref: NetnsRef::Pid(*p), named: None, role },
             // vlanmac-docker's Engine (the CLI, Python, Ansible) turns
             // containers into PIDs before the core sees the topology.
+            // PID 0 has no /proc entry: the place reads as absent.
+            EndpointNs::Container(c) if allow_absent => {
+                Place { label: format!("container:{c}"), nsref: NetnsRef::Pid(0), named: None, role }
+            }
             EndpointNs::Container(c) => {
                 return Err(Error::Conflict(format!(
                     "endpoints.{}: container {c:?} must be resolved through Docker first (vlanmac-docker's Engine, or the vlanmac CLI)",

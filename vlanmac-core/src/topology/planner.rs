@@ -22,9 +22,7 @@ use crate::{
 /// Computes the plan of `t` over `places` given what was `seen` there,
 /// with the state the kernel is to hold.
 pub(crate) fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desired)> {
-    let (present, current) = ipam_inputs(places, seen);
-    let assigned = ipam::assign(t, &present, &current)?;
-    let d = super::desired::desired(t, places, &assigned);
+    let d = desired_state(t, places, seen)?;
     let changes = {
         let mut p = Planner::new(t, places, seen, &d);
         p.namespaces()?;
@@ -38,6 +36,14 @@ pub(crate) fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Pla
         p.changes
     };
     Ok((Plan { topology: t.name.clone(), changes }, d))
+}
+
+/// What `t` should look like in the kernel, IPAM resolved against what
+/// the kernel holds now (`seen`).
+pub(crate) fn desired_state(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<Desired> {
+    let (present, current) = ipam_inputs(places, seen);
+    let assigned = ipam::assign(t, &present, &current)?;
+    Ok(super::desired::desired(t, places, &assigned))
 }
 
 /// One plan being computed.

@@ -1,21 +1,20 @@
 //! ICMP echo and TTL-limited probes on raw sockets (`ping`, `traceroute -I`
-//! without the binaries). Everything here is blocking and runs on a thread
-//! that has entered the source namespace.
+//! without the binaries). A [`Pinger`] is bound to the namespace of the
+//! thread that opened it and never blocks: the prober
+//! (`verify/prober.rs`) keeps many in flight on many sockets at once.
 
 use std::{
     io,
     net::{IpAddr, Ipv4Addr, SocketAddrV4, SocketAddrV6},
-    os::fd::{AsRawFd, OwnedFd},
-    time::{Duration, Instant},
+    os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd},
 };
 
-use nix::sys::{
-    socket::{self, sockopt, AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrIn, SockaddrIn6},
-    time::{TimeVal, TimeValLike},
+use nix::sys::socket::{
+    self, sockopt, AddressFamily, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrIn, SockaddrIn6,
 };
 
 /// What came back for one probe.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reply {
     /// Echo reply from the target.
     Echo(IpAddr),
@@ -25,7 +24,7 @@ pub enum Reply {
     Timeout,
 }
 
-/// A raw ICMP/ICMPv6 socket for one address family.
+/// A raw ICMP or ICMPv6 socket in one namespace.
 pub struct Pinger {
     fd: OwnedFd,
     v6: bool,
@@ -45,16 +44,31 @@ fn checksum(data: &[u8]) -> u16 {
     !(sum as u16)
 }
 
+/// Receive buffer asked for: room for every reply of a full window of
+/// probes (a raw socket also gets a copy of every other ICMP packet of its
+/// namespace, such as the echo requests other endpoints send it).
+const RCVBUF: usize = 1 << 20;
+
 impl Pinger {
-    /// Opens a raw socket (needs CAP_NET_RAW) in the calling thread's namespace.
+    /// Opens a non-blocking raw socket (needs CAP_NET_RAW) in the calling
+    /// thread's namespace.
     pub fn new(v6: bool) -> io::Result<Pinger> {
         let (family, proto) =
             if v6 { (AddressFamily::Inet6, SockProtocol::IcmpV6) } else { (AddressFamily::Inet, SockProtocol::Icmp) };
-        let fd = socket::socket(family, SockType::Raw, SockFlag::SOCK_CLOEXEC, proto)?;
+        let fd = socket::socket(family, SockType::Raw, SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK, proto)?;
+        // Beyond rmem_max only with CAP_NET_ADMIN; the plain size otherwise.
+        if socket::setsockopt(&fd, sockopt::RcvBufForce, &RCVBUF).is_err() {
+            let _ = socket::setsockopt(&fd, sockopt::RcvBuf, &RCVBUF);
+        }
         // A distinct identifier per socket, so concurrent probes don't mix.
         static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(1);
         let id = (std::process::id() as u16).rotate_left(8) ^ NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(Pinger { fd, v6, id, seq: 0 })
+    }
+
+    /// The socket, for `poll`.
+    pub fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
     }
 
     fn set_ttl(&self, ttl: u8) -> io::Result<()> {
@@ -67,15 +81,10 @@ impl Pinger {
         Ok(())
     }
 
-    fn set_timeout(&self, d: Duration) -> io::Result<()> {
-        // At least a millisecond: a zero timeout would mean "wait forever".
-        let d = d.max(Duration::from_millis(1));
-        let micros = i64::try_from(d.as_micros()).unwrap_or(i64::MAX);
-        socket::setsockopt(&self.fd, sockopt::ReceiveTimeout, &TimeVal::microseconds(micros))?;
-        Ok(())
-    }
-
-    fn send(&mut self, dst: IpAddr) -> io::Result<u16> {
+    /// Sends one echo request with `ttl` to `dst`; returns its sequence
+    /// number.
+    pub fn send(&mut self, dst: IpAddr, ttl: u8) -> io::Result<u16> {
+        self.set_ttl(ttl)?;
         self.seq = self.seq.wrapping_add(1);
         let kind = if self.v6 { 128 } else { 8 };
         let mut pkt = vec![kind, 0, 0, 0];
@@ -96,16 +105,13 @@ impl Pinger {
         Ok(self.seq)
     }
 
-    fn recv(&self) -> io::Result<Option<(Vec<u8>, IpAddr)>> {
-        let mut buf = vec![0u8; 2048];
-        let (n, from) = match socket::recvfrom::<socket::SockaddrStorage>(self.fd.as_raw_fd(), &mut buf) {
+    /// The next packet waiting on the socket, if any.
+    fn recv(&self, buf: &mut [u8]) -> io::Result<Option<(usize, IpAddr)>> {
+        let (n, from) = match socket::recvfrom::<socket::SockaddrStorage>(self.fd.as_raw_fd(), buf) {
             Ok(got) => got,
-            Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::ETIMEDOUT | nix::errno::Errno::EINTR) => {
-                return Ok(None)
-            }
+            Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        buf.truncate(n);
         let from = from
             .and_then(|f| {
                 f.as_sockaddr_in()
@@ -113,32 +119,25 @@ impl Pinger {
                     .or_else(|| f.as_sockaddr_in6().map(|a| IpAddr::V6(a.ip())))
             })
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        Ok(Some((buf, from)))
+        Ok(Some((n, from)))
     }
 
-    /// Sends one echo with `ttl` to `dst` and waits up to `timeout` for the
-    /// matching echo reply or time-exceeded message.
-    pub fn probe(&mut self, dst: IpAddr, ttl: u8, timeout: Duration) -> io::Result<Reply> {
-        self.set_ttl(ttl)?;
-        let seq = self.send(dst)?;
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(Reply::Timeout);
-            }
-            self.set_timeout(left)?;
-            let Some((pkt, from)) = self.recv()? else {
-                continue;
-            };
-            if let Some(r) = self.classify(&pkt, from, seq) {
-                return Ok(r);
+    /// Every reply to this socket's probes waiting now: (sequence, reply).
+    /// Other ICMP traffic the socket sees is skipped.
+    pub fn drain(&self) -> io::Result<Vec<(u16, Reply)>> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 2048];
+        while let Some((n, from)) = self.recv(&mut buf)? {
+            if let Some(r) = self.classify(buf.get(..n).unwrap_or_default(), from) {
+                out.push(r);
             }
         }
+        Ok(out)
     }
 
-    /// Matches a received packet to our probe `seq`.
-    fn classify(&self, pkt: &[u8], from: IpAddr, seq: u16) -> Option<Reply> {
+    /// Matches a received packet to one of our probes: its sequence number
+    /// and what it says.
+    fn classify(&self, pkt: &[u8], from: IpAddr) -> Option<(u16, Reply)> {
         let icmp = if self.v6 {
             pkt
         } else {
@@ -147,9 +146,11 @@ impl Pinger {
         };
         let (echo_reply, time_exceeded) = if self.v6 { (129u8, 3u8) } else { (0u8, 11u8) };
         let kind = *icmp.first()?;
-        let ours = |id: &[u8], sq: &[u8]| id == self.id.to_be_bytes() && sq == seq.to_be_bytes();
+        let ours = |id: &[u8], sq: &[u8]| -> Option<u16> {
+            (id == self.id.to_be_bytes()).then(|| u16::from_be_bytes([sq[0], sq[1]]))
+        };
         if kind == echo_reply {
-            return ours(icmp.get(4..6)?, icmp.get(6..8)?).then_some(Reply::Echo(from));
+            return ours(icmp.get(4..6)?, icmp.get(6..8)?).map(|seq| (seq, Reply::Echo(from)));
         }
         if kind == time_exceeded {
             // Inner: the original IP header, then our ICMP header.
@@ -160,52 +161,10 @@ impl Pinger {
                 let ihl = usize::from(inner.first()? & 0x0f) * 4;
                 inner.get(ihl..)?
             };
-            return ours(inner_icmp.get(4..6)?, inner_icmp.get(6..8)?).then_some(Reply::TimeExceeded(from));
+            return ours(inner_icmp.get(4..6)?, inner_icmp.get(6..8)?).map(|seq| (seq, Reply::TimeExceeded(from)));
         }
         None
     }
-}
-
-/// `ping -c 1` with retries: true when an echo reply from `dst` arrives.
-pub fn ping(p: &mut Pinger, dst: IpAddr, tries: u32, timeout: Duration) -> io::Result<bool> {
-    for _ in 0..tries {
-        if let Reply::Echo(from) = p.probe(dst, 64, timeout)? {
-            if from == dst {
-                return Ok(true);
-            }
-        }
-    }
-    Ok(false)
-}
-
-/// `traceroute -I`: the routers on the way and whether `dst` answered, with
-/// up to `max_hops` TTLs and `tries` probes per TTL.
-pub fn trace(
-    p: &mut Pinger,
-    dst: IpAddr,
-    max_hops: u8,
-    tries: u32,
-    timeout: Duration,
-) -> io::Result<(Vec<Option<IpAddr>>, bool)> {
-    let mut hops = Vec::new();
-    for ttl in 1..=max_hops {
-        let mut got = None;
-        for _ in 0..tries {
-            match p.probe(dst, ttl, timeout)? {
-                Reply::Echo(from) => {
-                    hops.push(Some(from));
-                    return Ok((hops, from == dst));
-                }
-                Reply::TimeExceeded(from) => {
-                    got = Some(from);
-                    break;
-                }
-                Reply::Timeout => {}
-            }
-        }
-        hops.push(got);
-    }
-    Ok((hops, false))
 }
 
 #[cfg(test)]
@@ -225,20 +184,20 @@ mod tests {
         // Any descriptor will do: classify never touches it.
         let fd = OwnedFd::from(std::fs::File::open("/dev/null").unwrap());
         let p = Pinger { fd, v6: false, id: 7, seq: 1 };
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
         for pkt in [
             vec![],
             vec![0x4f],
             vec![0x45; 20],
             vec![0x45, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11, 0],
         ] {
-            let _ = p.classify(&pkt, IpAddr::V4(Ipv4Addr::LOCALHOST), 1);
+            let _ = p.classify(&pkt, lo);
         }
         let mut reply = vec![0x45u8; 20];
-        reply[0] = 0x45;
-        reply.extend([0, 0, 0, 0, 0, 7, 0, 1]);
-        assert_eq!(
-            p.classify(&reply, IpAddr::V4(Ipv4Addr::LOCALHOST), 1),
-            Some(Reply::Echo(IpAddr::V4(Ipv4Addr::LOCALHOST)))
-        );
+        reply.extend([0, 0, 0, 0, 0, 7, 0, 9]);
+        assert_eq!(p.classify(&reply, lo), Some((9, Reply::Echo(lo))));
+        // Another socket's reply (id 8) is not ours.
+        reply[25] = 8;
+        assert_eq!(p.classify(&reply, lo), None);
     }
 }
