@@ -11,6 +11,8 @@ ensure_deps() {
   debian_kernel 6.12 >/dev/null || apt+=(linux-image-6.12-amd64)
   command -v setpriv >/dev/null || apt+=(util-linux)
   command -v ping >/dev/null || apt+=(iputils-ping)
+  # The reference for verify's mesh pings (benches/verify.rs).
+  command -v fping >/dev/null || apt+=(fping)
   [ -x /usr/lib/cni/macvlan ] && [ -x /usr/lib/cni/host-local ] || apt+=(containernetworking-plugins)
   [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || apt+=(busybox-static)
   [ -x /usr/sbin/dockerd ] || apt+=(docker.io)

@@ -136,6 +136,16 @@ impl Drop for CuttableEngine {
     }
 }
 
+/// Container `a` on the Docker network `{p}n1` (parent `{p}t`, the lab
+/// router's trunk, in dockerd's namespace `ns`) at 10.`net`.0.2, and the
+/// namespace endpoint `{p}-c` at 10.`net`.0.3.
+fn docker_and_namespace_yaml(p: &str, ns: &str, container: &str, net: u8) -> String {
+    let (n1, trunk) = (format!("{p}n1"), format!("{p}t"));
+    format!(
+        "name: {p}\nnamespace: {ns}\nlab: {{ trunk: {trunk}, router: {p}-rtr }}\nnetworks:\n  {n1}:\n    parent: {trunk}\n    docker: true\n    subnets: [ {{ subnet: 10.{net}.0.0/24, gateway: 10.{net}.0.1 }} ]\nendpoints:\n  a: {{ container: {container}, attach: [ {{ network: {n1}, ipv4: 10.{net}.0.2 }} ] }}\n  {p}-c: {{ attach: [ {{ network: {n1}, ipv4: 10.{net}.0.3 }} ] }}\n"
+    )
+}
+
 /// dockerd stops in the middle of an apply (after the kernel part, before
 /// the Docker networks): a typed Docker error, the kernel part taken down
 /// again, nothing left in Docker; with the engine back, a rerun converges.
@@ -146,12 +156,8 @@ async fn dockerd_gone_during_apply_is_a_docker_error_and_a_rerun_converges() {
     };
     let a = env.container("ga");
     let p = unique("dg");
-    let (n1, trunk) = (format!("{p}n1"), format!("{p}t"));
-    let yaml = format!(
-        "name: {p}\nnamespace: {ns}\nlab: {{ trunk: {trunk}, router: {p}-rtr }}\nnetworks:\n  {n1}:\n    parent: {trunk}\n    docker: true\n    subnets: [ {{ subnet: 10.112.0.0/24, gateway: 10.112.0.1 }} ]\nendpoints:\n  a: {{ container: {ca}, attach: [ {{ network: {n1}, ipv4: 10.112.0.2 }} ] }}\n  {p}-c: {{ attach: [ {{ network: {n1}, ipv4: 10.112.0.3 }} ] }}\n",
-        ns = env.netns,
-        ca = a.name,
-    );
+    let n1 = format!("{p}n1");
+    let yaml = docker_and_namespace_yaml(&p, &env.netns, &a.name, 112);
     let t = topology::from_yaml(&yaml, "x").unwrap();
     let names = vec![env.netns.clone(), format!("{p}-rtr"), format!("{p}-c")];
     let before = snapshot_scoped(&names, &env.netns, &p);
@@ -177,6 +183,41 @@ async fn dockerd_gone_during_apply_is_a_docker_error_and_a_rerun_converges() {
     assert!(res.changed);
     let plan = engine.plan(&Options::default()).await.unwrap();
     assert!(plan.is_empty(), "{plan}");
+    engine.down(&Options::default()).await.unwrap();
+    assert_eq!(snapshot_scoped(&names, &env.netns, &p), before);
+}
+
+/// A container stopped after apply: verify still reports on everything,
+/// the container's checks failed as missing, the namespace endpoint's
+/// passing; down still works.
+#[tokio::test]
+async fn a_stopped_container_is_a_failed_check_not_an_error() {
+    let Some(env) = docker_env("a_stopped_container_is_a_failed_check_not_an_error").await else { return };
+    let a = env.container("sa");
+    let p = unique("ds");
+    let yaml = docker_and_namespace_yaml(&p, &env.netns, &a.name, 113);
+    let t = topology::from_yaml(&yaml, "x").unwrap();
+    let names = vec![env.netns.clone(), format!("{p}-rtr"), format!("{p}-c")];
+    let before = snapshot_scoped(&names, &env.netns, &p);
+    let _guard = DockerTopoGuard(&env, t.clone());
+    let engine = Engine::with_docker(t.clone(), env.adapter.clone());
+    engine.apply(&Options::default()).await.unwrap();
+    let good = engine.verify(&Options::default()).await.unwrap();
+    assert!(good.passed(), "{good}");
+
+    let (ok, _, err) = env.cli(&["stop", "-t", "0", &a.name]);
+    assert!(ok, "{err}");
+    let report = engine.verify(&Options::default()).await.unwrap();
+    assert!(!report.passed());
+    assert_eq!(report.checks.len(), good.checks.len(), "the report is whole:\n{report}");
+    let label = format!("container:{}", a.name);
+    assert!(report.failures().any(|c| c.from == label && c.to == "namespace" && c.observed == "missing"), "{report}");
+    // The namespace endpoint's own checks still pass (its ring peer is
+    // the stopped container: that ping fails).
+    let c = format!("{p}-c");
+    assert!(report.checks.iter().any(|x| x.from == c && x.to.starts_with("gateway") && x.ok), "{report}");
+    assert!(report.checks.iter().filter(|x| x.from.starts_with(&format!("{c}/"))).all(|x| x.ok), "{report}");
+
     engine.down(&Options::default()).await.unwrap();
     assert_eq!(snapshot_scoped(&names, &env.netns, &p), before);
 }

@@ -6,6 +6,7 @@
 use pyo3::prelude::*;
 use vlanmac_core::{
     topology::{self, Options, Topology},
+    verify::CheckPlan,
     Error,
 };
 use vlanmac_docker::Engine;
@@ -93,11 +94,14 @@ impl PyTopology {
         })
     }
 
-    /// Verifies: JSON `{"topology", "checks": [...]}` and text.
-    fn verify(&self, py: Python<'_>) -> PyResult<Rendered> {
+    /// Verifies (the full mesh with `mesh`, else the linear plan): JSON
+    /// `{"topology", "plan", "checks": [...]}` and text.
+    #[pyo3(signature = (mesh = false))]
+    fn verify(&self, py: Python<'_>, mesh: bool) -> PyResult<Rendered> {
         let engine = Engine::new(self.inner.clone());
+        let check_plan = if mesh { CheckPlan::Mesh } else { CheckPlan::Linear };
         block(py, async move {
-            let report = engine.verify(&Options::default()).await?;
+            let report = engine.verify(&Options { check_plan, ..Options::default() }).await?;
             Ok::<_, vlanmac_docker::Error>((json(&report)?, report.to_string()))
         })
     }

@@ -86,8 +86,18 @@ def test_topology_plan_apply_verify_down(flat):
     report = topo.verify()
     assert report.passed, str(report)
     assert len(report.lines()) == len(report.checks) and "0 failed" in str(report)
+    assert report.plan == "linear" and str(report).startswith(f"verify {spec['name']}: linear check plan, {len(report.checks)} checks\n")
     assert any(c["kind"] == "hops" for c in report.checks)
     assert "<table>" in report._repr_html_()
+    mesh = topo.verify(mesh=True)
+    assert mesh.passed and mesh.plan == "mesh" and repr(mesh).startswith("VerifyReport(") and "plan='mesh'" in repr(mesh)
+    # A namespace deleted by hand: a full report, its checks failed, no exception.
+    gone = spec_namespaces(spec)[-1]
+    subprocess.run(["ip", "netns", "del", gone], check=True)
+    broken = topo.verify()
+    assert not broken.passed and len(broken.checks) == len(report.checks)
+    assert any(c["from"] == gone and c["to"] == "namespace" and c["stage"] == "missing" for c in broken.failures())
+    topo.apply()
     down = topo.down()
     assert down.changed and str(down).endswith(": down\n") and all(l.startswith("- ") for l in down.lines())
     for ns in spec_namespaces(spec):

@@ -28,8 +28,8 @@ use crate::{
     },
 };
 
-/// How long a probe waits for its answer (it is sent twice before it
-/// counts as failed).
+/// How long a probe waits for its answer (it is sent once more, and
+/// waited for three times as long, before it counts as failed).
 pub(crate) const PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// What the probes need to know of the topology and the kernel.

@@ -179,8 +179,14 @@ pub(crate) fn exchange(sockets: &mut [Sockets], probes: &[Probe], timeout: Durat
     }
 }
 
+/// How much longer than the first one a retry waits: long enough for the
+/// kernel's three ARP/NDP solicitations (one a second), so a neighbour
+/// whose first solicitation was lost in a burst is still resolved.
+const RETRY_WAIT: u32 = 3;
+
 /// Pings every `(source, dst)`: true when an echo reply came from `dst`.
-/// Probes without a reply are sent once more before they count as failed.
+/// Probes without a reply are sent once more (and waited for
+/// [`RETRY_WAIT`] times as long) before they count as failed.
 pub(crate) fn ping_all(sockets: &mut [Sockets], targets: &[(usize, IpAddr)], timeout: Duration) -> Vec<bool> {
     let probes: Vec<Probe> =
         targets.iter().map(|&(source, dst)| Probe { source, dst, ttl: 64, paced: false }).collect();
@@ -189,7 +195,7 @@ pub(crate) fn ping_all(sockets: &mut [Sockets], targets: &[(usize, IpAddr)], tim
     let again: Vec<usize> = (0..probes.len()).filter(|i| !ok[*i]).collect();
     if !again.is_empty() {
         let retry: Vec<Probe> = again.iter().map(|i| probes[*i]).collect();
-        for (i, r) in again.iter().zip(exchange(sockets, &retry, timeout)) {
+        for (i, r) in again.iter().zip(exchange(sockets, &retry, timeout * RETRY_WAIT)) {
             ok[*i] = r == Reply::Echo(probes[*i].dst);
         }
     }
@@ -218,7 +224,9 @@ pub(crate) struct Trace {
 }
 
 /// Traces every target at once, TTL by TTL; a TTL without an answer is
-/// probed once more. A trace ends at the first echo reply.
+/// probed once more. A trace ends at the first echo reply, or at the first
+/// TTL nothing answers (the path already differs from any expected one:
+/// traced targets answered a ping moments before).
 pub(crate) fn trace_all(sockets: &mut [Sockets], targets: &[Trace], timeout: Duration) -> Vec<Path> {
     let mut paths = vec![Path::default(); targets.len()];
     let mut done = vec![false; targets.len()];
@@ -252,7 +260,10 @@ pub(crate) fn trace_all(sockets: &mut [Sockets], targets: &[Trace], timeout: Dur
                     done[*i] = true;
                 }
                 Reply::TimeExceeded(from) => p.hops.push(Some(from)),
-                Reply::Timeout => p.hops.push(None),
+                Reply::Timeout => {
+                    p.hops.push(None);
+                    done[*i] = true;
+                }
             }
         }
     }

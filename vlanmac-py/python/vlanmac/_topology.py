@@ -96,8 +96,15 @@ class VerifyReport(_Result):
     """Every check ``verify`` made: read-back, pings, hop counts, neighbours."""
 
     @property
+    def plan(self) -> str:
+        """Which probes were sent: ``"linear"`` or ``"mesh"``."""
+        return str(self._data.get("plan", ""))
+
+    @property
     def checks(self) -> List[Dict[str, Any]]:
-        """The checks: kind, from, to, expected, observed, ok."""
+        """The checks: kind, from, to, expected, observed, ok, and for a
+        failed one its stage (``missing``, ``mismatch``,
+        ``no_neighbour_entry``, ``no_echo_reply``, ``wrong_hop_count``)."""
         return list(self._data.get("checks", []))
 
     @property
@@ -113,15 +120,19 @@ class VerifyReport(_Result):
         return self.passed
 
     def lines(self) -> List[str]:
-        """The text without its header and summary: one line per check."""
-        return self._text.splitlines()[1:-1]
+        """The text without its first line, column header and summary: one
+        line per check."""
+        return self._text.splitlines()[2:-1]
 
     def __repr__(self) -> str:
-        return f"VerifyReport(topology={self.topology!r}, checks={len(self.checks)}, failed={len(self.failures())})"
+        return (
+            f"VerifyReport(topology={self.topology!r}, plan={self.plan!r}, "
+            f"checks={len(self.checks)}, failed={len(self.failures())})"
+        )
 
     def _repr_html_(self) -> str:
         rows = [[c["kind"], c["from"], c["to"], c["expected"], "ok" if c["ok"] else "FAIL", c["observed"]] for c in self.checks]
-        return _table(["check", "from", "to", "expected", "ok", "observed"], rows, f"verify {self.topology}: {len(self.failures())} failed of {len(rows)}")
+        return _table(["check", "from", "to", "expected", "ok", "observed"], rows, f"verify {self.topology} ({self.plan} check plan): {len(self.failures())} failed of {len(rows)}")
 
 
 class DownResult(_Result):
@@ -198,9 +209,14 @@ class Topology:
         data, text = self._native.apply()
         return ApplyResult(json.loads(data), text)
 
-    def verify(self) -> VerifyReport:
-        """Read-back, pings, hop counts and the router's neighbour table."""
-        data, text = self._native.verify()
+    def verify(self, mesh: bool = False) -> VerifyReport:
+        """Read-back, pings, hop counts and the router's neighbour table
+        (``vlanmac verify``). The linear check plan by default: each endpoint
+        pings its gateways and the next endpoint of each of its networks,
+        one hop probe per pair of networks. ``mesh=True`` pings every
+        endpoint from every other (``vlanmac verify --mesh``). A missing
+        namespace, link or container is a failed check, not an exception."""
+        data, text = self._native.verify(mesh)
         return VerifyReport(json.loads(data), text)
 
     def down(self) -> DownResult:
