@@ -70,16 +70,20 @@ pub(crate) struct Reading {
 /// Reads the kernel for `t` and plans against it (changes nothing).
 pub(crate) async fn read_and_plan(t: &Topology, opts: &Options) -> Result<Reading> {
     let places = places(t)?;
-    let (handles, seen) = observe_places(t, &places, opts).await?;
+    let (handles, seen) = observe_places(&places, &sysctl_keys(t, &places), opts).await?;
     let (plan, desired) = plan(t, &places, &seen)?;
     Ok(Reading { places, handles, plan, desired })
 }
 
-/// Reads what every place of `t` holds now; the handles opened (to the
-/// places that exist) stay open for what follows.
-pub(crate) async fn observe_places(t: &Topology, places: &[Place], opts: &Options) -> Result<(Handles, Vec<Seen>)> {
+/// Reads what every place holds now (and the `sysctls` asked for); the
+/// handles opened (to the places that exist) stay open for what follows.
+pub(crate) async fn observe_places(
+    places: &[Place],
+    sysctls: &[(usize, String)],
+    opts: &Options,
+) -> Result<(Handles, Vec<Seen>)> {
     let mut handles = Handles::new(places, opts.shared.clone());
-    let seen = observe(places, &mut handles, &sysctl_keys(t, places)).await?;
+    let seen = observe(places, &mut handles, sysctls).await?;
     Ok((handles, seen))
 }
 
