@@ -61,3 +61,8 @@ pub use netlink::{FaultInjector, Netlink, RequestStats, Shared};
 pub use netns::NetnsRef;
 pub use ops::{temp_link_left_behind, temp_link_owner, Batch, BatchReport, Edit, TEMP_PREFIX};
 pub use readback::{Address, Link, LinkKind, Neighbour, OperState, Route};
+
+/// The crate's README.md, whose example is compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

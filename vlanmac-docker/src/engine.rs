@@ -231,18 +231,29 @@ impl Engine {
         };
         let t = &self.topology;
         let resolved = resolve(t, &docker, Missing::Drop).await?;
+        let dry = opts.dry_run;
         let mut removed = Vec::new();
         for e in &t.endpoints {
             let EndpointNs::Container(c) = &e.netns else { continue };
             for a in &e.attach {
                 let ours = t.network(&a.network).is_some_and(|n| n.docker);
-                if ours && matches!(docker.disconnect(&a.network, c).await, Ok(true)) {
+                let gone = match (ours, dry) {
+                    (false, _) => false,
+                    (true, false) => matches!(docker.disconnect(&a.network, c).await, Ok(true)),
+                    (true, true) => docker.inspect(c).await.is_ok_and(|v| v.networks.contains_key(&a.network)),
+                };
+                if gone {
                     removed.push(format!("docker network disconnect {} {c}", a.network));
                 }
             }
         }
         for n in t.networks.iter().filter(|n| n.docker) {
-            if docker.remove_network(&n.name, &t.name).await? {
+            let gone = if dry {
+                docker.network_is_ours(&n.name, &t.name).await?
+            } else {
+                docker.remove_network(&n.name, &t.name).await?
+            };
+            if gone {
                 removed.push(format!("docker network rm {}", n.name));
             }
         }

@@ -30,7 +30,7 @@ mod engine;
 mod error;
 mod network;
 
-pub use client::{DockerAdapter, DEFAULT_SOCKET, TIMEOUT_SECS};
+pub use client::{DockerAdapter, TlsFiles, DEFAULT_SOCKET, TIMEOUT_SECS};
 pub use direct::{DirectAttach, ATTACH_MARK};
 pub use endpoint::{ContainerNetworks, EndpointRequest, EndpointView};
 pub use engine::{Engine, DOCKER_ROWS};

@@ -231,14 +231,19 @@ impl DockerAdapter {
         }
     }
 
-    /// `docker network rm NAME`, only if the network carries topology
-    /// `topology`'s label. Returns whether it was removed.
-    pub async fn remove_network(&self, name: &str, topology: &str) -> Result<bool> {
+    /// Whether the Docker network `name` exists and carries `topology`'s
+    /// label (what [`DockerAdapter::remove_network`] would remove).
+    pub async fn network_is_ours(&self, name: &str, topology: &str) -> Result<bool> {
         let Some(have) = self.inspect_network(name).await? else {
             return Ok(false);
         };
-        let ours = have.labels.as_ref().and_then(|l| l.get(LABEL_TOPOLOGY)).is_some_and(|t| t == topology);
-        if !ours {
+        Ok(have.labels.as_ref().and_then(|l| l.get(LABEL_TOPOLOGY)).is_some_and(|t| t == topology))
+    }
+
+    /// `docker network rm NAME`, only if the network carries topology
+    /// `topology`'s label. Returns whether it was removed.
+    pub async fn remove_network(&self, name: &str, topology: &str) -> Result<bool> {
+        if !self.network_is_ours(name, topology).await? {
             return Ok(false);
         }
         let op = format!("remove network {name}");

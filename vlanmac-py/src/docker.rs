@@ -5,7 +5,7 @@ use vlanmac_core::{
     spec::{AddressSpec, IfName, MacvlanMode, SpecError, VlanId},
     topology::Topology,
 };
-use vlanmac_docker::{DirectAttach, DockerAdapter, DockerNetworkSpec, EndpointRequest, NetworkOutcome};
+use vlanmac_docker::{DirectAttach, DockerAdapter, DockerNetworkSpec, EndpointRequest, NetworkOutcome, TlsFiles};
 
 use crate::{netlink::nsref, runtime::block, topology::PyTopology};
 
@@ -15,20 +15,55 @@ pub struct PyDocker {
     inner: DockerAdapter,
 }
 
+impl PyDocker {
+    /// The adapter, for the topology verbs' `docker` argument.
+    pub fn adapter(&self) -> &DockerAdapter {
+        &self.inner
+    }
+}
+
 fn ip(field: &str, s: Option<&str>) -> Result<Option<std::net::IpAddr>, SpecError> {
     s.map(|a| a.parse().map_err(|_| SpecError::new(field, a, "is not an IP address"))).transpose()
 }
 
 #[pymethods]
 impl PyDocker {
-    /// Connects to `host` (`unix:///path`, `tcp://...`), else `$DOCKER_HOST`, else the local socket.
+    /// Connects to `host` (`unix:///path`, `tcp://...`), else `$DOCKER_HOST`,
+    /// else the local socket. With `tls` or `tls_verify`, over TLS: the
+    /// daemon's certificate is verified against `ca_path` (required), and
+    /// `client_cert` with `client_key` are offered when given.
     #[new]
-    #[pyo3(signature = (host=None))]
-    fn new(py: Python<'_>, host: Option<String>) -> PyResult<Self> {
+    #[pyo3(signature = (host=None, *, tls=false, tls_verify=false, ca_path=None, client_cert=None, client_key=None))]
+    fn new(
+        py: Python<'_>,
+        host: Option<String>,
+        tls: bool,
+        tls_verify: bool,
+        ca_path: Option<std::path::PathBuf>,
+        client_cert: Option<std::path::PathBuf>,
+        client_key: Option<std::path::PathBuf>,
+    ) -> PyResult<Self> {
+        let files = if tls || tls_verify {
+            let Some(ca) = ca_path else {
+                let rule = "is required with tls or tls_verify (vlanmac always verifies the daemon's certificate)";
+                return Err(crate::errors::raise(SpecError::new("ca_path", "", rule)));
+            };
+            let mut files = TlsFiles::new(ca);
+            files.cert = client_cert;
+            files.key = client_key;
+            Some(files)
+        } else {
+            None
+        };
         let inner = block(py, async move {
-            match host {
-                Some(h) => DockerAdapter::open_at(&h).await,
-                None => DockerAdapter::open().await,
+            let env_host = || std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
+            match (host, files) {
+                (h, Some(files)) => {
+                    let h = h.or_else(env_host).unwrap_or_default();
+                    DockerAdapter::open_tls(&h, &files).await
+                }
+                (Some(h), None) => DockerAdapter::open_at(&h).await,
+                (None, None) => DockerAdapter::open().await,
             }
         })?;
         Ok(PyDocker { inner })

@@ -80,5 +80,8 @@ fn _vlanmac(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(list_netns, m)?)?;
     m.add_function(wrap_pyfunction!(netns_exists, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    // The one version: the workspace's Cargo.toml (maturin writes the same
+    // one into the package metadata).
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -11,7 +11,10 @@ use vlanmac_core::{
 };
 use vlanmac_docker::Engine;
 
-use crate::runtime::{block, block_interruptible};
+use crate::{
+    docker::PyDocker,
+    runtime::{block, block_interruptible},
+};
 
 /// JSON and text of a result.
 type Rendered = (String, String);
@@ -31,6 +34,15 @@ impl PyTopology {
     /// The validated topology.
     pub fn topology(&self) -> &Topology {
         &self.inner
+    }
+
+    /// The engine of a verb: Docker through `docker` when given, else
+    /// `$DOCKER_HOST` (when the topology needs Docker at all).
+    fn engine(&self, docker: Option<PyRef<'_, PyDocker>>) -> Engine {
+        match docker {
+            Some(d) => Engine::with_docker(self.inner.clone(), d.adapter().clone()),
+            None => Engine::new(self.inner.clone()),
+        }
     }
 }
 
@@ -68,6 +80,12 @@ impl PyTopology {
         self.inner.name.clone()
     }
 
+    /// Whether the topology has Docker networks or container endpoints.
+    #[getter]
+    fn needs_docker(&self) -> bool {
+        Engine::new(self.inner.clone()).needs_docker()
+    }
+
     /// The validated topology as JSON.
     fn to_json(&self) -> PyResult<String> {
         json(&self.inner).map_err(crate::errors::raise)
@@ -75,8 +93,9 @@ impl PyTopology {
 
     /// The plan: JSON `{"topology", "changes": [...]}` (Docker's rows
     /// among them) and text.
-    fn plan(&self, py: Python<'_>) -> PyResult<Rendered> {
-        let engine = Engine::new(self.inner.clone());
+    #[pyo3(signature = (docker = None))]
+    fn plan(&self, py: Python<'_>, docker: Option<PyRef<'_, PyDocker>>) -> PyResult<Rendered> {
+        let engine = self.engine(docker);
         block(py, async move {
             let plan = engine.plan(&Options::default()).await?;
             Ok::<_, vlanmac_docker::Error>((json(&plan)?, plan.to_text(false)))
@@ -86,8 +105,9 @@ impl PyTopology {
     /// Applies: JSON `{"topology", "changed", "changes", "writes"}` and
     /// text. Ctrl-C (`KeyboardInterrupt`) stops it before its next step;
     /// what it made is rolled back before the exception is raised.
-    fn apply(&self, py: Python<'_>) -> PyResult<Rendered> {
-        let engine = Engine::new(self.inner.clone());
+    #[pyo3(signature = (docker = None))]
+    fn apply(&self, py: Python<'_>, docker: Option<PyRef<'_, PyDocker>>) -> PyResult<Rendered> {
+        let engine = self.engine(docker);
         block_interruptible(py, move |interrupt| async move {
             let res = engine.apply(&Options { interrupt, ..Options::default() }).await?;
             Ok::<_, vlanmac_docker::Error>((json(&res)?, res.to_text(false)))
@@ -96,9 +116,9 @@ impl PyTopology {
 
     /// Verifies (the full mesh with `mesh`, else the linear plan): JSON
     /// `{"topology", "plan", "checks": [...]}` and text.
-    #[pyo3(signature = (mesh = false))]
-    fn verify(&self, py: Python<'_>, mesh: bool) -> PyResult<Rendered> {
-        let engine = Engine::new(self.inner.clone());
+    #[pyo3(signature = (mesh = false, docker = None))]
+    fn verify(&self, py: Python<'_>, mesh: bool, docker: Option<PyRef<'_, PyDocker>>) -> PyResult<Rendered> {
+        let engine = self.engine(docker);
         let check_plan = if mesh { CheckPlan::Mesh } else { CheckPlan::Linear };
         block(py, async move {
             let report = engine.verify(&Options { check_plan, ..Options::default() }).await?;
@@ -106,11 +126,13 @@ impl PyTopology {
         })
     }
 
-    /// Takes down: JSON `{"topology", "removed": [...]}` and text.
-    fn down(&self, py: Python<'_>) -> PyResult<Rendered> {
-        let engine = Engine::new(self.inner.clone());
+    /// Takes down (with `check`, only lists what it would remove): JSON
+    /// `{"topology", "removed": [...], "dry_run"}` and text.
+    #[pyo3(signature = (check = false, docker = None))]
+    fn down(&self, py: Python<'_>, check: bool, docker: Option<PyRef<'_, PyDocker>>) -> PyResult<Rendered> {
+        let engine = self.engine(docker);
         block(py, async move {
-            let res = engine.down(&Options::default()).await?;
+            let res = engine.down(&Options { dry_run: check, ..Options::default() }).await?;
             Ok::<_, vlanmac_docker::Error>((json(&res)?, res.to_text()))
         })
     }

@@ -52,6 +52,9 @@ enum Command {
     Down {
         /// Topology file (YAML or JSON).
         file: PathBuf,
+        /// Only print what would be removed; change nothing.
+        #[arg(long)]
+        check: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -200,8 +203,8 @@ async fn run(cmd: Command) -> Result<ExitCode, docker::Error> {
                 }
             }
         }
-        Command::Down { file, json } => {
-            let res = engine(&file)?.down(&opts).await?;
+        Command::Down { file, check, json } => {
+            let res = engine(&file)?.down(&Options { dry_run: check, ..opts }).await?;
             output::print(json, &res, || res.to_text());
         }
         Command::Verify { file, mesh, json } => {

@@ -7,6 +7,10 @@
 //! What a run killed half-way left is removed too: a stale `/run/netns`
 //! entry of one of the topology's namespaces, links in its group with no
 //! alias yet, and temporary-named links whose creator is gone.
+//!
+//! With [`Options::dry_run`] the same walk only reads: every removal it
+//! would make is listed (the same lines) and nothing is changed, not even
+//! the topology's lock file is taken.
 
 use serde::Serialize;
 
@@ -31,8 +35,11 @@ use crate::{
 pub struct DownResult {
     /// The topology's name.
     pub topology: String,
-    /// What was removed or unmarked, in order.
+    /// What was removed or unmarked, in order (after a dry run: what would
+    /// be).
     pub removed: Vec<String>,
+    /// Whether this was a dry run ([`Options::dry_run`]): nothing changed.
+    pub dry_run: bool,
 }
 
 /// Removes what `t`'s applies created.
@@ -40,7 +47,8 @@ pub(crate) async fn down(t: &Topology, opts: &Options) -> Result<DownResult> {
     let shared = &opts.shared;
     crate::privileges::require_admin(&format!("take down topology {}", t.name))?;
     let places = places(t)?;
-    let _lock = crate::lockfile::lock(&t.name).await?;
+    let dry = opts.dry_run;
+    let _lock = if dry { None } else { Some(crate::lockfile::lock(&t.name).await?) };
     let mut handles = Handles::new(&places, shared.clone());
     let mut removed = Vec::new();
     let name = &t.name;
@@ -49,7 +57,8 @@ pub(crate) async fn down(t: &Topology, opts: &Options) -> Result<DownResult> {
     // Entries of its namespaces with no namespace mounted (a run killed
     // between creating the file and mounting): nothing to keep.
     for n in places.iter().filter_map(|p| p.named.as_ref()) {
-        if netns::remove_stale(n)? {
+        let stale = if dry { netns::entry(n) == netns::Entry::Stale } else { netns::remove_stale(n)? };
+        if stale {
             removed.push(format!("stale netns entry {n} (no namespace mounted on it)"));
         }
     }
@@ -69,9 +78,9 @@ pub(crate) async fn down(t: &Topology, opts: &Options) -> Result<DownResult> {
             continue;
         }
         if own_ns[i] {
-            delete_netns(&mut handles, i, p, &mut removed).await?;
+            delete_netns(&mut handles, i, p, dry, &mut removed).await?;
         } else {
-            remove_links(t, handles.nl(i).await?, p, &mut removed).await?;
+            remove_links(t, handles.nl(i).await?, p, dry, &mut removed).await?;
         }
     }
     // Namespaces this topology created for endpoints no longer in its file.
@@ -90,7 +99,7 @@ pub(crate) async fn down(t: &Topology, opts: &Options) -> Result<DownResult> {
             Err(e) => return Err(e),
         };
         if marks::owners(alias.as_deref()) == [name.clone()].into() {
-            match netns::delete(&ns).await {
+            match if dry { Ok(()) } else { netns::delete(&ns).await } {
                 Ok(()) | Err(Error::NotFound(_)) => {}
                 Err(e) => return Err(e),
             }
@@ -102,26 +111,28 @@ pub(crate) async fn down(t: &Topology, opts: &Options) -> Result<DownResult> {
     // group (explicitly, so nothing lingers until a namespace is reaped).
     if exists(&places[HOST]) {
         let host = &places[HOST];
-        remove_links(t, handles.nl(HOST).await?, host, &mut removed).await?;
+        remove_links(t, handles.nl(HOST).await?, host, dry, &mut removed).await?;
     }
 
     // 3. The lab router, then the host namespace itself if it is ours.
     for (i, p) in places.iter().enumerate() {
         if p.role == Role::Router && exists(p) && own_ns[i] {
-            delete_netns(&mut handles, i, p, &mut removed).await?;
+            delete_netns(&mut handles, i, p, dry, &mut removed).await?;
         }
     }
     if own_ns[HOST] && exists(&places[HOST]) {
         let host = places[HOST].clone();
-        delete_netns(&mut handles, HOST, &host, &mut removed).await?;
+        delete_netns(&mut handles, HOST, &host, dry, &mut removed).await?;
     }
-    Ok(DownResult { topology: t.name.clone(), removed })
+    Ok(DownResult { topology: t.name.clone(), removed, dry_run: dry })
 }
 
-async fn delete_netns(handles: &mut Handles, i: usize, p: &Place, removed: &mut Vec<String>) -> Result<()> {
+async fn delete_netns(handles: &mut Handles, i: usize, p: &Place, dry: bool, removed: &mut Vec<String>) -> Result<()> {
     handles.drop_handle(i);
     if let Some(n) = &p.named {
-        netns::delete(n).await?;
+        if !dry {
+            netns::delete(n).await?;
+        }
         removed.push(format!("netns {n}"));
     }
     Ok(())
@@ -129,8 +140,9 @@ async fn delete_netns(handles: &mut Handles, i: usize, p: &Place, removed: &mut 
 
 /// Removes the links of `nl`'s namespace that this topology owns: all at
 /// once by group when the group holds only links owned by it alone, else
-/// one by one; shared links just lose this topology's mark.
-async fn remove_links(t: &Topology, nl: &Netlink, p: &Place, removed: &mut Vec<String>) -> Result<()> {
+/// one by one; shared links just lose this topology's mark. With `dry`,
+/// lists the same removals and changes nothing.
+async fn remove_links(t: &Topology, nl: &Netlink, p: &Place, dry: bool, removed: &mut Vec<String>) -> Result<()> {
     let group = marks::group_of(&t.name);
     let mut links = nl.links().await?;
     // Temporary-named links a dead run left, whichever topology it was for.
@@ -139,7 +151,7 @@ async fn remove_links(t: &Topology, nl: &Netlink, p: &Place, removed: &mut Vec<S
     links = kept;
     for l in left_behind {
         if let Ok(dev) = IfName::new(l.name.clone()) {
-            match nl.delete_link(&dev).await {
+            match if dry { Ok(()) } else { nl.delete_link(&dev).await } {
                 Ok(()) | Err(Error::NotFound(_)) => {
                     removed.push(format!("link {}/{} (left by an interrupted run)", p.label, l.name));
                 }
@@ -153,7 +165,10 @@ async fn remove_links(t: &Topology, nl: &Netlink, p: &Place, removed: &mut Vec<S
     for l in &shared_links {
         let alias = marks::without_owner(l.alias.as_deref(), &t.name).unwrap_or_default();
         if let Ok(dev) = IfName::new(l.name.clone()) {
-            nl.set_link(&dev, &LinkUpdate::new().alias(alias)?).await?;
+            let update = LinkUpdate::new().alias(alias)?;
+            if !dry {
+                nl.set_link(&dev, &update).await?;
+            }
             removed.push(format!("mark {} from {}/{} (still used by others)", t.name, p.label, l.name));
         }
     }
@@ -164,18 +179,22 @@ async fn remove_links(t: &Topology, nl: &Netlink, p: &Place, removed: &mut Vec<S
     let in_group: Vec<&Link> = links.iter().filter(|l| l.group == group).collect();
     let group_is_ours = !in_group.is_empty() && in_group.iter().all(|l| sole(l));
     if group_is_ours {
-        nl.delete_group(group).await?;
+        if !dry {
+            nl.delete_group(group).await?;
+        }
         removed.push(format!(
             "links {} in {} (group {group:#x}, one request)",
             in_group.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(" "),
             p.label
         ));
     }
-    // Whatever is ours outside the group (or the group was mixed).
-    let left = nl.links().await?;
-    for l in left.iter().filter(|l| sole(l) && l.name != "lo") {
+    // Whatever is ours outside the group (or the group was mixed); a dry
+    // run's group is still there and was listed above.
+    let left = if dry { links.clone() } else { nl.links().await? };
+    let gone_with_group = |l: &Link| dry && group_is_ours && l.group == group;
+    for l in left.iter().filter(|l| sole(l) && l.name != "lo" && !gone_with_group(l)) {
         if let Ok(dev) = IfName::new(l.name.clone()) {
-            match nl.delete_link(&dev).await {
+            match if dry { Ok(()) } else { nl.delete_link(&dev).await } {
                 Ok(()) | Err(Error::NotFound(_)) => removed.push(format!("link {}/{}", p.label, l.name)),
                 Err(e) => return Err(e),
             }

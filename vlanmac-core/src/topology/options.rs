@@ -25,6 +25,10 @@ pub struct Options {
     /// Which probes `verify` sends: [`CheckPlan::Linear`] (the default) or
     /// the full mesh; the other operations ignore it.
     pub check_plan: CheckPlan,
+    /// `down` only reports what it would remove and changes nothing
+    /// (`vlanmac down --check`); the other operations ignore it (`plan` is
+    /// apply's dry run).
+    pub dry_run: bool,
 }
 
 impl Options {
@@ -41,6 +45,7 @@ impl std::fmt::Debug for Options {
             .field("progress", &self.progress.as_ref().map(|_| "callback"))
             .field("interrupt", &self.interrupt)
             .field("check_plan", &self.check_plan)
+            .field("dry_run", &self.dry_run)
             .finish()
     }
 }

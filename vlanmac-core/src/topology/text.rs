@@ -69,14 +69,17 @@ impl ApplyResult {
 }
 
 impl DownResult {
-    /// `- what` per removal, then `topology T: down` (or `nothing to remove`).
+    /// `- what` per removal, then `topology T: down` (or `nothing to
+    /// remove`; after a dry run `N to remove (check: nothing changed)`).
     pub fn to_text(&self) -> String {
         let mut s: String = self.removed.iter().map(|x| format!("- {x}\n")).collect();
-        if self.removed.is_empty() {
-            let _ = writeln!(s, "topology {}: nothing to remove", self.topology);
-        } else {
-            let _ = writeln!(s, "topology {}: down", self.topology);
-        }
+        let t = &self.topology;
+        let _ = match (self.removed.len(), self.dry_run) {
+            (0, false) => writeln!(s, "topology {t}: nothing to remove"),
+            (0, true) => writeln!(s, "topology {t}: nothing to remove (check: nothing changed)"),
+            (_, false) => writeln!(s, "topology {t}: down"),
+            (n, true) => writeln!(s, "topology {t}: {n} to remove (check: nothing changed)"),
+        };
         s
     }
 }
@@ -128,7 +131,7 @@ mod tests {
         assert!(p.to_text(false).ends_with("topology t: 0 to create, 1 to change, 0 to remove\n"));
         let empty = Plan { topology: "t".into(), changes: vec![] };
         assert_eq!(empty.to_string(), "topology t: no changes; the kernel matches the spec\n");
-        let d = DownResult { topology: "t".into(), removed: vec!["netns a".into()] };
+        let d = DownResult { topology: "t".into(), removed: vec!["netns a".into()], dry_run: false };
         assert_eq!(d.to_string(), "- netns a\ntopology t: down\n");
         let a = ApplyResult { topology: "t".into(), changed: true, changes: p.changes.clone(), writes: 3 };
         assert!(a.to_text(false).ends_with("topology t: applied 1 changes (3 netlink writes)\n"));

@@ -37,11 +37,11 @@ from ._vlanmac import (
     list_netns,
     netns_exists,
 )
+from ._vlanmac import __version__
 from . import aio
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "__version__",
     "AlreadyExistsError",
     "ApplyResult",
     "Batch",

@@ -4,10 +4,36 @@ render as tables in Jupyter (``_repr_html_``)."""
 
 import html
 import json
+import logging
 import os
 from typing import Any, Dict, List, Optional, Union
 
 from . import _vlanmac
+
+#: The package's logger: what ``apply`` and ``down`` did at INFO (one record
+#: per change, then the summary), what ``plan`` and ``verify`` found at DEBUG.
+#: Records are emitted when the call returns.
+log = logging.getLogger("vlanmac")
+
+
+def _native_docker(docker: Any) -> Optional["_vlanmac.DockerAdapter"]:
+    """The native adapter of a ``DockerAdapter`` or its asyncio twin."""
+    if docker is None or isinstance(docker, _vlanmac.DockerAdapter):
+        return docker
+    sync = getattr(docker, "_sync", None)
+    if isinstance(sync, _vlanmac.DockerAdapter):
+        return sync
+    raise TypeError(f"docker: expected a vlanmac.DockerAdapter, got {type(docker).__name__}")
+
+
+def _log(level: int, verb: str, topology: str, text: str) -> None:
+    if not log.isEnabledFor(level):
+        return
+    lines = text.splitlines()
+    for line in lines[:-1]:
+        log.log(level, "%s %s: %s", verb, topology, line)
+    if lines:
+        log.log(level, "%s", lines[-1])
 
 
 def _table(headers: List[str], rows: List[List[Any]], caption: str) -> str:
@@ -140,16 +166,22 @@ class DownResult(_Result):
 
     @property
     def removed(self) -> List[str]:
-        """What was removed, in order."""
+        """What was removed, in order (after ``down(check=True)``: what would be)."""
         return list(self._data.get("removed", []))
 
     @property
+    def dry_run(self) -> bool:
+        """Whether this came from ``down(check=True)``: nothing was changed."""
+        return bool(self._data.get("dry_run", False))
+
+    @property
     def changed(self) -> bool:
-        """Whether anything was removed."""
+        """Whether anything was removed (or would be, after a dry run)."""
         return bool(self.removed)
 
     def __repr__(self) -> str:
-        return f"DownResult(topology={self.topology!r}, removed={len(self.removed)})"
+        check = ", dry_run=True" if self.dry_run else ""
+        return f"DownResult(topology={self.topology!r}, removed={len(self.removed)}{check})"
 
 
 class Topology:
@@ -195,33 +227,52 @@ class Topology:
         """The topology's name (it marks what the topology creates)."""
         return self._native.name
 
+    @property
+    def needs_docker(self) -> bool:
+        """Whether the topology has Docker networks or container endpoints
+        (then its verbs talk to a Docker daemon)."""
+        return self._native.needs_docker
+
     def to_dict(self) -> Dict[str, Any]:
         """The validated topology as plain data."""
         return json.loads(self._native.to_json())
 
-    def plan(self) -> Plan:
-        """The changes ``apply`` would make; changes nothing."""
-        data, text = self._native.plan()
+    def plan(self, docker: Optional[Any] = None) -> Plan:
+        """The changes ``apply`` would make; changes nothing. ``docker``: a
+        :class:`vlanmac.DockerAdapter` for the topology's Docker side
+        (default: ``$DOCKER_HOST``), as for every verb."""
+        data, text = self._native.plan(_native_docker(docker))
+        _log(logging.DEBUG, "plan", self.name, text)
         return Plan(json.loads(data), text)
 
-    def apply(self) -> ApplyResult:
+    def apply(self, docker: Optional[Any] = None) -> ApplyResult:
         """Makes the kernel (and Docker) match; rolled back if a step fails."""
-        data, text = self._native.apply()
+        data, text = self._native.apply(_native_docker(docker))
+        _log(logging.INFO, "apply", self.name, text)
         return ApplyResult(json.loads(data), text)
 
-    def verify(self, mesh: bool = False) -> VerifyReport:
+    def verify(self, mesh: bool = False, docker: Optional[Any] = None) -> VerifyReport:
         """Read-back, pings, hop counts and the router's neighbour table
         (``vlanmac verify``). The linear check plan by default: each endpoint
         pings its gateways and the next endpoint of each of its networks,
         one hop probe per pair of networks. ``mesh=True`` pings every
         endpoint from every other (``vlanmac verify --mesh``). A missing
         namespace, link or container is a failed check, not an exception."""
-        data, text = self._native.verify(mesh)
-        return VerifyReport(json.loads(data), text)
+        data, text = self._native.verify(mesh, _native_docker(docker))
+        report = VerifyReport(json.loads(data), text)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s", text.splitlines()[0] if text else "verify %s" % self.name)
+            for c in report.failures():
+                log.debug("verify %s: failed %s %s -> %s: %s", self.name, c.get("kind"), c.get("from"), c.get("to"), c.get("observed"))
+        return report
 
-    def down(self) -> DownResult:
-        """Removes what this topology created, nothing else."""
-        data, text = self._native.down()
+    def down(self, check: bool = False, docker: Optional[Any] = None) -> DownResult:
+        """Removes what this topology created, nothing else. With
+        ``check=True`` only lists what it would remove and changes nothing
+        (``vlanmac down --check``): ``DownResult.removed`` holds the same
+        lines a real ``down`` would, ``DownResult.dry_run`` is true."""
+        data, text = self._native.down(check, _native_docker(docker))
+        _log(logging.DEBUG if check else logging.INFO, "down --check" if check else "down", self.name, text)
         return DownResult(json.loads(data), text)
 
     def __repr__(self) -> str:

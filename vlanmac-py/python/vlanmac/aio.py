@@ -6,6 +6,14 @@ is one line naming the sync method it stands for (``add_vlan =
 _Twin(_vlanmac.Netlink.add_vlan)``) and takes that method's arguments,
 types (through ``ParamSpec``) and docstring, so the two cannot drift.
 
+Cancelling a twin (``task.cancel()``, a timeout from ``asyncio.wait_for``)
+cancels the *await*, not the work: the call keeps running to completion in
+its worker thread, and its result or exception is dropped. A cancelled
+``Topology.apply()`` still finishes (or rolls back on its own failure), so
+the topology is applied afterwards; take it down with ``down()``. To stop
+an apply half-way and roll it back, interrupt the sync call (Ctrl-C,
+``KeyboardInterrupt``) instead.
+
 >>> nl = await vlanmac.aio.Netlink.open(netns="container0")   # doctest: +SKIP
 >>> await nl.add_vlan("eth0", 10)                              # doctest: +SKIP
 'eth0.10'
@@ -221,9 +229,22 @@ class DockerAdapter:
     inspect = _Twin(_vlanmac.DockerAdapter.inspect)
 
     @classmethod
-    async def open(cls, host: Optional[str] = None) -> "DockerAdapter":
-        """Connects to ``host``, else ``$DOCKER_HOST``, else the local socket."""
-        return cls(await _run(_vlanmac.DockerAdapter, host))
+    async def open(
+        cls,
+        host: Optional[str] = None,
+        *,
+        tls: bool = False,
+        tls_verify: bool = False,
+        ca_path: Optional[str] = None,
+        client_cert: Optional[str] = None,
+        client_key: Optional[str] = None,
+    ) -> "DockerAdapter":
+        """Connects to ``host``, else ``$DOCKER_HOST``, else the local socket;
+        over TLS with ``tls``/``tls_verify`` (see :class:`vlanmac.DockerAdapter`)."""
+        sync = await _run(
+            _vlanmac.DockerAdapter, host, tls=tls, tls_verify=tls_verify, ca_path=ca_path, client_cert=client_cert, client_key=client_key
+        )
+        return cls(sync)
 
     async def ensure_network(self, topology: Any, network: str) -> str:
         """``docker network create`` unless it exists with this configuration."""

@@ -1,6 +1,10 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # vlanmac.net.topology: declarative VLAN + macvlan topologies (vlanmac).
+# Copyright (c) 2026, The vlanmac developers
+# Licensed under the MIT License or the Apache License 2.0, at your option
+# (see the collection's LICENSE file).
+# SPDX-License-Identifier: MIT OR Apache-2.0
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,9 +18,10 @@ description:
   - Makes the kernel (and Docker) match a vlanmac topology, checks it, or removes what it created.
   - The topology schema is the vlanmac topology file's (networks, endpoints, lab, host_shim, docker).
   - Idempotent; a second identical run reports C(changed=false). Supports check mode and diff mode.
+  - In check mode, O(state=absent) lists what a real run would remove (a dry run of C(vlanmac down)) and changes nothing.
   - Invalid input fails with a message naming the field, before anything is changed.
 version_added: "0.1.0"
-author: vlanmac developers
+author: The vlanmac developers (@vlanmac)
 options:
   spec:
     description: The topology as a dict (mutually exclusive with I(src)).
@@ -37,9 +42,42 @@ options:
     description: After applying, run the checks (read-back, pings, hop counts, neighbours); fail the task if any fails.
     type: bool
     default: false
+  docker_host:
+    description:
+      - The Docker daemon for the topology's Docker networks and containers, as C(unix:///path) or C(tcp://host:port).
+      - If not given, the value of the E(DOCKER_HOST) environment variable, else the local socket C(unix:///var/run/docker.sock).
+      - Used only when the topology has Docker networks or container endpoints.
+    type: str
+    aliases: [docker_url]
+  tls:
+    description:
+      - Connect to O(docker_host) over TLS.
+      - Unlike community.docker, vlanmac always verifies the daemon's certificate, so O(ca_path) is required; O(tls) and O(tls_verify) behave the same.
+    type: bool
+    default: false
+  tls_verify:
+    description:
+      - Connect to O(docker_host) over TLS and verify the daemon's certificate against O(ca_path).
+    type: bool
+    default: false
+  ca_path:
+    description:
+      - The CA certificate (PEM) the Docker daemon's certificate must chain to. Required with O(tls) or O(tls_verify).
+    type: path
+    aliases: [tls_ca_cert, cacert_path]
+  client_cert:
+    description:
+      - The client certificate (PEM) offered to the Docker daemon; needs O(client_key).
+    type: path
+    aliases: [tls_client_cert, cert_path]
+  client_key:
+    description:
+      - The private key (PEM) of O(client_cert).
+    type: path
+    aliases: [tls_client_key, key_path]
 requirements:
-  - the vlanmac Python package on the target
-  - root (CAP_NET_ADMIN)
+  - the vlanmac Python package on the target (C(pip install vlanmac); the collection's requirements.txt)
+  - root (CAP_NET_ADMIN and CAP_SYS_ADMIN)
 """
 
 EXAMPLES = r"""
@@ -57,10 +95,25 @@ EXAMPLES = r"""
       endpoints:
         web: { attach: [ { network: v10, ipv4: 10.0.10.5 } ] }
 
+- name: What would be removed (changes nothing)
+  vlanmac.net.topology:
+    src: /etc/vlanmac/seed.yaml
+    state: absent
+  check_mode: true
+
 - name: Remove it again
   vlanmac.net.topology:
     src: /etc/vlanmac/seed.yaml
     state: absent
+
+- name: Containers through a remote Docker daemon over TLS
+  vlanmac.net.topology:
+    src: /etc/vlanmac/seed-docker.yaml
+    docker_host: tcp://docker.example.com:2376
+    tls_verify: true
+    ca_path: /etc/docker/certs/ca.pem
+    client_cert: /etc/docker/certs/cert.pem
+    client_key: /etc/docker/certs/key.pem
 """
 
 RETURN = r"""
@@ -74,7 +127,7 @@ changes:
   elements: str
   returned: always
 removed:
-  description: What C(state=absent) removed.
+  description: What O(state=absent) removed (in check mode, what it would remove).
   type: list
   elements: str
   returned: when state is absent
@@ -84,16 +137,18 @@ verify:
   returned: when verify is true
 """
 
-from ansible.module_utils.basic import AnsibleModule
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 try:
     import vlanmac
 
     HAS_VLANMAC = True
-    IMPORT_ERROR = None
-except Exception as e:  # pragma: no cover - reported through fail_json
+    IMPORT_TRACEBACK = None
+except ImportError:  # reported through missing_required_lib
     HAS_VLANMAC = False
-    IMPORT_ERROR = str(e)
+    IMPORT_TRACEBACK = traceback.format_exc()
 
 
 def load(module):
@@ -102,26 +157,40 @@ def load(module):
     return vlanmac.Topology.from_dict(module.params["spec"], module.params["name"])
 
 
+def docker(module):
+    """The Docker adapter the options name, or None for the default
+    (E(DOCKER_HOST) or the local socket, opened only if the topology needs it)."""
+    p = module.params
+    tls = p["tls"] or p["tls_verify"]
+    if not tls and not p["docker_host"]:
+        return None
+    if not tls and (p["ca_path"] or p["client_cert"] or p["client_key"]):
+        module.fail_json(msg="invalid input: ca_path, client_cert and client_key need tls or tls_verify", field="tls")
+    return vlanmac.DockerAdapter(
+        p["docker_host"],
+        tls=p["tls"],
+        tls_verify=p["tls_verify"],
+        ca_path=p["ca_path"],
+        client_cert=p["client_cert"],
+        client_key=p["client_key"],
+    )
+
+
 def run(module):
     topo = load(module)
     state = module.params["state"]
     result = {"changed": False, "changes": []}
+    d = docker(module) if topo.needs_docker else None
     if state == "absent":
-        if module.check_mode:
-            # down would remove something unless nothing of the topology is
-            # there: then the plan creates every namespace it names.
-            plan = topo.plan()
-            creates_all = any(c["object"] == "netns" and c["sign"] == "+" for c in plan.changes)
-            result["changed"] = plan.is_empty() or not creates_all
-            return result
-        down = topo.down()
+        # In check mode, a dry run of down: the same walk, nothing changed.
+        down = topo.down(check=module.check_mode, docker=d)
         result["removed"] = down.removed
         result["changes"] = down.lines()
         result["changed"] = down.changed
         if module._diff:
             result["diff"] = {"before": "\n".join(down.removed) + "\n", "after": ""}
         return result
-    plan = topo.plan()
+    plan = topo.plan(docker=d)
     if module._diff:
         before = "\n".join("%s %s: %s" % (c["netns"], c["object"], c.get("before") or "absent") for c in plan.changes) + "\n"
         after = "\n".join("%s %s: %s" % (c["netns"], c["object"], c.get("after") or c.get("detail") or "present") for c in plan.changes) + "\n"
@@ -130,11 +199,11 @@ def run(module):
         result["changed"] = not plan.is_empty()
         result["changes"] = plan.lines()
         return result
-    applied = topo.apply()
+    applied = topo.apply(docker=d)
     result["changed"] = applied.changed
     result["changes"] = applied.lines()
     if module.params["verify"]:
-        report = topo.verify()
+        report = topo.verify(docker=d)
         result["verify"] = report.to_dict()
         if not report.passed:
             failed = ["%s %s -> %s: expected %s, observed %s" % (c["kind"], c["from"], c["to"], c["expected"], c["observed"]) for c in report.failures()]
@@ -150,13 +219,20 @@ def main():
             name=dict(type="str", default="topology"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             verify=dict(type="bool", default=False),
+            docker_host=dict(type="str", aliases=["docker_url"], fallback=(env_fallback, ["DOCKER_HOST"])),
+            tls=dict(type="bool", default=False),
+            tls_verify=dict(type="bool", default=False),
+            ca_path=dict(type="path", aliases=["tls_ca_cert", "cacert_path"]),
+            client_cert=dict(type="path", aliases=["tls_client_cert", "cert_path"]),
+            client_key=dict(type="path", aliases=["tls_client_key", "key_path"], no_log=False),
         ),
         mutually_exclusive=[["spec", "src"]],
         required_one_of=[["spec", "src"]],
+        required_together=[["client_cert", "client_key"]],
         supports_check_mode=True,
     )
     if not HAS_VLANMAC:
-        module.fail_json(msg="the vlanmac Python package is required on the target: %s" % IMPORT_ERROR)
+        module.fail_json(msg=missing_required_lib("vlanmac"), exception=IMPORT_TRACEBACK)
     try:
         result = run(module)
     except vlanmac.InvalidSpecError as e:
