@@ -4,8 +4,14 @@
 # machine's namespace; a busybox test image built without a registry;
 # stopped by the PID it was started with.
 #
-#   docker_start DIR [STORAGE]  -> exports VLANMAC_DOCKER_HOST, VLANMAC_DOCKER_NETNS, VLANMAC_DOCKER_IMAGE
+#   docker_start DIR [STORAGE]  -> exports VLANMAC_DOCKER_HOST, VLANMAC_DOCKER_NETNS, VLANMAC_DOCKER_IMAGE,
+#                                  VLANMAC_DOCKER_TLS_HOST, VLANMAC_DOCKER_TLS_DIR
 #   docker_stop DIR
+#
+# Besides its Unix socket, the engine listens with TLS (--tlsverify, client
+# certificates required) on 127.0.0.1:2376 inside its namespace, with a CA,
+# server and client certificate made here (DIR/tls/{ca,cert,key}.pem are
+# the client's, as the docker CLI's DOCKER_CERT_PATH expects them).
 
 DOCKER_CLI=/usr/bin/docker   # Debian's client, matching its daemon
 
@@ -17,6 +23,11 @@ docker_start() {
   ip -n "$ns" link set lo up
   local extra=()
   [ -n "$storage" ] && extra+=(--storage-driver "$storage")
+  if docker_tls_certs "$dir/tls"; then
+    extra+=(--host tcp://127.0.0.1:2376 --tlsverify --tlscacert "$dir/tls/ca.pem"
+      --tlscert "$dir/tls/server-cert.pem" --tlskey "$dir/tls/server-key.pem")
+    export VLANMAC_DOCKER_TLS_HOST=tcp://127.0.0.1:2376 VLANMAC_DOCKER_TLS_DIR=$dir/tls
+  fi
   nsenter --net="/run/netns/$ns" dockerd --data-root "$dir/data" --exec-root "$dir/exec" \
     --pidfile "$dir/dockerd.pid" --host "unix://$dir/docker.sock" \
     --iptables=false --ip6tables=false --bridge=none "${extra[@]}" > "$dir/dockerd.log" 2>&1 &
@@ -37,6 +48,24 @@ docker_start() {
   tar -C "$root" -cf "$dir/rootfs.tar" .
   DOCKER_HOST=$VLANMAC_DOCKER_HOST $DOCKER_CLI import --change 'ENV PATH=/bin' --change 'CMD ["sleep","100000"]' \
     "$dir/rootfs.tar" "$VLANMAC_DOCKER_IMAGE" >/dev/null || return 1
+}
+
+# A throwaway CA, a server certificate for 127.0.0.1 and a client
+# certificate, in DIR (openssl; quietly absent if openssl is).
+docker_tls_certs() {
+  local d=$1
+  command -v openssl >/dev/null || return 1
+  rm -rf "$d"; mkdir -p "$d"
+  (
+    cd "$d" || exit 1
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=vlanmac-test-ca -keyout ca-key.pem -out ca.pem &&
+    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server-key.pem -out server.csr &&
+    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' > server.ext &&
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -extfile server.ext -out server-cert.pem &&
+    openssl req -newkey rsa:2048 -nodes -subj /CN=vlanmac-test-client -keyout key.pem -out client.csr &&
+    printf 'extendedKeyUsage=clientAuth\n' > client.ext &&
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -extfile client.ext -out cert.pem
+  ) > "$d/openssl.log" 2>&1
 }
 
 docker_stop() {
@@ -64,7 +93,7 @@ docker_stop() {
   # Whatever dockerd mounted under its roots.
   grep -o " $dir/[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
   [ -f "$dir/netns" ] && ip netns del "$(cat "$dir/netns")" 2>/dev/null
-  rm -rf "$dir/data" "$dir/exec" "$dir/rootfs"
+  rm -rf "$dir/data" "$dir/exec" "$dir/rootfs" "$dir/tls"
   # Never signal these PIDs again: they may belong to someone else later.
   rm -f "$dir/dockerd.pid" "$dir/dockerd.launcher.pid" "$dir/netns"
 }

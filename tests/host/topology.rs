@@ -263,9 +263,27 @@ fn cli_plan_apply_check_diff_json_verify_down() {
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(j["checks"].as_array().unwrap().iter().any(|c| c["ok"] == false && c["kind"] == "readback"));
 
+    // down --check: the same lines a real down prints, nothing changed.
+    let applied = snapshot(&names);
+    let (code, dry, _) = cli(&["down", f, "--check"]);
+    assert_eq!(code, 0, "{dry}");
+    assert!(dry.ends_with("to remove (check: nothing changed)\n"), "{dry}");
+    assert_eq!(snapshot(&names), applied, "down --check changed the kernel");
+    let (code, out, _) = cli(&["down", f, "--check", "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["dry_run"], true);
     let (code, out, _) = cli(&["down", f]);
     assert_eq!(code, 0, "{out}");
+    let lines = |s: &str| s.lines().filter(|l| l.starts_with("- ")).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(lines(&out), lines(&dry), "down removed other than down --check listed");
+    assert!(!lines(&out).is_empty());
     assert_eq!(snapshot(&names), before);
+    let (code, out, _) = cli(&["down", f, "--check"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (0, format!("topology {}: nothing to remove (check: nothing changed)\n", t.name).as_str())
+    );
 }
 
 #[test]

@@ -21,9 +21,10 @@ pytestmark = [
 COLLECTIONS = os.path.join(os.path.dirname(__file__), "..")
 
 
-def playbook_many(tmp_path, tasks: list, *flags: str):
+def playbook_many(tmp_path, tasks: list, *flags: str, netns=None):
     """Runs the tasks in one play; returns (returncode, each task's registered
-    result, output). Tasks run with ignore_errors so every result is written out."""
+    result, output). Tasks run with ignore_errors so every result is written
+    out. With ``netns``, ansible-playbook runs in that namespace (``ip netns exec``)."""
     result_file = tmp_path / "result.json"
     if result_file.exists():
         result_file.unlink()
@@ -38,14 +39,15 @@ def playbook_many(tmp_path, tasks: list, *flags: str):
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS, "ANSIBLE_LOCALHOST_WARNING": "false",
            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false", "ANSIBLE_NOCOLOR": "1"}
     exe = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-    r = subprocess.run([exe, "-i", "localhost,", str(path), *flags], capture_output=True, text=True, env=env)
+    prefix = ["ip", "netns", "exec", netns] if netns else []
+    r = subprocess.run([*prefix, exe, "-i", "localhost,", str(path), *flags], capture_output=True, text=True, env=env)
     results = json.loads(result_file.read_text()) if result_file.exists() else [{} for _ in tasks]
     return r.returncode, results, r.stdout + r.stderr
 
 
-def playbook(tmp_path, task: dict, *flags: str):
+def playbook(tmp_path, task: dict, *flags: str, netns=None):
     """Runs one task; returns (returncode, the task's registered result, output)."""
-    code, results, log = playbook_many(tmp_path, [task], *flags)
+    code, results, log = playbook_many(tmp_path, [task], *flags, netns=netns)
     return code, results[0], log
 
 
