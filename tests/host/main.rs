@@ -17,6 +17,7 @@ mod crash_seed;
 mod docker;
 mod docker_topology;
 mod errors;
+mod host_tools;
 mod ipvlan;
 mod leaks;
 mod links;

@@ -3,12 +3,14 @@
 
 mod demo;
 mod output;
+mod render;
 mod show;
 mod signals;
 
 use std::{path::PathBuf, process::ExitCode};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+use render::RenderFormat;
 use vlanmac::{
     docker::{self, Engine},
     privileges::require_admin,
@@ -88,8 +90,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum)]
         format: RenderFormat,
-        /// With `--format cni`: write one NETWORK.conflist per network into
-        /// this directory instead of printing them.
+        /// Write the files into this directory instead of printing them:
+        /// one NETWORK.conflist per network (cni), or each unit, keyfile or
+        /// netplan file under its own name (systemd-networkd,
+        /// networkmanager with mode 0600, netplan).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -102,18 +106,6 @@ enum Command {
         #[arg(long)]
         keep: bool,
     },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum RenderFormat {
-    CiscoRouter,
-    CiscoSwitch,
-    Dot,
-    SystemdNetworkd,
-    /// One vlanmac-cni conflist per network (podman, containerd).
-    Cni,
-    /// One Multus NetworkAttachmentDefinition per network (Kubernetes).
-    Multus,
 }
 
 /// Exit code for an error: 2 for invalid input, 1 otherwise.
@@ -214,30 +206,7 @@ async fn run(cmd: Command) -> Result<ExitCode, docker::Error> {
             return Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Command::Show { netns, json } => return Ok(show::show(netns.as_deref(), json).await?),
-        Command::Render { file, format, out } => {
-            let t = Topology::from_path(&file)?;
-            if let Some(dir) = out {
-                if !matches!(format, RenderFormat::Cni) {
-                    eprintln!("vlanmac: invalid input: --out: only with --format cni");
-                    return Ok(ExitCode::from(2));
-                }
-                for (name, text) in vlanmac::render::cni_conflists(&t) {
-                    let path = dir.join(&name);
-                    std::fs::write(&path, text).map_err(|e| Error::io(format!("write {}", path.display()), e))?;
-                    println!("{}", path.display());
-                }
-                return Ok(ExitCode::SUCCESS);
-            }
-            let text = match format {
-                RenderFormat::CiscoRouter => vlanmac::render::cisco_router(&t),
-                RenderFormat::CiscoSwitch => vlanmac::render::cisco_switch(&t),
-                RenderFormat::Dot => vlanmac::render::dot(&t),
-                RenderFormat::SystemdNetworkd => vlanmac::render::systemd_networkd(&t),
-                RenderFormat::Cni => vlanmac::render::cni(&t),
-                RenderFormat::Multus => vlanmac::render::multus(&t),
-            };
-            print!("{text}");
-        }
+        Command::Render { file, format, out } => return render::render(&file, format, out.as_deref()),
         Command::Demo { docker, keep } => return demo::demo(docker, keep).await,
     }
     Ok(ExitCode::SUCCESS)

@@ -29,6 +29,50 @@ fn systemd_networkd_golden() {
     assert_eq!(super::systemd_networkd(&seed()), include_str!("../../../tests/golden/seed.systemd-networkd"));
 }
 
+fn hosts() -> Topology {
+    from_yaml(include_str!("../../../tests/golden/hosts.yaml"), "hosts").unwrap()
+}
+
+#[test]
+fn host_side_renderings_golden() {
+    let (seed, hosts) = (seed(), hosts());
+    assert_eq!(super::netplan(&seed), include_str!("../../../tests/golden/seed.netplan"));
+    assert_eq!(super::netplan(&hosts), include_str!("../../../tests/golden/hosts.netplan"));
+    assert_eq!(super::networkmanager(&seed), include_str!("../../../tests/golden/seed.networkmanager"));
+    assert_eq!(super::networkmanager(&hosts), include_str!("../../../tests/golden/hosts.networkmanager"));
+    assert_eq!(super::systemd_networkd(&hosts), include_str!("../../../tests/golden/hosts.systemd-networkd"));
+    assert_eq!(super::resolved(&seed).unwrap(), include_str!("../../../tests/golden/seed.json"));
+    assert_eq!(super::resolved(&hosts).unwrap(), include_str!("../../../tests/golden/hosts.json"));
+}
+
+/// `files` splits a multi-file rendering at its `# file:` lines.
+#[test]
+fn files_split_at_file_lines() {
+    let files = super::files(&super::networkmanager(&hosts()));
+    let names: Vec<&str> = files.iter().map(|(p, _)| p.rsplit('/').next().unwrap_or_default()).collect();
+    assert_eq!(
+        names,
+        [
+            "vlanmac-hosts-eth1.40.nmconnection",
+            "vlanmac-hosts-eth1.30.nmconnection",
+            "vlanmac-hosts-shim30.nmconnection"
+        ]
+    );
+    assert!(files.iter().all(|(_, t)| t.starts_with("[connection]\n") && t.ends_with("\n") && !t.ends_with("\n\n")));
+    assert!(super::files("no files here\n").is_empty());
+}
+
+/// IPAM fills the addresses the file leaves out, in the resolved JSON.
+#[test]
+fn resolved_fills_ipam_addresses() {
+    let j: serde_json::Value = serde_json::from_str(&super::resolved(&hosts()).unwrap()).unwrap();
+    let desk = &j["endpoints"][0]["interfaces"];
+    assert_eq!(desk[0]["ipv4"], "10.30.0.2/24");
+    assert_eq!(desk[0]["ipv6"], "2001:db8:30::2/64");
+    assert_eq!(desk[1]["ipv4"], "10.40.0.9/24");
+    assert_eq!(desk[1]["ipv6"], serde_json::Value::Null);
+}
+
 #[test]
 fn cni_golden() {
     assert_eq!(super::cni(&seed()), include_str!("../../../tests/golden/seed.cni"));

@@ -1,21 +1,28 @@
 //! Text for what lives outside the host: the upstream router or switch's
-//! configuration (as in the seed), a Graphviz diagram, systemd-networkd
-//! units that make the host side persist across reboots, and CNI
+//! configuration (as in the seed), a Graphviz diagram, the host side for
+//! the network managers that bring it back after a reboot
+//! (systemd-networkd units, netplan, NetworkManager keyfiles), CNI
 //! configurations (conflists, Multus NetworkAttachmentDefinitions) that put
-//! containers on the topology's networks through vlanmac-cni. Pure
-//! functions.
+//! containers on the topology's networks through vlanmac-cni, and the
+//! resolved topology as JSON. Pure functions.
 
 mod cisco;
 mod cni;
 mod dot;
 #[cfg(test)]
 mod golden_tests;
+mod netplan;
 mod networkd;
+mod networkmanager;
+mod resolved;
 
 pub use cisco::{cisco_router, cisco_switch};
 pub use cni::{cni, cni_conflists, cni_plugin_config, multus};
 pub use dot::dot;
+pub use netplan::netplan;
 pub use networkd::systemd_networkd;
+pub use networkmanager::{networkmanager, NM_CONNECTIONS};
+pub use resolved::resolved;
 
 use std::net::IpAddr;
 
@@ -28,4 +35,53 @@ pub(crate) fn netmask(prefix: u8) -> String {
 /// The gateways of a network: (address, prefix length).
 pub(crate) fn gateways(n: &crate::topology::Network) -> Vec<(IpAddr, u8)> {
     n.subnets.iter().filter_map(|s| s.gateway().map(|g| (g, s.prefix_len()))).collect()
+}
+
+/// One network per VLAN subinterface of the topology (the first network on
+/// it), in the topology's order: networks sharing `eth0.10` give one entry.
+pub(crate) fn vlans(t: &crate::topology::Topology) -> Vec<&crate::topology::Network> {
+    let mut seen = Vec::new();
+    t.networks
+        .iter()
+        .filter(|n| n.vlan.is_some())
+        .filter(|n| {
+            let lp = n.link_parent();
+            let new = !seen.contains(&lp);
+            seen.push(lp);
+            new
+        })
+        .collect()
+}
+
+/// A host shim's addresses with their prefix lengths (`10.0.10.254/24`).
+pub(crate) fn shim_addresses(n: &crate::topology::Network, h: &crate::topology::HostShim) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Some(ip), Some(s)) = (h.ipv4, n.subnet_v4()) {
+        out.push(format!("{ip}/{}", s.prefix_len()));
+    }
+    if let (Some(ip), Some(s)) = (h.ipv6, n.subnet_v6()) {
+        out.push(format!("{ip}/{}", s.prefix_len()));
+    }
+    out
+}
+
+/// The files of a multi-file rendering (systemd-networkd, NetworkManager,
+/// netplan): each `# file: PATH` line starts one, which runs to the next;
+/// the text before the first is dropped. Returns (PATH, content).
+pub fn files(rendered: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in rendered.lines() {
+        if let Some(path) = line.strip_prefix("# file: ") {
+            out.push((path.trim().to_string(), String::new()));
+        } else if let Some((_, text)) = out.last_mut() {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    for (_, text) in &mut out {
+        let trimmed = text.trim_end().len();
+        text.truncate(trimmed);
+        text.push('\n');
+    }
+    out
 }

@@ -67,15 +67,8 @@ pub fn systemd_networkd(t: &Topology) -> String {
                 "\n# file: {dir}/60-vlanmac-{}.network\n[Match]\nName={}\n\n[Network]",
                 shim.name, shim.name
             );
-            for sub in &n.subnets {
-                let ip = if sub.subnet.is_ipv6() {
-                    shim.ipv6.map(std::net::IpAddr::V6)
-                } else {
-                    shim.ipv4.map(std::net::IpAddr::V4)
-                };
-                if let Some(ip) = ip {
-                    let _ = writeln!(s, "Address={ip}/{}", sub.prefix_len());
-                }
+            for a in super::shim_addresses(n, shim) {
+                let _ = writeln!(s, "Address={a}");
             }
         }
     }
