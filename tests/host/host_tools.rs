@@ -271,3 +271,90 @@ fn render_json_matches_what_apply_assigns() {
         (Some("eth0"), Some("macvlan"), Some("bridge"))
     );
 }
+
+/// Runs `shell -c script` and returns its stdout (asserting success).
+fn shell(shell: &str, script: &str) -> String {
+    let out = Command::new(shell).args(["-c", script]).output().unwrap();
+    assert!(out.status.success(), "{shell} -c {script}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `vlanmac completions bash|zsh|fish`: each script is valid for its shell,
+/// and bash and fish complete the commands and `render --format` values from
+/// the same definitions as `--help`.
+#[test]
+fn shell_completions_complete_commands_and_formats() {
+    let dir = TempDir::new("completions");
+    let script = |sh: &str| {
+        let (code, out, err) = cli(&["completions", sh]);
+        assert_eq!(code, 0, "{err}");
+        let path = dir.0.join(sh);
+        std::fs::write(&path, out).unwrap();
+        path.display().to_string()
+    };
+    if have("bash", "shell_completions_complete_commands_and_formats") {
+        let f = script("bash");
+        let words = shell(
+            "bash",
+            &format!(
+                "source {f}; COMP_WORDS=(vlanmac re); COMP_CWORD=1; _vlanmac vlanmac re vlanmac; echo \"${{COMPREPLY[@]}}\"; \
+                 COMP_WORDS=(vlanmac render t.yaml --format ne); COMP_CWORD=4; _vlanmac vlanmac ne --format; echo \"${{COMPREPLY[@]}}\""
+            ),
+        );
+        assert_eq!(words, "render\nnetplan networkmanager\n");
+    }
+    if have("fish", "shell_completions_complete_commands_and_formats") {
+        let f = script("fish");
+        shell("fish", &format!("fish --no-execute {f}"));
+        let words = shell(
+            "fish",
+            &format!("source {f}; complete -C 'vlanmac do'; complete -C 'vlanmac render t.yaml --format sys'"),
+        );
+        let first: Vec<&str> = words.lines().map(|l| l.split('\t').next().unwrap_or_default()).collect();
+        assert_eq!(first, ["down", "systemd-networkd"], "{words}");
+    }
+    if have("zsh", "shell_completions_complete_commands_and_formats") {
+        let f = script("zsh");
+        shell("zsh", &format!("zsh -n {f}"));
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(
+            text.starts_with("#compdef vlanmac") && text.contains("networkmanager") && text.contains("completions")
+        );
+    }
+}
+
+/// `vlanmac man --out DIR`: a page per command that man(1) formats without
+/// a warning, with the commands, options and possible values of `--help`.
+#[test]
+fn man_pages_format_cleanly() {
+    if !have("man", "man_pages_format_cleanly") {
+        return;
+    }
+    let dir = TempDir::new("man");
+    let (code, listed, err) = cli(&["man", "--out", dir.0.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let pages: Vec<&str> = listed.lines().collect();
+    for cmd in [
+        "vlanmac",
+        "vlanmac-plan",
+        "vlanmac-apply",
+        "vlanmac-down",
+        "vlanmac-verify",
+        "vlanmac-render",
+        "vlanmac-completions",
+    ] {
+        assert!(pages.iter().any(|p| p.ends_with(&format!("/{cmd}.1"))), "{cmd}.1 missing: {pages:?}");
+    }
+    for page in &pages {
+        let out = Command::new("man").args(["--warnings", "-l", page]).env("MANWIDTH", "80").output().unwrap();
+        assert!(out.status.success(), "man -l {page}");
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert!(warnings.trim().is_empty(), "{page}: {warnings}");
+    }
+    let main = shell("sh", &format!("MANWIDTH=80 man -l {}/vlanmac.1", dir.0.display()));
+    for word in ["plan", "apply", "down", "verify", "render", "Exit codes"] {
+        assert!(main.contains(word), "vlanmac(1) lacks {word}: {main}");
+    }
+    let down = shell("sh", &format!("MANWIDTH=80 man -l {}/vlanmac-down.1", dir.0.display()));
+    assert!(down.contains("--check") && down.contains("change nothing"), "{down}");
+}

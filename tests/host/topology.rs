@@ -326,7 +326,8 @@ async fn removed_from_the_spec_is_removed_from_the_kernel() {
     assert!(without_shim.plan(&Options::default()).await.unwrap().is_empty());
 }
 
-/// On a terminal, apply shows progress (on stderr); `--json` stays quiet.
+/// On a terminal, apply shows progress (on stderr), cut to the terminal's
+/// width so long names never wrap and leave debris; `--json` stays quiet.
 #[test]
 fn progress_on_a_terminal_only() {
     if !std::path::Path::new("/usr/bin/script").exists() {
@@ -337,17 +338,49 @@ fn progress_on_a_terminal_only() {
     let t = topo(&yaml);
     let _g = TopoGuard(t.clone());
     let f = write_temp("tty.yaml", &yaml);
+    const COLS: usize = 32;
+    // stdout (the result) to a file: the terminal shows only stderr.
+    let result = write_temp("tty.out", "");
     let run = |extra: &str| {
-        let cmd = format!("{} apply {} {extra}", env!("CARGO_BIN_EXE_vlanmac"), f.display());
+        let bin = env!("CARGO_BIN_EXE_vlanmac");
+        let cmd = format!("stty cols {COLS} rows 24; {bin} apply {} {extra} > {}", f.display(), result.display());
         let out = std::process::Command::new("/usr/bin/script").args(["-qec", &cmd, "/dev/null"]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let shown = run("");
-    assert!(shown.contains("[  1/") && shown.contains("\x1b[2K"), "no progress on a terminal: {shown:?}");
+    assert!(shown.contains("1/"), "no progress on a terminal: {shown:?}");
+    // Every piece the progress display draws (between carriage returns,
+    // escape sequences removed) fits the 32 columns.
+    for piece in shown.split(['\r', '\n']).map(strip_escapes) {
+        assert!(piece.chars().count() <= COLS, "a progress line wider than the terminal: {piece:?} in {shown:?}");
+    }
     let (code, _, _) = cli(&["down", f.to_str().unwrap()]);
     assert_eq!(code, 0);
     let quiet = run("--json");
-    assert!(!quiet.contains("[  1/"), "progress with --json: {quiet:?}");
+    assert!(!quiet.contains("1/"), "progress with --json: {quiet:?}");
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&result).unwrap()).unwrap();
+    assert_eq!(j["changed"], true);
+}
+
+/// `text` without ANSI escape sequences (CSI: ESC [ ... final byte).
+fn strip_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for d in chars.by_ref() {
+                    if ('@'..='~').contains(&d) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Links on IPv4-only networks get no IPv6 address generation (no

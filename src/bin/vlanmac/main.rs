@@ -2,6 +2,7 @@
 //! operation or check failed, 2 invalid input (the message names the field).
 
 mod demo;
+mod manual;
 mod output;
 mod render;
 mod show;
@@ -9,7 +10,7 @@ mod signals;
 
 use std::{path::PathBuf, process::ExitCode};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use render::RenderFormat;
 use vlanmac::{
     docker::{self, Engine},
@@ -20,7 +21,12 @@ use vlanmac::{
 };
 
 #[derive(Parser)]
-#[command(name = "vlanmac", version, about = "Namespaces and containers on 802.1Q VLANs through macvlan")]
+#[command(
+    name = "vlanmac",
+    version,
+    about = "Namespaces and containers on 802.1Q VLANs through macvlan",
+    after_long_help = "Exit codes: 0 success; 1 an operation or a check failed; 2 invalid input (the message names the field)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -97,6 +103,21 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print the shell completion script for SHELL (bash, zsh, fish, ...).
+    ///
+    /// bash: `vlanmac completions bash > /etc/bash_completion.d/vlanmac`;
+    /// zsh: into a directory of `$fpath` as `_vlanmac`; fish: into
+    /// `~/.config/fish/completions/vlanmac.fish`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (vlanmac.1 and one per command) into DIR.
+    Man {
+        /// Where to write them (e.g. /usr/local/share/man/man1).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// The seed walkthrough in throwaway namespaces: apply, verify, tear down.
     Demo {
         /// Also through Docker (needs the Docker adapter).
@@ -160,7 +181,10 @@ fn privileged_action(cmd: &Command) -> Option<String> {
         Command::Verify { file, .. } => Some(of("verify", file)),
         Command::Show { netns: Some(n), .. } => Some(format!("show netns {n}")),
         Command::Demo { .. } => Some("demo".into()),
-        Command::Show { netns: None, .. } | Command::Render { .. } => None,
+        Command::Show { netns: None, .. }
+        | Command::Render { .. }
+        | Command::Completions { .. }
+        | Command::Man { .. } => None,
     }
 }
 
@@ -182,10 +206,11 @@ async fn run(cmd: Command) -> Result<ExitCode, docker::Error> {
         }
         Command::Apply { file, check: false, diff, json } => {
             let engine = engine(&file)?;
-            opts.progress = (!json && output::stderr_is_tty()).then(output::progress_bar);
+            let progress = output::ProgressDisplay::new(json);
+            opts.progress = Some(progress.callback());
             opts.interrupt = signals.as_ref().map(|s| s.interrupt().clone()).unwrap_or_default();
             let res = engine.apply(&opts).await;
-            output::finish_progress(json);
+            progress.finish();
             match res {
                 Ok(res) => output::print(json, &res, || res.to_text(diff)),
                 Err(e) => {
@@ -207,6 +232,10 @@ async fn run(cmd: Command) -> Result<ExitCode, docker::Error> {
         }
         Command::Show { netns, json } => return Ok(show::show(netns.as_deref(), json).await?),
         Command::Render { file, format, out } => return render::render(&file, format, out.as_deref()),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "vlanmac", &mut std::io::stdout());
+        }
+        Command::Man { out } => return manual::write(Cli::command(), &out).map_err(Into::into),
         Command::Demo { docker, keep } => return demo::demo(docker, keep).await,
     }
     Ok(ExitCode::SUCCESS)

@@ -1,11 +1,9 @@
 //! Text or JSON (the texts are the results' own `to_text`), and progress
 //! on a terminal.
 
-use std::{
-    io::{IsTerminal, Write},
-    sync::Arc,
-};
+use std::{io::IsTerminal, sync::Arc};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use vlanmac::topology::{Change, Plan, Progress};
 
@@ -36,23 +34,41 @@ impl<'a> From<&'a Plan> for CheckResult<'a> {
     }
 }
 
-/// Whether progress should be drawn (stderr is a terminal).
-pub fn stderr_is_tty() -> bool {
-    std::io::stderr().is_terminal()
+/// The progress display of `apply`: an indicatif bar on stderr,
+/// `[ 12/40] + container1 link eth0`, its message cut to the terminal's
+/// width. Hidden when stderr is not a terminal and with `--json`.
+pub struct ProgressDisplay {
+    bar: ProgressBar,
 }
 
-/// A one-line progress display on stderr: `[ 12/40] + container1 link eth0`.
-pub fn progress_bar() -> Progress {
-    Arc::new(|i, n, c: &Change| {
-        let mut e = std::io::stderr();
-        let _ = write!(e, "\r\x1b[2K[{i:>3}/{n}] {} {} {}", c.sign, c.netns, c.object);
-        let _ = e.flush();
-    })
-}
+impl ProgressDisplay {
+    /// A display for `apply`; hidden with `json` or without a terminal.
+    pub fn new(json: bool) -> ProgressDisplay {
+        let target = if json || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(None, target);
+        // The template is fixed and valid; the fallback keeps the default.
+        if let Ok(style) = ProgressStyle::with_template("[{pos:>3}/{len}] {wide_msg}") {
+            bar.set_style(style);
+        }
+        ProgressDisplay { bar }
+    }
 
-/// Clears the progress line.
-pub fn finish_progress(json: bool) {
-    if !json && stderr_is_tty() {
-        let _ = write!(std::io::stderr(), "\r\x1b[2K");
+    /// The callback `apply` calls before each step.
+    pub fn callback(&self) -> Progress {
+        let bar = self.bar.clone();
+        Arc::new(move |i, n, c: &Change| {
+            bar.set_length(n as u64);
+            bar.set_position(i as u64);
+            bar.set_message(format!("{} {} {}", c.sign, c.netns, c.object));
+        })
+    }
+
+    /// Clears the display (before the result is printed).
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
     }
 }
