@@ -1,12 +1,14 @@
 # %% [markdown]
 # # The seed walkthrough from Python
 #
-# A notebook in percent format (open it with Jupytext, VS Code or Spyder, or
-# run it as a script). It builds the seed topology of
+# A notebook in percent format: open it with Jupytext, VS Code or Spyder,
+# convert it (`jupytext --to ipynb examples/seed_notebook.py`), or run it as
+# a script. It builds the seed topology of
 # `docker-macvlan-vlans.md` — VLANs 10 and 20 on a trunk, container0/1/2 on
 # macvlans, container1 on both — in throwaway namespaces with an emulated
-# router, shows the plan and the verify tables, then takes it down.
-# Needs root and a kernel with 802.1Q (`scripts/test` runs it in the kernel VM).
+# router, shows its diagram, the plan and the verify tables, then takes it
+# down. Needs root and a kernel with 802.1Q (`scripts/test` converts it and
+# executes it in a Jupyter kernel inside the kernel VM).
 
 # %%
 import pathlib
@@ -24,9 +26,10 @@ except ImportError:  # as a script, print the text and the HTML
             print(html())
 
 
-here = pathlib.Path(__file__).resolve().parent if "__file__" in globals() else pathlib.Path("examples")
+# As a script, next to this file; in Jupyter, the notebook's directory.
+here = pathlib.Path(__file__).resolve().parent if "__file__" in globals() else pathlib.Path.cwd()
 topo = vlanmac.Topology.from_file(here / "seed.yaml")
-topo
+topo  # in Jupyter: the diagram (an inline SVG)
 
 # %% [markdown]
 # ## Plan: what `apply` would do (`+` create, `~` change, `-` remove)

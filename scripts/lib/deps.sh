@@ -16,11 +16,23 @@ ensure_deps() {
   [ -x /usr/lib/cni/macvlan ] && [ -x /usr/lib/cni/host-local ] || apt+=(containernetworking-plugins)
   [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || apt+=(busybox-static)
   [ -x /usr/sbin/dockerd ] || apt+=(docker.io)
+  # The tools that check vlanmac's outputs: netplan generate, nmcli
+  # --offline (NetworkManager 1.42), the shells of the completion scripts,
+  # man for the manual pages, openssl for the Docker TLS certificates.
+  command -v zsh >/dev/null || apt+=(zsh)
+  command -v fish >/dev/null || apt+=(fish)
+  command -v man >/dev/null || apt+=(man-db)
+  command -v openssl >/dev/null || apt+=(openssl)
+  command -v systemd-analyze >/dev/null || apt+=(systemd)
   # podman (CNI backend) and runc run the CNI plugin's podman test; without
   # their recommends (no rootless networking stack, no extra runtimes).
   local bare=()
   [ -x /usr/bin/podman ] || bare+=(podman)
   [ -x /usr/sbin/runc ] || bare+=(runc)
+  # Without recommends: no daemons beyond what the packages need (nothing
+  # is started without systemd anyway).
+  command -v netplan >/dev/null || bare+=(netplan.io)
+  command -v nmcli >/dev/null || bare+=(network-manager)
   command -v python3 >/dev/null || apt+=(python3 python3-pip)
   if [ ${#apt[@]} -gt 0 ]; then
     say "installing ${apt[*]}"

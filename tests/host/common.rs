@@ -162,6 +162,17 @@ pub async fn require(feature: Feature, test: &str) -> bool {
     false
 }
 
+/// Records what an outside tool said about vlanmac's output (one line per
+/// check, e.g. `netplan generate: ...`) in `$VLANMAC_TOOL_LOG`, which
+/// scripts/test prints in its summary.
+pub fn record_tool(line: &str) {
+    if let Ok(path) = std::env::var("VLANMAC_TOOL_LOG") {
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+}
+
 pub fn record_skip(test: &str, reason: &str) {
     eprintln!("SKIPPED {test}: {reason}");
     if let Ok(path) = std::env::var("VLANMAC_SKIP_LOG") {

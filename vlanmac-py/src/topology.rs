@@ -86,6 +86,14 @@ impl PyTopology {
         Engine::new(self.inner.clone()).needs_docker()
     }
 
+    /// `vlanmac render --format FORMAT`: the topology rendered (dot, svg,
+    /// netplan, networkmanager, systemd-networkd, json, cni, multus,
+    /// cisco-router, cisco-switch).
+    fn render(&self, format: &str) -> PyResult<String> {
+        let f: vlanmac_core::render::Format = format.parse().map_err(crate::errors::raise)?;
+        vlanmac_core::render::render(&self.inner, f).map_err(crate::errors::raise)
+    }
+
     /// The validated topology as JSON.
     fn to_json(&self) -> PyResult<String> {
         json(&self.inner).map_err(crate::errors::raise)

@@ -144,13 +144,14 @@ def test_async_topology(flat):
 
 
 def test_the_package_starts_no_process(flat):
-    """apply, verify and down from Python with a PATH that has no ip, sh or
-    docker and an otherwise empty environment: the library never starts a
-    process."""
+    """the diagram, apply, verify and down from Python with a PATH that has
+    no ip, sh, dot or docker and an otherwise empty environment: the library
+    never starts a process."""
     spec = flat("nopath")
     code = (
         "import json, sys, vlanmac\n"
         "t = vlanmac.Topology.from_dict(json.loads(sys.argv[1]))\n"
+        "assert t._repr_svg_().startswith('<?xml')\n"
         "assert t.apply().changed\n"
         "assert t.verify().passed, 'verify failed'\n"
         "t.down()\n"

@@ -14,6 +14,8 @@ pub enum RenderFormat {
     CiscoSwitch,
     /// A Graphviz diagram of the topology.
     Dot,
+    /// The diagram as SVG (laid out without Graphviz).
+    Svg,
     /// systemd-networkd units for the host side (trunk VLANs, host shims).
     SystemdNetworkd,
     /// A netplan file for the host side (Ubuntu); what netplan cannot
@@ -29,20 +31,27 @@ pub enum RenderFormat {
     Multus,
 }
 
+impl From<RenderFormat> for render::Format {
+    fn from(f: RenderFormat) -> render::Format {
+        match f {
+            RenderFormat::CiscoRouter => render::Format::CiscoRouter,
+            RenderFormat::CiscoSwitch => render::Format::CiscoSwitch,
+            RenderFormat::Dot => render::Format::Dot,
+            RenderFormat::Svg => render::Format::Svg,
+            RenderFormat::SystemdNetworkd => render::Format::SystemdNetworkd,
+            RenderFormat::Netplan => render::Format::Netplan,
+            RenderFormat::Networkmanager => render::Format::NetworkManager,
+            RenderFormat::Json => render::Format::Json,
+            RenderFormat::Cni => render::Format::Cni,
+            RenderFormat::Multus => render::Format::Multus,
+        }
+    }
+}
+
 /// Renders `file` as `format`, printed or written into `out`.
 pub fn render(file: &Path, format: RenderFormat, out: Option<&Path>) -> Result<ExitCode, docker::Error> {
     let t = Topology::from_path(file)?;
-    let text = match format {
-        RenderFormat::CiscoRouter => render::cisco_router(&t),
-        RenderFormat::CiscoSwitch => render::cisco_switch(&t),
-        RenderFormat::Dot => render::dot(&t),
-        RenderFormat::SystemdNetworkd => render::systemd_networkd(&t),
-        RenderFormat::Netplan => render::netplan(&t),
-        RenderFormat::Networkmanager => render::networkmanager(&t),
-        RenderFormat::Json => render::resolved(&t).map_err(Error::from)?,
-        RenderFormat::Cni => render::cni(&t),
-        RenderFormat::Multus => render::multus(&t),
-    };
+    let text = render::render(&t, format.into())?;
     let Some(dir) = out else {
         print!("{text}");
         return Ok(ExitCode::SUCCESS);

@@ -156,3 +156,13 @@ fn netmasks() {
     assert_eq!(super::netmask(32), "255.255.255.255");
     assert_eq!(super::netmask(20), "255.255.240.0");
 }
+
+/// The SVG diagram: one box per network and endpoint, every name drawn.
+#[test]
+fn svg_draws_every_part() {
+    let svg = super::svg(&seed()).unwrap();
+    assert!(svg.starts_with("<?xml") && svg.trim_end().ends_with("</svg>"), "{}", &svg[..100.min(svg.len())]);
+    for name in ["seed-router", "macvlan10", "macvlan20", "container0", "container1", "container2", "eth0.10"] {
+        assert!(svg.contains(name), "{name} missing");
+    }
+}

@@ -4,7 +4,7 @@
 //! (systemd-networkd units, netplan, NetworkManager keyfiles), CNI
 //! configurations (conflists, Multus NetworkAttachmentDefinitions) that put
 //! containers on the topology's networks through vlanmac-cni, and the
-//! resolved topology as JSON. Pure functions.
+//! resolved topology as JSON; the diagram as DOT or SVG. Pure functions.
 
 mod cisco;
 mod cni;
@@ -15,6 +15,7 @@ mod netplan;
 mod networkd;
 mod networkmanager;
 mod resolved;
+mod svg;
 
 pub use cisco::{cisco_router, cisco_switch};
 pub use cni::{cni, cni_conflists, cni_plugin_config, multus};
@@ -23,6 +24,7 @@ pub use netplan::netplan;
 pub use networkd::systemd_networkd;
 pub use networkmanager::{networkmanager, NM_CONNECTIONS};
 pub use resolved::resolved;
+pub use svg::svg;
 
 use std::net::IpAddr;
 
@@ -84,4 +86,88 @@ pub fn files(rendered: &str) -> Vec<(String, String)> {
         text.push('\n');
     }
     out
+}
+
+/// The renderings, by the names `vlanmac render --format` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// [`cisco_router`].
+    CiscoRouter,
+    /// [`cisco_switch`].
+    CiscoSwitch,
+    /// [`dot`].
+    Dot,
+    /// [`svg`].
+    Svg,
+    /// [`systemd_networkd`].
+    SystemdNetworkd,
+    /// [`netplan`].
+    Netplan,
+    /// [`networkmanager`].
+    NetworkManager,
+    /// [`resolved`].
+    Json,
+    /// [`cni`].
+    Cni,
+    /// [`multus`].
+    Multus,
+}
+
+impl Format {
+    /// Every format, in the order `--help` lists them.
+    pub const ALL: [Format; 10] = [
+        Format::CiscoRouter,
+        Format::CiscoSwitch,
+        Format::Dot,
+        Format::Svg,
+        Format::SystemdNetworkd,
+        Format::Netplan,
+        Format::NetworkManager,
+        Format::Json,
+        Format::Cni,
+        Format::Multus,
+    ];
+
+    /// Its name (`systemd-networkd`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::CiscoRouter => "cisco-router",
+            Format::CiscoSwitch => "cisco-switch",
+            Format::Dot => "dot",
+            Format::Svg => "svg",
+            Format::SystemdNetworkd => "systemd-networkd",
+            Format::Netplan => "netplan",
+            Format::NetworkManager => "networkmanager",
+            Format::Json => "json",
+            Format::Cni => "cni",
+            Format::Multus => "multus",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = crate::spec::SpecError;
+    fn from_str(s: &str) -> Result<Format, Self::Err> {
+        Format::ALL.into_iter().find(|f| f.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+            crate::spec::SpecError::new("format", s, format!("is not one of {}", names.join(", ")))
+        })
+    }
+}
+
+/// `t` rendered as `format` (`vlanmac render FILE --format F`).
+pub fn render(t: &crate::topology::Topology, format: Format) -> crate::Result<String> {
+    Ok(match format {
+        Format::CiscoRouter => cisco_router(t),
+        Format::CiscoSwitch => cisco_switch(t),
+        Format::Dot => dot(t),
+        Format::Svg => svg(t)?,
+        Format::SystemdNetworkd => systemd_networkd(t),
+        Format::Netplan => netplan(t),
+        Format::NetworkManager => networkmanager(t),
+        Format::Json => resolved(t)?,
+        Format::Cni => cni(t),
+        Format::Multus => multus(t),
+    })
 }

@@ -6,9 +6,12 @@ import html
 import json
 import logging
 import os
-from typing import Any, Dict, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 
 from . import _vlanmac
+
+if TYPE_CHECKING:
+    from ._vlanmac import _RenderFormat
 
 #: The package's logger: what ``apply`` and ``down`` did at INFO (one record
 #: per change, then the summary), what ``plan`` and ``verify`` found at DEBUG.
@@ -232,6 +235,21 @@ class Topology:
         """Whether the topology has Docker networks or container endpoints
         (then its verbs talk to a Docker daemon)."""
         return self._native.needs_docker
+
+    def render(self, format: "_RenderFormat") -> str:
+        """``vlanmac render FILE --format FORMAT``: the diagram (``"dot"``,
+        ``"svg"``), the host side for a network manager
+        (``"systemd-networkd"``, ``"netplan"``, ``"networkmanager"``), the
+        resolved topology (``"json"``), CNI configurations (``"cni"``,
+        ``"multus"``) or the upstream router's and switch's configuration
+        (``"cisco-router"``, ``"cisco-switch"``). A format it does not know
+        raises ``InvalidSpecError`` (field ``format``)."""
+        return self._native.render(format)
+
+    def _repr_svg_(self) -> str:
+        """Jupyter shows a topology as its diagram (laid out in Rust; no
+        Graphviz needed)."""
+        return self._native.render("svg")
 
     def to_dict(self) -> Dict[str, Any]:
         """The validated topology as plain data."""
