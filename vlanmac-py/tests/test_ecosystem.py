@@ -88,3 +88,13 @@ def test_cancelling_an_asyncio_apply_lets_it_finish(flat):
     asyncio.run(main())  # returns once the worker thread is done
     assert vlanmac.Topology.from_dict(spec).plan().is_empty()
     assert all(vlanmac.netns_exists(e.get("netns", k)) for k, e in spec["endpoints"].items())
+
+
+def test_the_collections_license_holds_both_texts():
+    top = os.path.join(os.path.dirname(__file__), "..", "..")
+    collection = os.path.join(top, "vlanmac-py", "ansible_collections", "vlanmac", "net", "LICENSE")
+    if not os.path.exists(os.path.join(top, "LICENSE-MIT")):
+        pytest.skip("not in the repository")
+    text = open(collection).read()
+    for name in ("LICENSE-MIT", "LICENSE-APACHE"):
+        assert open(os.path.join(top, name)).read() in text, name
