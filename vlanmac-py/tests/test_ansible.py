@@ -21,10 +21,11 @@ pytestmark = [
 COLLECTIONS = os.path.join(os.path.dirname(__file__), "..")
 
 
-def playbook_many(tmp_path, tasks: list, *flags: str, netns=None):
+def playbook_many(tmp_path, tasks: list, *flags: str, netns=None, interpreter=None):
     """Runs the tasks in one play; returns (returncode, each task's registered
     result, output). Tasks run with ignore_errors so every result is written
-    out. With ``netns``, ansible-playbook runs in that namespace (``ip netns exec``)."""
+    out. With ``netns``, ansible-playbook runs in that namespace (``ip netns
+    exec``); ``interpreter`` is the target's Python (default: this one)."""
     result_file = tmp_path / "result.json"
     if result_file.exists():
         result_file.unlink()
@@ -32,7 +33,7 @@ def playbook_many(tmp_path, tasks: list, *flags: str, netns=None):
              for i, t in enumerate(tasks)]
     everything = "[" + ", ".join("{{ out%d | to_json }}" % i for i in range(len(tasks))) + "]"
     book = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
-             "vars": {"ansible_python_interpreter": sys.executable},
+             "vars": {"ansible_python_interpreter": interpreter or sys.executable},
              "tasks": steps + [{"name": "save", "copy": {"content": everything, "dest": str(result_file)}, "check_mode": False, "diff": False}]}]
     path = tmp_path / "play.yml"
     path.write_text(json.dumps(book))
@@ -45,9 +46,9 @@ def playbook_many(tmp_path, tasks: list, *flags: str, netns=None):
     return r.returncode, results, r.stdout + r.stderr
 
 
-def playbook(tmp_path, task: dict, *flags: str, netns=None):
+def playbook(tmp_path, task: dict, *flags: str, netns=None, interpreter=None):
     """Runs one task; returns (returncode, the task's registered result, output)."""
-    code, results, log = playbook_many(tmp_path, [task], *flags, netns=netns)
+    code, results, log = playbook_many(tmp_path, [task], *flags, netns=netns, interpreter=interpreter)
     return code, results[0], log
 
 
@@ -138,3 +139,15 @@ def test_verify_true_fails_the_task_when_a_check_fails(tmp_path, spec):
     assert "Traceback" not in log
     code, res, log = playbook(tmp_path, {"spec": spec, "state": "absent"})
     assert code == 0, log
+
+
+def test_without_the_package_the_task_fails_with_missing_required_lib(tmp_path, spec):
+    """A target interpreter without vlanmac: Ansible's own message, naming
+    the library and the interpreter, not a traceback."""
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    code, res, log = playbook(tmp_path, {"spec": spec}, interpreter=str(bare / "bin" / "python"))
+    assert res.get("failed") is True, log
+    assert res["msg"].startswith("Failed to import the required Python library (vlanmac) on "), res["msg"]
+    assert "Traceback" not in res["msg"] and "module_stderr" not in res, res
+    assert state(spec) == {}

@@ -98,3 +98,23 @@ def test_the_collections_license_holds_both_texts():
     text = open(collection).read()
     for name in ("LICENSE-MIT", "LICENSE-APACHE"):
         assert open(os.path.join(top, name)).read() in text, name
+
+
+def test_asyncio_openers_carry_the_constructors_types(tmp_path):
+    """``await vlanmac.aio.DockerAdapter.open(...)`` is typed from the sync
+    constructor (its keyword arguments) and returns the asyncio class."""
+    api = pytest.importorskip("mypy.api")
+    snippet = tmp_path / "typed.py"
+    snippet.write_text(
+        "import vlanmac\n"
+        "async def f() -> None:\n"
+        "    d = await vlanmac.aio.DockerAdapter.open('tcp://h:2376', tls_verify=True, ca_path='ca.pem')\n"
+        "    reveal_type(d)\n"
+        "    n = await vlanmac.aio.Netlink.open(netns='x')\n"
+        "    reveal_type(n)\n"
+        "    await vlanmac.aio.DockerAdapter.open(tls='yes')\n"
+    )
+    out, _, _ = api.run([str(snippet), "--no-incremental", "--cache-dir", str(tmp_path / ".mypy")])
+    assert 'Revealed type is "vlanmac.aio.DockerAdapter"' in out, out
+    assert 'Revealed type is "vlanmac.aio.Netlink"' in out, out
+    assert 'typed.py:7: error: Argument "tls" has incompatible type "str"; expected "bool"' in out, out

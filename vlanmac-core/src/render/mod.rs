@@ -129,6 +129,25 @@ impl Format {
         Format::Multus,
     ];
 
+    /// What it renders, in one line (the CLI's `--help`, man page and
+    /// completions show it).
+    pub fn about(self) -> &'static str {
+        match self {
+            Format::CiscoRouter => "The upstream router's configuration (router-on-a-stick subinterfaces)",
+            Format::CiscoSwitch => "The upstream switch's trunk and access ports",
+            Format::Dot => "A Graphviz diagram of the topology",
+            Format::Svg => "The diagram as SVG (laid out without Graphviz)",
+            Format::SystemdNetworkd => "systemd-networkd units for the host side (trunk VLANs, host shims)",
+            Format::Netplan => {
+                "A netplan file for the host side (Ubuntu); what netplan cannot express is listed in its header"
+            }
+            Format::NetworkManager => "NetworkManager keyfiles for the VLANs and macvlan host shims",
+            Format::Json => "The resolved topology: link names, IPAM-filled addresses, MACs",
+            Format::Cni => "One vlanmac-cni conflist per network (podman, containerd)",
+            Format::Multus => "One Multus NetworkAttachmentDefinition per network (Kubernetes)",
+        }
+    }
+
     /// Its name (`systemd-networkd`).
     pub fn as_str(self) -> &'static str {
         match self {

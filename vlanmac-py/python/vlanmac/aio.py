@@ -26,12 +26,13 @@ import functools
 import inspect
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Optional, Type, TypeVar, Union
 
 from . import _vlanmac
 from ._topology import Topology as _SyncTopology
 
 T = TypeVar("T")
+W = TypeVar("W")
 if sys.version_info >= (3, 10):
     from typing import ParamSpec
 
@@ -78,6 +79,27 @@ class _Twin(Generic[P, T]):
         if self._signature is not None:
             call.__signature__ = self._signature  # type: ignore[attr-defined]
         return call
+
+
+class _Open(Generic[P]):
+    """``await Class.open(...)``: constructs the sync object (which connects)
+    in a worker thread and wraps it in the asyncio class. Its arguments,
+    types and docstring are the sync constructor's."""
+
+    def __init__(self, sync: Callable[P, Any], owner: Any = None) -> None:
+        self._sync = sync
+        self._owner = owner
+        self.__doc__ = sync.__doc__
+        try:
+            self.__signature__ = inspect.signature(sync)
+        except (TypeError, ValueError):  # a native constructor without a text signature
+            pass
+
+    def __get__(self, obj: Any, objtype: Type[W]) -> Callable[P, Awaitable[W]]:
+        return _Open(self._sync, objtype)  # type: ignore[return-value]
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._owner(await _run(self._sync, *args, **kwargs))
 
 
 class _Same(Generic[P, T]):
@@ -164,10 +186,7 @@ class Netlink:
     routes = _Twin(_vlanmac.Netlink.routes)
     neighbours = _Twin(_vlanmac.Netlink.neighbours)
 
-    @classmethod
-    async def open(cls, netns: Optional[str] = None, *, pid: Optional[int] = None, path: Optional[str] = None) -> "Netlink":
-        """Opens a connection in a namespace (see :class:`vlanmac.Netlink`)."""
-        return cls(await _run(_vlanmac.Netlink, netns, pid=pid, path=path))
+    open = _Open(_vlanmac.Netlink)
 
     async def __aenter__(self) -> "Netlink":
         return self
@@ -228,23 +247,7 @@ class DockerAdapter:
     detach = _Twin(_vlanmac.DockerAdapter.detach)
     inspect = _Twin(_vlanmac.DockerAdapter.inspect)
 
-    @classmethod
-    async def open(
-        cls,
-        host: Optional[str] = None,
-        *,
-        tls: bool = False,
-        tls_verify: bool = False,
-        ca_path: Optional[str] = None,
-        client_cert: Optional[str] = None,
-        client_key: Optional[str] = None,
-    ) -> "DockerAdapter":
-        """Connects to ``host``, else ``$DOCKER_HOST``, else the local socket;
-        over TLS with ``tls``/``tls_verify`` (see :class:`vlanmac.DockerAdapter`)."""
-        sync = await _run(
-            _vlanmac.DockerAdapter, host, tls=tls, tls_verify=tls_verify, ca_path=ca_path, client_cert=client_cert, client_key=client_key
-        )
-        return cls(sync)
+    open = _Open(_vlanmac.DockerAdapter)
 
     async def ensure_network(self, topology: Any, network: str) -> str:
         """``docker network create`` unless it exists with this configuration."""
