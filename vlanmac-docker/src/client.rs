@@ -29,7 +29,7 @@ impl DockerAdapter {
     /// on TLS with `ca.pem`, `cert.pem` and `key.pem` from
     /// `$DOCKER_CERT_PATH` (default `~/.docker`).
     pub async fn open() -> Result<Self> {
-        let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_SOCKET.into());
+        let host = DockerAdapter::default_host();
         if std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty()) {
             let dir = std::env::var_os("DOCKER_CERT_PATH")
                 .filter(|d| !d.is_empty())
@@ -40,6 +40,12 @@ impl DockerAdapter {
             return DockerAdapter::open_tls(&host, &tls).await;
         }
         DockerAdapter::open_at(&host).await
+    }
+
+    /// The daemon [`DockerAdapter::open`] connects to: `$DOCKER_HOST`, or
+    /// [`DEFAULT_SOCKET`] when it is unset or empty.
+    pub fn default_host() -> String {
+        std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| DEFAULT_SOCKET.into())
     }
 
     /// Connects to `host`: `unix:///path`, a bare socket path, or `tcp://`/`http://` addresses.

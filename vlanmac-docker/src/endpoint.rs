@@ -226,7 +226,7 @@ impl DockerAdapter {
 
     /// `docker network disconnect NETWORK CONTAINER` of a container known
     /// to be attached.
-    async fn leave(&self, network: &str, container: &str) -> Result<()> {
+    pub(crate) async fn leave(&self, network: &str, container: &str) -> Result<()> {
         let op = format!("disconnect container {container} from network {network}");
         self.docker
             .disconnect_network(

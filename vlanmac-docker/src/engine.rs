@@ -83,8 +83,7 @@ impl Engine {
 
     /// Whether the topology needs a Docker engine.
     pub fn needs_docker(&self) -> bool {
-        let t = &self.topology;
-        t.networks.iter().any(|n| n.docker) || t.endpoints.iter().any(|e| matches!(e.netns, EndpointNs::Container(_)))
+        needs_docker(&self.topology)
     }
 
     /// The privilege check of `verb` (before anything is touched), then the
@@ -173,17 +172,17 @@ impl Engine {
             // (measured: 2 at a time made 40 connections 2.4x slower).
             for a in attachments(t, &resolved, opts).await? {
                 opts.interrupt.check(|| format!("docker network connect {} {}", a.network, a.container))?;
-                let made = match (views.get_mut(&a.container), subnets.get(&a.network)) {
-                    (Some(view), Some(nets)) => {
-                        let made = docker.connect_known(&a.network, view, &a.request, nets).await?;
-                        // What the connection changed, for the container's
-                        // next network: off `none`, on this one.
-                        view.networks.remove("none");
-                        view.networks.entry(a.network.clone()).or_default();
-                        made
-                    }
-                    _ => docker.connect(&a.network, &a.container, &a.request).await?,
+                // Every container was inspected (a missing one failed the
+                // resolve) and every Docker network's subnets read above.
+                let (Some(view), Some(nets)) = (views.get_mut(&a.container), subnets.get(&a.network)) else {
+                    let what = format!("no view of container {} or subnets of network {}", a.container, a.network);
+                    return Err(Error::Core(vlanmac_core::Error::Internal(what)));
                 };
+                let made = docker.connect_known(&a.network, view, &a.request, nets).await?;
+                // What the connection changed, for the container's next
+                // network: off `none`, on this one.
+                view.networks.remove("none");
+                view.networks.entry(a.network.clone()).or_default();
                 if made {
                     connected.push(a);
                 }
@@ -230,19 +229,21 @@ impl Engine {
             return Ok(self.topology.down(opts).await?);
         };
         let t = &self.topology;
-        let resolved = resolve(t, &docker, Missing::Drop).await?;
+        // Each container inspected once: what resolving it read.
+        let (resolved, views) = resolve_inspected(t, &docker, Missing::Drop).await?;
         let dry = opts.dry_run;
         let mut removed = Vec::new();
         for e in &t.endpoints {
             let EndpointNs::Container(c) = &e.netns else { continue };
+            let Some(view) = views.get(c) else { continue };
             for a in &e.attach {
                 let ours = t.network(&a.network).is_some_and(|n| n.docker);
-                let gone = match (ours, dry) {
-                    (false, _) => false,
-                    (true, false) => matches!(docker.disconnect(&a.network, c).await, Ok(true)),
-                    (true, true) => docker.inspect(c).await.is_ok_and(|v| v.networks.contains_key(&a.network)),
-                };
-                if gone {
+                if !ours || !view.networks.contains_key(&a.network) {
+                    continue;
+                }
+                // As `docker network disconnect`: one that fails (the
+                // container went meanwhile) is not reported as removed.
+                if dry || docker.leave(&a.network, c).await.is_ok() {
                     removed.push(format!("docker network disconnect {} {c}", a.network));
                 }
             }
@@ -261,6 +262,12 @@ impl Engine {
         result.removed.splice(0..0, removed);
         Ok(result)
     }
+}
+
+/// Whether `t` has Docker networks or container endpoints (then its verbs
+/// need a Docker daemon).
+pub fn needs_docker(t: &Topology) -> bool {
+    t.networks.iter().any(|n| n.docker) || t.endpoints.iter().any(|e| matches!(e.netns, EndpointNs::Container(_)))
 }
 
 fn network_row(spec: &DockerNetworkSpec) -> Change {

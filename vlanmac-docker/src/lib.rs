@@ -33,7 +33,7 @@ mod network;
 pub use client::{DockerAdapter, TlsFiles, DEFAULT_SOCKET, TIMEOUT_SECS};
 pub use direct::{DirectAttach, ATTACH_MARK};
 pub use endpoint::{ContainerNetworks, EndpointRequest, EndpointView};
-pub use engine::{Engine, DOCKER_ROWS};
+pub use engine::{needs_docker, Engine, DOCKER_ROWS};
 pub use error::{Error, Result};
 pub use network::{DockerNetworkSpec, DockerSubnet, NetworkOutcome, LABEL_TOPOLOGY};
 

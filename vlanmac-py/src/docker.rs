@@ -56,10 +56,9 @@ impl PyDocker {
             None
         };
         let inner = block(py, async move {
-            let env_host = || std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
             match (host, files) {
                 (h, Some(files)) => {
-                    let h = h.or_else(env_host).unwrap_or_default();
+                    let h = h.unwrap_or_else(DockerAdapter::default_host);
                     DockerAdapter::open_tls(&h, &files).await
                 }
                 (Some(h), None) => DockerAdapter::open_at(&h).await,

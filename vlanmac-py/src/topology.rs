@@ -83,7 +83,7 @@ impl PyTopology {
     /// Whether the topology has Docker networks or container endpoints.
     #[getter]
     fn needs_docker(&self) -> bool {
-        Engine::new(self.inner.clone()).needs_docker()
+        vlanmac_docker::needs_docker(&self.inner)
     }
 
     /// `vlanmac render --format FORMAT`: the topology rendered (dot, svg,

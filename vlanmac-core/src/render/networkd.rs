@@ -28,12 +28,12 @@ pub fn systemd_networkd(t: &Topology) -> String {
             }
         }
     }
-    let mut done = Vec::new();
+    // Each VLAN subinterface's units come with the first network on it.
+    let firsts = super::vlans(t);
     for n in &t.networks {
         let lp = n.link_parent().to_string();
         if let Some(id) = n.vlan {
-            if !done.contains(&lp) {
-                done.push(lp.clone());
+            if firsts.iter().any(|f| std::ptr::eq(*f, n)) {
                 let proto = match n.vlan_protocol {
                     VlanProtocol::Ieee8021Q => "802.1q",
                     VlanProtocol::Ieee8021Ad => "802.1ad",
