@@ -28,7 +28,11 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    client = NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(source.parent)}})
+    # Under emulation (the kernel VM without KVM) the kernel's start alone
+    # took over nbclient's default 60 s once: give it 600.
+    client = NotebookClient(
+        nb, timeout=900, startup_timeout=600, kernel_name="python3", resources={"metadata": {"path": str(source.parent)}}
+    )
     try:
         client.execute()
         failed = None
