@@ -1,7 +1,8 @@
 # Sourced by scripts/test and scripts/demo: installs what vlanmac's scripts
 # need on a fresh Debian machine (as root), only what is missing.
 
-say() { printf '\n== %s\n' "$*"; }
+# A section heading, with the time since the script started (bash's SECONDS).
+say() { printf '\n== %s  [%d:%02d]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 ensure_deps() {
   local apt=()

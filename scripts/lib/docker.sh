@@ -4,26 +4,29 @@
 # machine's namespace; a busybox test image built without a registry;
 # stopped by the PID it was started with.
 #
-#   docker_start DIR [STORAGE]  -> exports VLANMAC_DOCKER_HOST, VLANMAC_DOCKER_NETNS, VLANMAC_DOCKER_IMAGE,
+#   docker_start DIR [STORAGE [no-tls]]
+#                               -> exports VLANMAC_DOCKER_HOST, VLANMAC_DOCKER_NETNS, VLANMAC_DOCKER_IMAGE,
 #                                  VLANMAC_DOCKER_TLS_HOST, VLANMAC_DOCKER_TLS_DIR
 #   docker_stop DIR
 #
 # Besides its Unix socket, the engine listens with TLS (--tlsverify, client
 # certificates required) on 127.0.0.1:2376 inside its namespace, with a CA,
 # server and client certificate made here (DIR/tls/{ca,cert,key}.pem are
-# the client's, as the docker CLI's DOCKER_CERT_PATH expects them).
+# the client's, as the docker CLI's DOCKER_CERT_PATH expects them). With
+# no-tls it does not (the kernel VM: only the Python tests on the host use
+# the TLS listener, and three RSA keys take long under emulation).
 
 DOCKER_CLI=/usr/bin/docker   # Debian's client, matching its daemon
 
 docker_start() {
-  local dir=$1 storage=${2:-}
+  local dir=$1 storage=${2:-} tls=${3:-tls}
   local ns="vlanmac-docker-$$"
   mkdir -p "$dir"
   ip netns add "$ns" || return 1
   ip -n "$ns" link set lo up
   local extra=()
   [ -n "$storage" ] && extra+=(--storage-driver "$storage")
-  if docker_tls_certs "$dir/tls"; then
+  if [ "$tls" != no-tls ] && docker_tls_certs "$dir/tls"; then
     extra+=(--host tcp://127.0.0.1:2376 --tlsverify --tlscacert "$dir/tls/ca.pem"
       --tlscert "$dir/tls/server-cert.pem" --tlskey "$dir/tls/server-key.pem")
     export VLANMAC_DOCKER_TLS_HOST=tcp://127.0.0.1:2376 VLANMAC_DOCKER_TLS_DIR=$dir/tls
