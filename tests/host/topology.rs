@@ -2,7 +2,16 @@
 //! 802.1Q cases are in `seed.rs` and run in the kernel VM).
 
 use crate::{common::*, topo_common::*};
-use vlanmac::{topology::Options, verify::CheckKind, Error, Shared};
+use vlanmac::{
+    topology::{self, Options},
+    verify::CheckKind,
+    Error, Shared,
+};
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
 
 #[tokio::test]
 async fn apply_is_idempotent_verify_passes_down_removes_everything() {
@@ -243,6 +252,26 @@ fn cli_plan_apply_check_diff_json_verify_down() {
     assert!(err.is_empty(), "no progress without a terminal: {err:?}");
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(j["changed"], true);
+    // The addresses it reports, IPAM's choice for endpoint b included, are
+    // those `ip -j addr` shows in each endpoint's namespace.
+    for e in &t.endpoints {
+        let topology::EndpointNs::Netns(ns) = &e.netns else { panic!("{}: not a named namespace", e.name) };
+        let held: Vec<String> = ip_json(Some(ns.as_str()), &["addr", "show", "dev", "eth0"])[0]["addr_info"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["scope"] == "global")
+            .map(|a| format!("{}/{}", a["local"].as_str().unwrap(), a["prefixlen"]))
+            .collect();
+        let reported: Vec<String> = j["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["endpoint"] == e.name.as_str() && a["interface"] == "eth0")
+            .map(|a| format!("{}/{}", a["address"].as_str().unwrap(), a["prefix_len"]))
+            .collect();
+        assert_eq!((reported.len(), sorted(reported)), (2, sorted(held)), "endpoint {}", e.name);
+    }
     let (code, out, _) = cli(&["apply", f, "--json"]);
     assert_eq!(code, 0);
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -17,7 +17,7 @@ use std::{collections::BTreeMap, net::IpAddr};
 
 use vlanmac_core::{
     privileges::require_admin,
-    topology::{ApplyResult, Change, DownResult, EndpointNs, Options, Plan, Sign, Topology},
+    topology::{ApplyResult, Change, DownResult, EndpointAddress, EndpointNs, Options, Plan, Sign, Topology},
     verify::VerifyReport,
 };
 
@@ -104,7 +104,7 @@ impl Engine {
             return Ok(self.topology.plan(opts).await?);
         };
         let t = &self.topology;
-        let resolved = resolve(t, &docker, Missing::Fail).await?;
+        let (resolved, views) = resolve_inspected(t, &docker, Missing::Fail).await?;
         let mut plan = resolved.plan(opts).await?;
         for n in t.networks.iter().filter(|n| n.docker) {
             let spec = DockerNetworkSpec::from_network(n, &t.name);
@@ -118,8 +118,9 @@ impl Engine {
                 }
             }
         }
-        for a in attachments(t, &resolved, opts).await? {
-            if !docker.inspect(&a.container).await?.networks.contains_key(&a.network) {
+        // Each container as the resolve inspected it.
+        for a in attachments(t, &resolved.assigned_addresses(opts).await?) {
+            if !views.get(&a.container).is_some_and(|v| v.networks.contains_key(&a.network)) {
                 plan.changes.push(connect_row(&a));
             }
         }
@@ -136,6 +137,9 @@ impl Engine {
         let t = &self.topology;
         let (resolved, mut views) = resolve_inspected(t, &docker, Missing::Fail).await?;
         let mut result = resolved.apply(opts).await?;
+        // The addresses to ask Docker for: those the apply reports (IPAM
+        // resolved when it read the kernel), not a second read.
+        let wanted = attachments(t, &result.addresses);
         let mut networks: Vec<(&str, NetworkOutcome, Change)> = Vec::new();
         let mut connected: Vec<Attachment> = Vec::new();
         let docker_part = async {
@@ -170,7 +174,7 @@ impl Engine {
             // One after the other: the daemon configures one connection at
             // a time, and calls made in parallel only wait for each other
             // (measured: 2 at a time made 40 connections 2.4x slower).
-            for a in attachments(t, &resolved, opts).await? {
+            for a in wanted {
                 opts.interrupt.check(|| format!("docker network connect {} {}", a.network, a.container))?;
                 // Every container was inspected (a missing one failed the
                 // resolve) and every Docker network's subnets read above.
@@ -359,9 +363,8 @@ async fn resolve_inspected(
 }
 
 /// The containers' attachments to Docker networks (as `t` names them), in
-/// attachment order, with the addresses IPAM gives them (in `resolved`).
-async fn attachments(t: &Topology, resolved: &Topology, opts: &Options) -> Result<Vec<Attachment>> {
-    let assigned = resolved.assigned_addresses(opts).await?;
+/// attachment order, with the addresses IPAM gives them (`assigned`).
+fn attachments(t: &Topology, assigned: &[EndpointAddress]) -> Vec<Attachment> {
     let mut out = Vec::new();
     for e in &t.endpoints {
         let EndpointNs::Container(c) = &e.netns else { continue };
@@ -371,8 +374,8 @@ async fn attachments(t: &Topology, resolved: &Topology, opts: &Options) -> Resul
             }
             let addrs: Vec<IpAddr> = assigned
                 .iter()
-                .filter(|(ep, dev, _)| ep == &e.name && dev == a.ifname.as_str())
-                .map(|(_, _, x)| *x)
+                .filter(|x| x.endpoint == e.name && x.interface == a.ifname.as_str())
+                .map(|x| x.address)
                 .collect();
             let request = EndpointRequest {
                 ipv4: addrs.iter().copied().find(IpAddr::is_ipv4),
@@ -382,5 +385,5 @@ async fn attachments(t: &Topology, resolved: &Topology, opts: &Options) -> Resul
             out.push(Attachment { container: c.clone(), network: a.network.clone(), request });
         }
     }
-    Ok(out)
+    out
 }

@@ -54,18 +54,25 @@ def test_keyboard_interrupt_during_apply_rolls_back():
         topo.down()
         assert present(spec) == []
         rolled_back = 0
-        for attempt in range(6):
-            delay = took * (0.5 - attempt * 0.07)
+        tries = []
+        for attempt in range(10):
+            # Aimed at the first half of an apply, earlier each time, by
+            # the length of the last apply that ran to its end.
+            delay = took * max(0.5 - attempt * 0.05, 0.05)
             timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGINT))
+            finished = False
+            t0 = time.monotonic()
             timer.start()
             try:
                 topo.apply()
+                finished, took = True, time.monotonic() - t0
                 # Finished first: the signal arrives right after; wait for it.
                 time.sleep(delay + 0.2)
             except KeyboardInterrupt:
                 timer.join()
                 if present(spec):
-                    # It landed after the apply had finished (raised on return).
+                    # It landed after the apply had finished (or was raised on return).
+                    tries.append((round(delay, 3), "after" if finished else "raised on return", round(took, 3)))
                     topo.down()
                     continue
                 assert lock_files(spec) == []
@@ -74,7 +81,7 @@ def test_keyboard_interrupt_during_apply_rolls_back():
             finally:
                 timer.cancel()
             topo.down()
-        assert rolled_back == 1, "Ctrl-C never landed during an apply"
+        assert rolled_back == 1, f"Ctrl-C never landed during an apply: (delay, when, apply took) {tries}"
         # And the next apply converges.
         topo.apply()
         assert topo.plan().is_empty()

@@ -81,6 +81,11 @@ def test_topology_plan_apply_verify_down(flat):
     result = topo.apply()
     assert result.changed and result.writes > 0
     assert "applied" in result._repr_html_() and "netlink writes" in str(result)
+    # The addresses it reports (endpoint b's from IPAM) are those the kernel holds.
+    for name, e in spec["endpoints"].items():
+        held = sorted(f"{a['local']}/{a['prefixlen']}" for a in ip_json(e.get("netns", name), "addr", "show", "dev", "eth0")[0]["addr_info"] if a["scope"] == "global")
+        reported = sorted(f"{a['address']}/{a['prefix_len']}" for a in result.addresses if a["endpoint"] == name and a["interface"] == "eth0")
+        assert len(reported) == 2 and reported == held, (name, reported, held)
     again = topo.apply()
     assert not again.changed and again.writes == 0
     report = topo.verify()

@@ -37,6 +37,24 @@ pub struct ApplyResult {
     pub changes: Vec<Change>,
     /// Netlink write requests sent (0 for a no-op apply).
     pub writes: u64,
+    /// The address each endpoint interface holds after the apply, IPAM's
+    /// choices included (attachments made by an adapter, such as Docker's,
+    /// too: the addresses it asks for), in endpoint order.
+    pub addresses: Vec<EndpointAddress>,
+}
+
+/// An address of an endpoint's interface, as the topology names it or IPAM
+/// chose it (`ip -n NETNS addr show dev INTERFACE`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointAddress {
+    /// The endpoint's name.
+    pub endpoint: String,
+    /// The interface, inside the endpoint's namespace.
+    pub interface: String,
+    /// The address.
+    pub address: IpAddr,
+    /// Its prefix length (the network's subnet).
+    pub prefix_len: u8,
 }
 
 /// The sysctls plans read: the lab router's.
@@ -88,14 +106,27 @@ pub(crate) async fn observe_places(
 }
 
 /// The addresses each endpoint interface is to hold (IPAM resolved against
-/// what the kernel holds now): `(endpoint, interface, address)`.
-pub(crate) async fn assigned_addresses(t: &Topology, opts: &Options) -> Result<Vec<(String, String, IpAddr)>> {
+/// what the kernel holds now).
+pub(crate) async fn assigned_addresses(t: &Topology, opts: &Options) -> Result<Vec<EndpointAddress>> {
     let Reading { places, desired, .. } = read_and_plan(t, opts).await?;
-    Ok(desired
+    Ok(endpoint_addresses(&places, &desired))
+}
+
+/// The endpoints' addresses among those `desired` holds (the router's and
+/// the host shim's are not an endpoint's).
+fn endpoint_addresses(places: &[Place], desired: &Desired) -> Vec<EndpointAddress> {
+    desired
         .addresses
         .iter()
-        .filter_map(|(p, dev, a)| Some((places.get(*p)?.endpoint()?.to_string(), dev.to_string(), a.addr())))
-        .collect())
+        .filter_map(|(p, dev, a)| {
+            Some(EndpointAddress {
+                endpoint: places.get(*p)?.endpoint()?.to_string(),
+                interface: dev.to_string(),
+                address: a.addr(),
+                prefix_len: a.prefix_len(),
+            })
+        })
+        .collect()
 }
 
 /// Plans and applies `t`.
@@ -136,7 +167,7 @@ pub async fn apply(t: &Topology, opts: &Options) -> Result<ApplyResult> {
 }
 
 async fn apply_once(t: &Topology, opts: &Options) -> Result<ApplyResult> {
-    let Reading { places, handles, plan, .. } = read_and_plan(t, opts).await?;
+    let Reading { places, handles, plan, desired } = read_and_plan(t, opts).await?;
     let writes_before = opts.shared.stats.writes();
     let mut run = Run { t, places: &places, handles, journal: Vec::new(), interrupt: &opts.interrupt };
     let changes = &plan.changes;
@@ -170,6 +201,7 @@ async fn apply_once(t: &Topology, opts: &Options) -> Result<ApplyResult> {
         changed: !plan.changes.is_empty(),
         changes: plan.changes,
         writes: opts.shared.stats.writes() - writes_before,
+        addresses: endpoint_addresses(&places, &desired),
     })
 }
 

@@ -23,7 +23,7 @@ mod validate;
 #[cfg(test)]
 mod validate_tests;
 
-pub use apply::ApplyResult;
+pub use apply::{ApplyResult, EndpointAddress};
 pub use down::DownResult;
 pub use load::{from_file_struct, from_json, from_path, from_yaml, Format};
 pub use model::*;
@@ -61,10 +61,10 @@ impl Topology {
     }
 
     /// The addresses each endpoint interface is to hold, IPAM resolved
-    /// against what the kernel holds now, as `(endpoint, interface,
-    /// address)`: what an adapter that attaches endpoints itself (Docker's
-    /// `--ip`/`--ip6`) asks for. Changes nothing.
-    pub async fn assigned_addresses(&self, opts: &Options) -> Result<Vec<(String, String, std::net::IpAddr)>> {
+    /// against what the kernel holds now: what an adapter that attaches
+    /// endpoints itself (Docker's `--ip`/`--ip6`) asks for. Changes
+    /// nothing (an apply reports the same in [`ApplyResult::addresses`]).
+    pub async fn assigned_addresses(&self, opts: &Options) -> Result<Vec<EndpointAddress>> {
         apply::assigned_addresses(self, opts).await
     }
 }

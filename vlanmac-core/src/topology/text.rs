@@ -133,7 +133,13 @@ mod tests {
         assert_eq!(empty.to_string(), "topology t: no changes; the kernel matches the spec\n");
         let d = DownResult { topology: "t".into(), removed: vec!["netns a".into()], dry_run: false };
         assert_eq!(d.to_string(), "- netns a\ntopology t: down\n");
-        let a = ApplyResult { topology: "t".into(), changed: true, changes: p.changes.clone(), writes: 3 };
+        let a = ApplyResult {
+            topology: "t".into(),
+            changed: true,
+            changes: p.changes.clone(),
+            writes: 3,
+            addresses: vec![],
+        };
         assert!(a.to_text(false).ends_with("topology t: applied 1 changes (3 netlink writes)\n"));
     }
 }

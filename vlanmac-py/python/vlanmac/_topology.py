@@ -113,6 +113,12 @@ class ApplyResult(_Result):
         """Netlink write requests sent (0 for a no-op apply)."""
         return int(self._data.get("writes", 0))
 
+    @property
+    def addresses(self) -> List[Dict[str, Any]]:
+        """Each endpoint interface's address after the apply, IPAM's choices included (Docker
+        attachments too): dicts with ``endpoint``, ``interface``, ``address`` and ``prefix_len``."""
+        return list(self._data.get("addresses", []))
+
     def __repr__(self) -> str:
         return f"ApplyResult(topology={self.topology!r}, changed={self.changed}, changes={len(self.changes)}, writes={self.writes})"
 
