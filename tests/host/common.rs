@@ -103,6 +103,18 @@ pub fn ip_json(ns: Option<&str>, args: &[&str]) -> Value {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("ip {full:?}: bad JSON ({e}): {out}"))
 }
 
+/// The global-scope addresses of one `ip -j addr show` link object, as
+/// `ADDRESS/PREFIX`.
+pub fn global_addresses(link: &Value) -> std::collections::BTreeSet<String> {
+    link["addr_info"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["scope"] == "global")
+        .map(|a| format!("{}/{}", a["local"].as_str().unwrap_or("?"), a["prefixlen"]))
+        .collect()
+}
+
 /// The oracle is iproute2's `ip`; the kernel VM has a minimal PATH.
 fn ip_bin() -> &'static str {
     ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]

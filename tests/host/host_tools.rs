@@ -278,13 +278,7 @@ fn render_json_matches_what_apply_assigns() {
             let link = ip_json(Some(ns), &["addr", "show", "dev", dev]);
             let link = &link[0];
             assert_eq!(link["address"].as_str(), i["mac"].as_str(), "{ns}/{dev}");
-            let have: BTreeSet<String> = link["addr_info"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|a| a["scope"] == "global")
-                .map(|a| format!("{}/{}", a["local"].as_str().unwrap(), a["prefixlen"]))
-                .collect();
+            let have = global_addresses(link);
             let want: BTreeSet<String> =
                 [&i["ipv4"], &i["ipv6"]].iter().filter_map(|v| v.as_str()).map(String::from).collect();
             assert_eq!(have, want, "{ns}/{dev}");
