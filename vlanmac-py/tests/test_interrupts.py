@@ -44,7 +44,17 @@ def lock_files(spec: dict):
     return sorted(f for f in os.listdir("/run/vlanmac") if f.startswith(spec["name"])) if os.path.isdir("/run/vlanmac") else []
 
 
-def test_keyboard_interrupt_during_apply_rolls_back():
+@pytest.fixture
+def ctrl_c():
+    """Python's own SIGINT handler (``KeyboardInterrupt``), as an interactive
+    session has it, also when the test run inherited SIGINT ignored (a job
+    started in the background by a shell without job control)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_keyboard_interrupt_during_apply_rolls_back(ctrl_c):
     spec = big_spec(120)
     topo = vlanmac.Topology.from_dict(spec)
     try:
