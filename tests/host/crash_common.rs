@@ -207,26 +207,42 @@ impl Rig {
         self.signal(verb, true, after, signal, None)
     }
 
-    /// SIGKILLs `apply` at `n` points spread over its run (`1/(n+1)` …
-    /// `n/(n+1)` of its duration from the moment it holds the lock), each
-    /// followed by [`Rig::recovers`]. A kill that arrives after the run
-    /// ended (the machine got faster than when it was measured: load in the
-    /// kernel VM varies) is aimed again at a span shortened by a quarter, at
-    /// most `n` times in all. Returns how many kills landed while the apply
-    /// ran, and the last span.
+    /// SIGKILLs `apply` at `n` points spread over its run (see
+    /// [`Rig::signal_spread_over_apply`]), each followed by
+    /// [`Rig::recovers`]. Returns how many kills landed while the apply ran,
+    /// and the last span.
     pub fn sigkill_spread_over_apply(&self, n: u32, what: &str) -> (u32, Duration) {
+        self.signal_spread_over_apply(n, libc::SIGKILL, |d, ended, was_running, out| {
+            match ended {
+                Ended::Signal(libc::SIGKILL) | Ended::Exit(0) => {}
+                other => panic!("{what}: SIGKILL after {d:?}: {other:?}\n{out}"),
+            }
+            self.recovers(&format!("{what}: SIGKILL after {d:?}"));
+            was_running && ended == Ended::Signal(libc::SIGKILL)
+        })
+    }
+
+    /// Sends `signal` to `apply` at `n` points spread over its run
+    /// (`1/(n+1)` … `n/(n+1)` of its duration from the moment it holds the
+    /// lock); `outcome(delay, how it ended, whether it was still running,
+    /// its output)` checks each and says whether it landed during the
+    /// apply. One that did not (the machine got faster than when it was
+    /// measured: load in the kernel VM varies) is aimed again at a span
+    /// shortened by a quarter, at most `n` times in all. Returns how many
+    /// landed, and the last span.
+    pub fn signal_spread_over_apply(
+        &self,
+        n: u32,
+        signal: i32,
+        mut outcome: impl FnMut(Duration, Ended, bool, &str) -> bool,
+    ) -> (u32, Duration) {
         let mut span = self.measure_apply_after_lock();
         let (mut landed, mut retries) = (0, 0);
         for i in 1..=n {
             loop {
                 let d = span * i / (n + 1);
-                let (ended, was_running, out) = self.signal_after_lock("apply", d, libc::SIGKILL);
-                match ended {
-                    Ended::Signal(libc::SIGKILL) | Ended::Exit(0) => {}
-                    other => panic!("{what}: SIGKILL after {d:?}: {other:?}\n{out}"),
-                }
-                self.recovers(&format!("{what}: SIGKILL after {d:?} of {span:?}"));
-                if was_running && ended == Ended::Signal(libc::SIGKILL) {
+                let (ended, was_running, out) = self.signal_after_lock("apply", d, signal);
+                if outcome(d, ended, was_running, &out) {
                     landed += 1;
                     break;
                 }
