@@ -105,7 +105,8 @@ impl Engine {
         };
         let t = &self.topology;
         let (resolved, views) = resolve_inspected(t, &docker, Missing::Fail).await?;
-        let mut plan = resolved.plan(opts).await?;
+        // The kernel read once: the plan, and the addresses to ask Docker for.
+        let (mut plan, assigned) = resolved.plan_with_addresses(opts).await?;
         for n in t.networks.iter().filter(|n| n.docker) {
             let spec = DockerNetworkSpec::from_network(n, &t.name);
             match docker.inspect_network(&n.name).await? {
@@ -119,7 +120,7 @@ impl Engine {
             }
         }
         // Each container as the resolve inspected it.
-        for a in attachments(t, &resolved.assigned_addresses(opts).await?) {
+        for a in attachments(t, &assigned) {
             if !views.get(&a.container).is_some_and(|v| v.networks.contains_key(&a.network)) {
                 plan.changes.push(connect_row(&a));
             }

@@ -68,10 +68,12 @@ pub(crate) fn sysctl_keys(t: &Topology, places: &[Place]) -> Vec<(usize, String)
         .collect()
 }
 
-/// Reads the kernel and computes the plan (changes nothing).
-pub(crate) async fn plan_topology(t: &Topology, opts: &Options) -> Result<Plan> {
+/// Reads the kernel and computes the plan (changes nothing), with the
+/// addresses each endpoint interface is to hold, from the same read.
+pub(crate) async fn plan_topology(t: &Topology, opts: &Options) -> Result<(Plan, Vec<EndpointAddress>)> {
     crate::privileges::require_admin(&format!("plan topology {}", t.name))?;
-    Ok(read_and_plan(t, opts).await?.plan)
+    let Reading { places, plan, desired, .. } = read_and_plan(t, opts).await?;
+    Ok((plan, endpoint_addresses(&places, &desired)))
 }
 
 /// What plan and apply read before they act: `t`'s places, their handles
@@ -103,13 +105,6 @@ pub(crate) async fn observe_places(
     let mut handles = Handles::new(places, opts.shared.clone());
     let seen = observe(places, &mut handles, sysctls).await?;
     Ok((handles, seen))
-}
-
-/// The addresses each endpoint interface is to hold (IPAM resolved against
-/// what the kernel holds now).
-pub(crate) async fn assigned_addresses(t: &Topology, opts: &Options) -> Result<Vec<EndpointAddress>> {
-    let Reading { places, desired, .. } = read_and_plan(t, opts).await?;
-    Ok(endpoint_addresses(&places, &desired))
 }
 
 /// The endpoints' addresses among those `desired` holds (the router's and

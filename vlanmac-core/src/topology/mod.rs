@@ -41,7 +41,7 @@ impl Topology {
 
     /// `vlanmac plan`: the changes `apply` would make; changes nothing.
     pub async fn plan(&self, opts: &Options) -> Result<Plan> {
-        apply::plan_topology(self, opts).await
+        Ok(apply::plan_topology(self, opts).await?.0)
     }
 
     /// `vlanmac apply`: makes the kernel match, rolling back on failure.
@@ -60,11 +60,12 @@ impl Topology {
         down::down(self, opts).await
     }
 
-    /// The addresses each endpoint interface is to hold, IPAM resolved
-    /// against what the kernel holds now: what an adapter that attaches
-    /// endpoints itself (Docker's `--ip`/`--ip6`) asks for. Changes
-    /// nothing (an apply reports the same in [`ApplyResult::addresses`]).
-    pub async fn assigned_addresses(&self, opts: &Options) -> Result<Vec<EndpointAddress>> {
-        apply::assigned_addresses(self, opts).await
+    /// [`Topology::plan`], with the addresses each endpoint interface is to
+    /// hold (IPAM resolved against what the kernel holds now), from the same
+    /// read: what an adapter that attaches endpoints itself (Docker's
+    /// `--ip`/`--ip6`) asks for. Changes nothing (an apply reports the same
+    /// in [`ApplyResult::addresses`]).
+    pub async fn plan_with_addresses(&self, opts: &Options) -> Result<(Plan, Vec<EndpointAddress>)> {
+        apply::plan_topology(self, opts).await
     }
 }
