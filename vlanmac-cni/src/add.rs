@@ -1,12 +1,18 @@
-//! ADD: the VLAN made (or shared) in the runtime's namespace and a macvlan
-//! or ipvlan made in the pod's namespace under a temporary name and renamed
-//! there while the IPAM plugin runs (after it, when the MAC comes from the
-//! address), then addresses (IPv6 without DAD), up, routes. What the
-//! reference macvlan plugin sets for the same configuration is set the
-//! same way (`arp_notify`/`ndisc_notify` with IPAM, routes without a
-//! gateway through the address's gateway, the configuration's `dns` in the
-//! result). A failed ADD leaves nothing: its link, the VLAN it made, its
-//! IPAM lease and its record all go again.
+//! ADD, in named steps: the pod's namespace checked and the attachment's
+//! lock taken; an earlier attachment of the same key refused while it is
+//! live, removed when it is dead; the IPAM plugin started; the VLAN made
+//! (or shared) in the runtime's namespace and the attachment recorded; a
+//! macvlan or ipvlan made in the pod's namespace under a temporary name and
+//! renamed there while the IPAM plugin runs (after it, when the MAC comes
+//! from the address), marked as this attachment's from its creation; then
+//! addresses (IPv6 without DAD), up, routes. What the reference macvlan
+//! plugin sets for the same configuration is set the same way
+//! (`arp_notify`/`ndisc_notify` with IPAM, routes without a gateway through
+//! the address's gateway, the configuration's `dns` in the result).
+//!
+//! A failed ADD undoes exactly what it did: the link it made, the lease
+//! its own IPAM ADD took (never one it failed to take: that one is
+//! somebody else's), its record and its claim on the VLAN.
 
 use std::net::IpAddr;
 
@@ -15,92 +21,167 @@ use serde_json::Value;
 use vlanmac_core::{
     link::{Ipvlan, LinkKindSpec, Macvlan, NewLink},
     readback::Link,
-    spec::{AddressSpec, IfName, MacAddr, RouteSpec},
+    spec::{AddressSpec, IfName, MacAddr, MacvlanMode, RouteSpec},
     Batch, Netlink, NetnsRef,
 };
 
 use crate::{
+    attachment::Key,
     error::{from_core, CniError, Code, Result},
     handles,
     invocation::{Invocation, Verb},
     ipam,
     netconf::{Driver, NetConf},
+    pod::{self, Pod},
     result::{CniResult, Interface, IpConfig},
-    state::{self, Record},
+    state::{self, hold, Record},
+    teardown::{self, Release},
     vlan,
 };
 
-/// The pod's namespace, or error 3 naming `CNI_NETNS`.
-pub fn open_pod(netns: &std::path::Path) -> Result<Netlink> {
-    block_on(Netlink::open(NetnsRef::Path(netns.to_path_buf()))).map_err(|e| {
-        CniError::new(
-            Code::UnknownContainer,
-            format!("CNI_NETNS: {} is not a usable network namespace", netns.display()),
-        )
-        .details(e.to_string())
-    })
+/// ADD; returns the result in the configuration's version.
+pub fn add(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<Value> {
+    let (Some(netns), Some(ifname)) = (&inv.netns, &inv.ifname) else {
+        return Err(CniError::new(Code::InvalidEnvironment, "CNI_NETNS and CNI_IFNAME are required for ADD"));
+    };
+    let key = Key::of(conf, inv);
+    let pod = pod::open(netns)?;
+    let host = handles::host()?;
+    let lock = state::lock_attachment(&key)?;
+    replace_dead(&host, inv, &key, &lock)?;
+    if block_on(pod.nl.link_exists(ifname)).map_err(from_core)? {
+        return Err(CniError::new(
+            Code::Internal,
+            format!("CNI_IFNAME: {ifname} already exists in {}", netns.display()),
+        ));
+    }
+    let master = vlan::master(&host, conf)?;
+    check_mtu(conf, &master)?;
+    let vlan_name = conf.vlan_name(&IfName::new(master.name.clone())?).transpose()?;
+    // The IPAM plugin (a process) runs while the VLAN, the record and (when
+    // its MAC does not come from the address) the link are made.
+    let lease = match &conf.ipam_type {
+        Some(t) => Some(ipam::Pending::start(t, Verb::Add, inv, raw, Some(hold(&lock)?))),
+        None => None,
+    };
+    let mut rb = Rollback {
+        inv,
+        conf,
+        raw,
+        host: &host,
+        pod: &pod,
+        key: &key,
+        lease,
+        leased: false,
+        linked: false,
+        recorded: None,
+        committed: false,
+    };
+
+    let parent = vlan_and_record(&mut rb, &master, vlan_name.as_ref(), raw)?;
+    check_mtu(conf, &parent)?;
+    let mut spec = link_spec(conf, &key, ifname, &parent)?;
+    let mac_from_ip = conf.mac_from_ip && matches!(conf.driver, Driver::Macvlan(_));
+    if !mac_from_ip {
+        if matches!(conf.driver, Driver::Macvlan(_)) {
+            spec.mac = mac_for(conf, inv, &[])?;
+        }
+        rb.make_link(&spec, &parent)?;
+    }
+    let mut result = rb.ipam_result()?;
+    if mac_from_ip {
+        spec.mac = mac_for(conf, inv, &result.ips)?;
+        rb.make_link(&spec, &parent)?;
+    }
+    configure(conf, &pod, ifname, &result)?;
+
+    let made = block_on(pod.nl.link(ifname)).map_err(from_core)?;
+    result.interfaces = vec![Interface {
+        name: ifname.to_string(),
+        mac: made.mac.map(|m| m.to_string()),
+        mtu: made.mtu,
+        sandbox: Some(netns.display().to_string()),
+    }];
+    if let Some(Value::Object(dns)) = &conf.dns {
+        result.dns = dns.clone();
+    }
+    rb.committed = true;
+    Ok(result.to_value(conf.version, &conf.cni_version))
 }
 
-/// What an unfinished ADD has done, undone on drop unless committed.
-struct Rollback<'a> {
-    inv: &'a Invocation,
-    conf: &'a NetConf,
-    raw: &'a [u8],
-    host: &'a Netlink,
-    recorded: Option<(Link, Option<IfName>)>,
-    /// The IPAM ADD while it runs: joined before anything is undone.
-    lease: Option<ipam::Pending>,
-    ipam: bool,
-    link: Option<(&'a Netlink, IfName)>,
-    committed: bool,
+/// An earlier attachment of this key: refused while it is live (a runtime
+/// must DEL before it ADDs the same container and interface again), removed
+/// with everything it held when it is dead (its namespace gone or
+/// re-created, its interface gone, or an ADD killed half-way).
+fn replace_dead(host: &Netlink, inv: &Invocation, key: &Key, lock: &vlanmac_core::lockfile::FileLock) -> Result<()> {
+    let Some(r) = state::read(key)? else { return Ok(()) };
+    if teardown::live(&r)? {
+        return Err(CniError::new(
+            Code::InvalidEnvironment,
+            format!(
+                "CNI_CONTAINERID {} already has {} on network {} (in {}): DEL it first",
+                key.container_id,
+                key.ifname,
+                key.network,
+                r.netns.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
+    teardown::remove(host, &r, Release::recorded(&r), &inv.for_record(&r), Some(hold(lock)?), None)
 }
 
-impl<'a> Rollback<'a> {
-    /// The link, made in `pod` (and deleted again unless committed).
-    fn make_link(&mut self, pod: &'a Netlink, ifname: &IfName, spec: &NewLink) -> Result<()> {
-        self.link = Some((pod, ifname.clone()));
-        block_on(self.host.add_link_into(spec, pod)).map_err(from_core)
+/// An MTU above the parent's is refused before anything is made (the
+/// master's), or before the link is (a VLAN's, which may be smaller).
+fn check_mtu(conf: &NetConf, parent: &Link) -> Result<()> {
+    match (conf.mtu, parent.mtu) {
+        (Some(want), Some(have)) if want.get() > have => Err(CniError::new(
+            Code::InvalidConfig,
+            format!("mtu: {want} is above the parent {}'s mtu {have}", parent.name),
+        )),
+        _ => Ok(()),
     }
 }
 
-impl Drop for Rollback<'_> {
-    fn drop(&mut self) {
-        if self.committed {
-            return;
-        }
-        drop(self.lease.take());
-        if let Some((pod, name)) = &self.link {
-            let _ = block_on(pod.delete_link(name));
-        }
-        if let (true, Some(t)) = (self.ipam, &self.conf.ipam_type) {
-            let _ = ipam::exec(t, Verb::Del, self.inv, self.raw);
-        }
-        if let Some((master, vlan_name)) = &self.recorded {
-            let _ = detach(self.host, self.conf, self.inv, master, vlan_name.as_ref());
-        }
+/// The VLAN (made or shared) and this attachment's record, under the
+/// master's lock; returns the parent of the pod's link.
+fn vlan_and_record(rb: &mut Rollback<'_>, master: &Link, vlan_name: Option<&IfName>, raw: &[u8]) -> Result<Link> {
+    let _lock = state::lock_master(&IfName::new(master.name.clone())?)?;
+    let parent = match vlan_name {
+        Some(v) => vlan::ensure(rb.host, master, v, rb.conf)?,
+        None => master.clone(),
+    };
+    let mut config: Option<Value> = serde_json::from_slice(raw).ok();
+    if let Some(Value::Object(o)) = &mut config {
+        o.remove("prevResult");
     }
+    let record = Record {
+        network: rb.key.network.clone(),
+        container_id: rb.key.container_id.clone(),
+        ifname: rb.key.ifname.clone(),
+        netns: Some(rb.pod.path.display().to_string()),
+        netns_id: Some(rb.pod.nl.netns_id()),
+        master: master.name.clone(),
+        vlan: vlan_name.map(|v| v.to_string()),
+        mode: Some(rb.conf.driver.to_string()),
+        config,
+        file: Default::default(),
+    };
+    state::write(&record)?;
+    rb.recorded = state::read(rb.key)?;
+    Ok(parent)
 }
 
-/// Removes this attachment's record and, if it was the last user of the
-/// VLAN for this network (or at all), releases the VLAN; under the
-/// master's lock.
-pub fn detach(
-    host: &Netlink,
-    conf: &NetConf,
-    inv: &Invocation,
-    master: &Link,
-    vlan_name: Option<&IfName>,
-) -> Result<()> {
-    let ifname = inv.ifname.as_ref().map(|i| i.as_str()).unwrap_or_default();
-    let master_name = IfName::new(master.name.clone())?;
-    let _lock = state::lock_master(&master_name)?;
-    state::remove(&conf.name, &inv.container_id, ifname)?;
-    if let Some(v) = vlan_name {
-        let users = state::users_of(&master.name, v.as_str())?;
-        let mine = users.iter().filter(|r| r.network == conf.name).count();
-        vlan::release(host, v, conf, mine, users.len())?;
-    }
-    Ok(())
+/// The pod's link: on `parent`, in the attachment's group, renamed to
+/// `ifname` with the attachment's mark.
+fn link_spec(conf: &NetConf, key: &Key, ifname: &IfName, parent: &Link) -> Result<NewLink> {
+    let parent_name = IfName::new(parent.name.clone())?;
+    let kind: LinkKindSpec = match conf.driver {
+        Driver::Macvlan(mode) => Macvlan::new(parent_name, mode).into(),
+        Driver::Ipvlan(mode) => Ipvlan::new(parent_name, mode).into(),
+    };
+    let mut spec = NewLink::new(ifname.clone(), kind).group(key.group()).alias(key.mark())?;
+    spec.mtu = conf.mtu;
+    Ok(spec)
 }
 
 /// The MAC the interface gets: `runtimeConfig.mac`, else `CNI_ARGS`
@@ -120,98 +201,39 @@ fn mac_for(conf: &NetConf, inv: &Invocation, ips: &[IpConfig]) -> Result<Option<
         .ok_or_else(|| CniError::new(Code::InvalidConfig, "macFromIP: the IPAM result has no IPv4 address"))
 }
 
-/// ADD; returns the result in the configuration's version.
-pub fn add(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<Value> {
-    let (Some(netns), Some(ifname)) = (&inv.netns, &inv.ifname) else {
-        return Err(CniError::new(Code::InvalidEnvironment, "CNI_NETNS and CNI_IFNAME are required for ADD"));
+/// What the kernel's refusal to make the pod's link means in the
+/// configuration's terms: a passthru macvlan needs its parent to itself,
+/// and macvlans and ipvlans cannot share a parent.
+fn link_refused(e: vlanmac_core::Error, conf: &NetConf, parent: &str) -> CniError {
+    use vlanmac_core::Error as E;
+    let passthru_users = || {
+        state::all()
+            .unwrap_or_default()
+            .iter()
+            .any(|r| r.parent() == parent && r.mode.as_deref() == Some("macvlan/passthru"))
     };
-    let host = handles::host()?;
-    let pod = handles::pod(netns)?;
-    if block_on(pod.link_exists(ifname)).map_err(from_core)? {
-        return Err(CniError::new(
-            Code::Internal,
-            format!("CNI_IFNAME: {ifname} already exists in {}", netns.display()),
-        ));
-    }
-    let master = vlan::master(&host, conf)?;
-    let vlan_name = conf.vlan_name(&IfName::new(master.name.clone())?).transpose()?;
-    // The IPAM plugin (a process) runs while the VLAN, the record and (when
-    // its MAC does not come from the address) the link are made.
-    let lease = conf.ipam_type.as_ref().map(|t| ipam::Pending::start(t, Verb::Add, inv, raw));
-    let mut rb = Rollback {
-        inv,
-        conf,
-        raw,
-        host: &host,
-        recorded: None,
-        ipam: lease.is_some(),
-        lease,
-        link: None,
-        committed: false,
-    };
-
-    // The VLAN and this attachment's record, under the master's lock.
-    let parent = {
-        let _lock = state::lock_master(&IfName::new(master.name.clone())?)?;
-        let parent = match &vlan_name {
-            Some(v) => vlan::ensure(&host, &master, v, conf)?,
-            None => master.clone(),
-        };
-        state::write(&Record {
-            network: conf.name.clone(),
-            container_id: inv.container_id.clone(),
-            ifname: ifname.to_string(),
-            netns: Some(netns.display().to_string()),
-            master: master.name.clone(),
-            vlan: vlan_name.as_ref().map(|v| v.to_string()),
-        })?;
-        rb.recorded = Some((master.clone(), vlan_name.clone()));
-        parent
-    };
-    if let (Some(want), Some(have)) = (conf.mtu, parent.mtu) {
-        if want.get() > have {
-            return Err(CniError::new(
-                Code::InvalidConfig,
-                format!("mtu: {want} is above the parent {}'s mtu {have}", parent.name),
-            ));
+    let msg = match (&e, conf.driver) {
+        (E::InvalidArgument(_), Driver::Macvlan(MacvlanMode::Passthru)) => format!(
+            "mode: passthru needs {parent} to itself, and the kernel refused: {parent} already has a macvlan (another pod's, or the host's)"
+        ),
+        (E::InvalidArgument(_), Driver::Macvlan(_)) if passthru_users() => {
+            format!("mode: {parent} is held by a passthru macvlan (another pod's); no other macvlan can be added to it")
         }
-    }
-
-    // The link, in the pod, under a temporary name renamed there.
-    let parent_name = IfName::new(parent.name.clone())?;
-    let kind: LinkKindSpec = match conf.driver {
-        Driver::Macvlan(mode) => Macvlan::new(parent_name, mode).into(),
-        Driver::Ipvlan(mode) => Ipvlan::new(parent_name, mode).into(),
+        (E::Busy(_), _) => format!(
+            "driver: {parent} already carries {}s; macvlans and ipvlans cannot share a parent",
+            if conf.driver.kind() == "macvlan" { "ipvlan" } else { "macvlan" }
+        ),
+        _ => return from_core(e),
     };
-    let mut spec = NewLink::new(ifname.clone(), kind);
-    spec.mtu = conf.mtu;
-    let mac_from_ip = conf.mac_from_ip && matches!(conf.driver, Driver::Macvlan(_));
-    if !mac_from_ip {
-        if matches!(conf.driver, Driver::Macvlan(_)) {
-            spec.mac = mac_for(conf, inv, &[])?;
-        }
-        rb.make_link(&pod, ifname, &spec)?;
-    }
+    CniError::new(Code::InvalidConfig, msg).details(e.to_string())
+}
 
-    // IPAM's result.
-    let mut result = CniResult::default();
-    if let (Some(t), Some(lease)) = (&conf.ipam_type, rb.lease.take()) {
-        let got = lease.wait()?;
-        let got = got.ok_or_else(|| CniError::new(Code::Decode, format!("IPAM plugin {t}: printed no result")))?;
-        let r = CniResult::from_value(&got, &format!("the result of IPAM plugin {t}"))?;
-        if r.ips.is_empty() {
-            return Err(CniError::new(Code::Internal, format!("IPAM plugin {t} returned no IP configuration")));
-        }
-        result.ips = r.ips.into_iter().map(|ip| IpConfig { interface: Some(0), ..ip }).collect();
-        result.routes = r.routes;
-    }
-
-    if mac_from_ip {
-        spec.mac = mac_for(conf, inv, &result.ips)?;
-        rb.make_link(&pod, ifname, &spec)?;
-    }
+/// With IPAM, `arp_notify` and `ndisc_notify` (as the reference plugin);
+/// then addresses, up, routes in one batch (the kernel refuses a route
+/// through a link that is down, so up comes first).
+fn configure(conf: &NetConf, pod: &Pod, ifname: &IfName, result: &CniResult) -> Result<()> {
     if conf.ipam_type.is_some() {
-        let ns = NetnsRef::Path(netns.clone());
+        let ns = NetnsRef::Path(pod.path.clone());
         block_on(vlanmac_core::netns::sysctl::write_interface(
             &ns,
             ifname,
@@ -219,38 +241,88 @@ pub fn add(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<Value> {
         ))
         .map_err(from_core)?;
     }
-
-    // Addresses, up, routes: one batch (the kernel refuses a route through
-    // a link that is down, so up comes first).
     let mut batch = Batch::new();
     let (mut gw4, mut gw6) = (None, None);
     for ip in &result.ips {
         let addr =
             AddressSpec::new(ip.address.addr(), ip.address.prefix_len())?.with_nodad(ip.address.addr().is_ipv6());
-        batch.add_address(&pod, ifname, addr);
+        batch.add_address(&pod.nl, ifname, addr);
         match ip.gateway {
             Some(g @ IpAddr::V4(_)) => gw4 = gw4.or(Some(g)),
             Some(g @ IpAddr::V6(_)) => gw6 = gw6.or(Some(g)),
             None => {}
         }
     }
-    batch.set_up(&pod, ifname);
+    batch.set_up(&pod.nl, ifname);
     for r in &result.routes {
         let gw = r.gw.or(if r.dst.addr().is_ipv4() { gw4 } else { gw6 });
-        batch.add_route(&pod, RouteSpec::new(r.dst, gw, Some(ifname.clone()))?);
+        batch.add_route(&pod.nl, RouteSpec::new(r.dst, gw, Some(ifname.clone()))?);
     }
-    block_on(batch.run()).into_result().map_err(from_core)?;
+    block_on(batch.run()).into_result().map_err(from_core)
+}
 
-    let made = block_on(pod.link(ifname)).map_err(from_core)?;
-    result.interfaces = vec![Interface {
-        name: ifname.to_string(),
-        mac: made.mac.map(|m| m.to_string()),
-        mtu: made.mtu,
-        sandbox: Some(netns.display().to_string()),
-    }];
-    if let Some(Value::Object(dns)) = &conf.dns {
-        result.dns = dns.clone();
+/// What an unfinished ADD has done, undone on drop unless committed.
+struct Rollback<'a> {
+    inv: &'a Invocation,
+    conf: &'a NetConf,
+    raw: &'a [u8],
+    host: &'a Netlink,
+    pod: &'a Pod,
+    key: &'a Key,
+    /// The IPAM ADD while it runs: joined before anything is undone.
+    lease: Option<ipam::Pending>,
+    /// Whether this ADD's own IPAM ADD succeeded (its lease is ours).
+    leased: bool,
+    /// Whether the pod's link was (being) made.
+    linked: bool,
+    /// This attachment's record, once written.
+    recorded: Option<Record>,
+    committed: bool,
+}
+
+impl Rollback<'_> {
+    /// The pod's link, made in the pod's namespace from the runtime's.
+    fn make_link(&mut self, spec: &NewLink, parent: &Link) -> Result<()> {
+        self.linked = true;
+        block_on(self.host.add_link_into(spec, &self.pod.nl)).map_err(|e| link_refused(e, self.conf, &parent.name))
     }
-    rb.committed = true;
-    Ok(result.to_value(conf.version, &conf.cni_version))
+
+    /// The IPAM plugin's result, with its addresses on interface 0.
+    fn ipam_result(&mut self) -> Result<CniResult> {
+        let (Some(t), Some(lease)) = (&self.conf.ipam_type, self.lease.take()) else {
+            return Ok(CniResult::default());
+        };
+        let got = lease.wait()?;
+        self.leased = true;
+        let got = got.ok_or_else(|| CniError::new(Code::Decode, format!("IPAM plugin {t}: printed no result")))?;
+        let r = CniResult::from_value(&got, &format!("the result of IPAM plugin {t}"))?;
+        if r.ips.is_empty() {
+            return Err(CniError::new(Code::Internal, format!("IPAM plugin {t} returned no IP configuration")));
+        }
+        Ok(CniResult {
+            ips: r.ips.into_iter().map(|ip| IpConfig { interface: Some(0), ..ip }).collect(),
+            routes: r.routes,
+            ..CniResult::default()
+        })
+    }
+}
+
+impl Drop for Rollback<'_> {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        if let Some(lease) = self.lease.take() {
+            self.leased = lease.wait().is_ok();
+        }
+        if self.linked {
+            let _ = self.pod.delete_attachment(self.key);
+        }
+        if let (true, Some(t)) = (self.leased, &self.conf.ipam_type) {
+            let _ = ipam::Call { plugin: t, verb: Verb::Del, inv: self.inv, netconf: self.raw, hold: None }.run();
+        }
+        if let Some(r) = &self.recorded {
+            let _ = teardown::detach(self.host, r);
+        }
+    }
 }

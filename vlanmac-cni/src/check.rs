@@ -10,11 +10,13 @@ use vlanmac_core::{
 };
 
 use crate::{
+    attachment::Key,
     error::{from_core, CniError, Code, Result},
     handles,
     invocation::{Invocation, Verb},
     ipam,
     netconf::{Driver, NetConf},
+    pod,
     result::CniResult,
     vlan,
 };
@@ -41,8 +43,9 @@ pub fn check(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
         .as_ref()
         .ok_or_else(|| CniError::new(Code::InvalidConfig, "prevResult: is required for CHECK"))?;
     let prev = CniResult::from_value(prev, "prevResult")?;
+    let pod = pod::open(netns)?;
     if let Some(t) = &conf.ipam_type {
-        ipam::exec(t, Verb::Check, inv, raw)?;
+        ipam::Call { plugin: t, verb: Verb::Check, inv, netconf: raw, hold: None }.run()?;
     }
     let sandbox = netns.display().to_string();
     let index = prev
@@ -72,8 +75,7 @@ pub fn check(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
         None => master,
     };
 
-    let pod = handles::pod(netns)?;
-    let links = block_on(pod.links()).map_err(from_core)?;
+    let links = block_on(pod.nl.links()).map_err(from_core)?;
     let l = links
         .iter()
         .find(|l| l.name == ifname.as_str())
@@ -85,6 +87,13 @@ pub fn check(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
             l.kind,
             conf.driver.kind(),
             conf.driver
+        )));
+    }
+    let key = Key::of(conf, inv);
+    if l.alias.as_deref() != Some(key.mark().as_str()) {
+        return Err(differs(format!(
+            "{ifname} was not made by vlanmac-cni for {} on network {}",
+            key.container_id, key.network
         )));
     }
     if l.parent.as_ref().map(|p| p.index) != Some(parent.index) {
@@ -101,7 +110,7 @@ pub fn check(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
             return Err(differs(format!("{ifname} lacks address {}", ip.address)));
         }
     }
-    let routes = block_on(pod.routes()).map_err(from_core)?;
+    let routes = block_on(pod.nl.routes()).map_err(from_core)?;
     let (gw4, gw6) = (
         prev.ips.iter().filter_map(|i| i.gateway).find(|g| g.is_ipv4()),
         prev.ips.iter().filter_map(|i| i.gateway).find(|g| g.is_ipv6()),

@@ -1,56 +1,73 @@
-//! DEL: idempotent. The IPAM lease is released while the interface is
-//! deleted from the pod's namespace (a missing namespace or interface is fine), the
-//! record removed, and the VLAN released with this network's last
-//! attachment (and deleted with the last attachment of all, if vlanmac
-//! made it).
+//! DEL: idempotent, and about this attachment only. With a record of the
+//! attachment, the interface it made (carrying its mark) is deleted while
+//! the IPAM lease is released, then the record goes and the VLAN is
+//! released with this network's last attachment (and deleted with the last
+//! attachment of all, if vlanmac made it). A DEL naming another namespace
+//! than the one a live attachment of its key is in (a runtime cleaning up
+//! after an ADD that failed because the key was taken) is not about that
+//! attachment: it changes nothing. A missing namespace, or one that was
+//! deleted, holds nothing to delete.
 
-use futures::executor::block_on;
 use vlanmac_core::spec::IfName;
 
 use crate::{
-    add::detach,
-    error::{from_core, Result},
+    attachment::Key,
+    error::Result,
     handles,
     invocation::{Invocation, Verb},
     ipam,
     netconf::NetConf,
-    state, vlan,
+    pod,
+    state::{self, hold},
+    teardown::{self, Release},
+    vlan,
 };
 
-/// DEL. The IPAM plugin releases the lease while the interface is deleted
-/// (a link deletion waits for the kernel's RCU grace period); an IPAM
-/// failure is reported before the record and the VLAN are released, so a
-/// retried DEL finishes the job.
+/// DEL.
 pub fn del(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
-    let lease = conf.ipam_type.as_ref().map(|t| ipam::Pending::start(t, Verb::Del, inv, raw));
-    if let (Some(netns), Some(ifname)) = (&inv.netns, &inv.ifname) {
-        // A namespace that is gone (or never was) holds nothing to delete.
-        if let Ok(pod) = handles::pod(netns) {
-            match block_on(pod.delete_link(ifname)) {
-                Ok(()) | Err(vlanmac_core::Error::NotFound(_)) => {}
-                Err(e) => return Err(from_core(e)),
-            }
+    let key = Key::of(conf, inv);
+    let here = match &inv.netns {
+        Some(p) => pod::open_if_there(p)?,
+        None => None,
+    };
+    let host = handles::host()?;
+    let lock = state::lock_attachment(&key)?;
+    let release = conf.ipam_type.as_ref().map(|t| Release { plugin: t.clone(), netconf: raw.to_vec() });
+    if let Some(r) = state::read(&key)? {
+        // Another namespace than the record's: the one given, or (gone) its path.
+        let elsewhere = match (&inv.netns, &here) {
+            (Some(_), Some(p)) => !p.holds(&r),
+            (Some(path), None) => r.netns.as_deref() != Some(&*path.to_string_lossy()),
+            (None, _) => false,
+        };
+        if elsewhere && teardown::live(&r)? {
+            return Ok(());
         }
+        return teardown::remove(&host, &r, release, inv, Some(hold(&lock)?), here.as_ref());
+    }
+    // Nothing recorded: only what carries this attachment's mark goes, the
+    // lease is released (IPAM DEL is idempotent), and a VLAN mark left
+    // without attachments is dropped.
+    let lease = release.map(|rel| ipam::Pending::start(&rel.plugin, Verb::Del, inv, &rel.netconf, hold(&lock).ok()));
+    if let Some(p) = &here {
+        p.delete_attachment(&key)?;
     }
     if let Some(lease) = lease {
         lease.wait()?;
     }
-    let host = handles::host()?;
-    let ifname = inv.ifname.as_ref().map(|i| i.as_str()).unwrap_or_default();
-    let record = state::read(&conf.name, &inv.container_id, ifname)?;
-    // The master of the record (the configuration's may point elsewhere by
-    // now, e.g. a default route that moved); with neither, nothing of ours
-    // can be left on it.
-    let master = match &record {
-        Some(r) => IfName::new(r.master.clone()).ok().and_then(|m| block_on(host.link(&m)).ok()),
-        None => vlan::master(&host, conf).ok(),
-    };
-    let Some(master) = master else {
-        return state::remove(&conf.name, &inv.container_id, ifname);
-    };
-    let vlan_name = match &record {
-        Some(r) => r.vlan.as_ref().and_then(|v| IfName::new(v.clone()).ok()),
-        None => conf.vlan_name(&IfName::new(master.name.clone())?).transpose()?,
-    };
-    detach(&host, conf, inv, &master, vlan_name.as_ref())
+    release_unrecorded(&host, conf)
+}
+
+/// Drops this network's mark from its VLAN on the configured master if no
+/// recorded attachment of the network uses it (a record lost, or a DEL of
+/// an attachment never added).
+fn release_unrecorded(host: &vlanmac_core::Netlink, conf: &NetConf) -> Result<()> {
+    if conf.vlan.is_none() {
+        return Ok(());
+    }
+    let Ok(master) = vlan::master(host, conf) else { return Ok(()) };
+    let master = IfName::new(master.name)?;
+    let Some(vlan) = conf.vlan_name(&master).transpose()? else { return Ok(()) };
+    let _lock = state::lock_master(&master)?;
+    vlan::release_if_unused(host, master.as_str(), &vlan, &conf.name)
 }

@@ -1,20 +1,19 @@
 //! GC (CNI 1.1): given the attachments that are still valid
-//! (`cni.dev/valid-attachments`), everything vlanmac-cni made for other
-//! attachments of this network goes: their records, their interfaces when
-//! their namespace still exists, and VLANs left with no valid user. Then
-//! the IPAM plugin gets the GC too (if it speaks 1.1).
-
-use futures::executor::block_on;
-use vlanmac_core::spec::IfName;
+//! (`cni.dev/valid-attachments`), every other attachment of this network
+//! the plugin has a record of goes as DEL would remove it: its interface
+//! when its namespace is still the one it was made in (only the interface
+//! carrying its mark), its IPAM lease (released with the configuration it
+//! was taken with), its record, and VLANs left with no user. Then the IPAM
+//! plugin gets the GC too, if it speaks 1.1.
 
 use crate::{
-    add::detach,
     error::{CniError, Code, Result},
     handles,
     invocation::{Invocation, Verb},
     ipam,
     netconf::NetConf,
-    state,
+    state::{self, hold},
+    teardown::{self, Release},
 };
 
 /// GC.
@@ -24,33 +23,22 @@ pub fn gc(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
         .as_ref()
         .ok_or_else(|| CniError::new(Code::InvalidConfig, "cni.dev/valid-attachments: is required for GC"))?;
     let host = handles::host()?;
-    for r in state::all()?.into_iter().filter(|r| r.network == conf.name) {
+    for r in state::of_network(&conf.name)? {
         if valid.iter().any(|v| v.container_id == r.container_id && v.ifname == r.ifname) {
             continue;
         }
-        if let (Some(ns), Ok(ifname)) = (&r.netns, IfName::new(r.ifname.clone())) {
-            if let Ok(pod) = handles::pod(std::path::Path::new(ns)) {
-                let _ = block_on(pod.delete_link(&ifname));
-            }
-        }
-        let stale = Invocation {
-            container_id: r.container_id.clone(),
-            ifname: IfName::new(r.ifname.clone()).ok(),
-            netns: r.netns.as_ref().map(Into::into),
-            ..inv.clone()
-        };
-        match IfName::new(r.master.clone()).ok().and_then(|m| block_on(host.link(&m)).ok()) {
-            Some(master) => {
-                let vlan = r.vlan.as_ref().and_then(|v| IfName::new(v.clone()).ok());
-                detach(&host, conf, &stale, &master, vlan.as_ref())?;
-            }
-            // The master is gone, and its VLANs with it.
-            None => state::remove(&r.network, &r.container_id, &r.ifname)?,
-        }
+        let key = r.key();
+        let lock = state::lock_attachment(&key)?;
+        // Read again under the lock: a DEL may have removed it meanwhile.
+        let Some(r) = state::read(&key)? else { continue };
+        // Records kept before configurations were: this configuration's IPAM.
+        let release = Release::recorded(&r)
+            .or_else(|| conf.ipam_type.as_ref().map(|t| Release { plugin: t.clone(), netconf: raw.to_vec() }));
+        teardown::remove(&host, &r, release, &inv.for_record(&r), Some(hold(&lock)?), None)?;
     }
     if let Some(t) = &conf.ipam_type {
         if ipam::supports(t, inv, "1.1.0") {
-            ipam::exec(t, Verb::Gc, inv, raw)?;
+            ipam::Call { plugin: t, verb: Verb::Gc, inv, netconf: raw, hold: None }.run()?;
         }
     }
     Ok(())

@@ -70,6 +70,8 @@ pub struct Invocation {
     pub ifname: Option<IfName>,
     /// `CNI_ARGS`, parsed.
     pub args: CniArgs,
+    /// `CNI_ARGS` as given (passed on to the IPAM plugin).
+    pub raw_args: Option<String>,
     /// `CNI_PATH`: where the IPAM plugins are.
     pub path: Vec<PathBuf>,
 }
@@ -131,6 +133,7 @@ impl Invocation {
             netns: None,
             ifname: None,
             args: CniArgs::default(),
+            raw_args: None,
             path: Vec::new(),
         };
         if matches!(verb, Verb::Version) {
@@ -151,15 +154,40 @@ impl Invocation {
             inv.container_id = id;
             let ifname = required("CNI_IFNAME")?;
             inv.ifname = Some(IfName::new(ifname.clone()).map_err(|e| invalid("CNI_IFNAME", &ifname, &e.rule))?);
-            inv.netns = match verb {
-                Verb::Del => get("CNI_NETNS").filter(|v| !v.is_empty()).map(PathBuf::from),
-                _ => Some(PathBuf::from(required("CNI_NETNS")?)),
+            let netns = match verb {
+                Verb::Del => get("CNI_NETNS").filter(|v| !v.is_empty()),
+                _ => Some(required("CNI_NETNS")?),
             };
-            inv.args = parse_args(&get("CNI_ARGS").unwrap_or_default())?;
+            if let Some(p) = netns.as_deref().filter(|p| !p.starts_with('/')) {
+                // Resolved against the plugin's working directory, it would
+                // name whatever happens to be there.
+                return Err(invalid("CNI_NETNS", p, "must be an absolute path"));
+            }
+            inv.netns = netns.map(PathBuf::from);
+            inv.raw_args = get("CNI_ARGS");
+            inv.args = parse_args(inv.raw_args.as_deref().unwrap_or_default())?;
         }
         inv.path =
             get("CNI_PATH").unwrap_or_default().split(':').filter(|p| !p.is_empty()).map(PathBuf::from).collect();
         Ok(inv)
+    }
+}
+
+impl Invocation {
+    /// The invocation a runtime would make to delete recorded attachment
+    /// `r` (GC, and an ADD replacing a dead attachment of its key): its
+    /// container, interface and namespace, this invocation's `CNI_PATH`, no
+    /// `CNI_ARGS`.
+    pub fn for_record(&self, r: &crate::state::Record) -> Invocation {
+        Invocation {
+            verb: Verb::Del,
+            container_id: r.container_id.clone(),
+            netns: r.netns.as_ref().map(PathBuf::from),
+            ifname: IfName::new(r.ifname.clone()).ok(),
+            args: CniArgs::default(),
+            raw_args: None,
+            path: self.path.clone(),
+        }
     }
 }
 
@@ -210,6 +238,9 @@ mod tests {
         assert_eq!(with("CNI_ARGS", "FOO=1").code, Code::UnsupportedField);
         assert!(with("CNI_ARGS", "MAC=01:00:00:00:00:01").msg.contains("MAC"));
         assert!(with("CNI_ARGS", "nonsense").msg.starts_with("CNI_ARGS"));
+        let e = with("CNI_NETNS", "run/netns/x");
+        assert_eq!(e.code, Code::InvalidEnvironment);
+        assert_eq!(e.msg, "CNI_NETNS: \"run/netns/x\" must be an absolute path");
         let e = Invocation::from_env(env(&[("CNI_COMMAND", "FROB")])).unwrap_err();
         assert!(e.msg.starts_with("CNI_COMMAND"));
         assert!(Invocation::from_env(env(&[])).unwrap_err().msg.starts_with("CNI_COMMAND"));

@@ -17,6 +17,7 @@
 //! helpers, where this plugin must still undo a failed ADD.
 
 pub mod add;
+pub mod attachment;
 pub mod check;
 pub mod del;
 pub mod error;
@@ -27,9 +28,12 @@ pub mod ipam;
 pub mod netconf;
 #[cfg(test)]
 mod netconf_tests;
+pub mod pod;
 pub mod result;
 pub mod state;
 pub mod status;
+pub mod teardown;
+mod unique_json;
 pub mod version;
 pub mod vlan;
 
@@ -58,8 +62,7 @@ pub fn run(env: impl Fn(&str) -> Option<String>, stdin: &[u8]) -> Outcome {
 fn dispatch(env: impl Fn(&str) -> Option<String>, stdin: &[u8]) -> Result<String, CniError> {
     let inv = Invocation::from_env(env)?;
     if inv.verb == Verb::Version {
-        let asked = netconf::peek_version(stdin).unwrap_or_else(|| version::NEWEST.to_string());
-        return Ok(version::version_reply(&asked));
+        return Ok(version::version_reply());
     }
     let conf = netconf::parse(stdin)?;
     if matches!(inv.verb, Verb::Status | Verb::Gc) && conf.version < version::Version::V110 {

@@ -1,7 +1,10 @@
 //! The network configuration on stdin, read field by field so that every
 //! error names its field: a bad value is error 7 (`vlan: 5000 is outside
 //! 1-4094`), a field the plugin does not know is error 2 (anything may go
-//! under `args`), input that is not JSON is error 6.
+//! under `args`), input that is not JSON is error 6. Nothing is guessed: a
+//! key given twice (`"vlan":10,"vlan":null`), `null` for one of the
+//! plugin's own fields and a MAC with a one-digit group are refused; `"mtu":
+//! 0` means the parent's, as in the reference plugin.
 
 use std::{net::IpAddr, str::FromStr};
 
@@ -11,7 +14,7 @@ use vlanmac_core::spec::{IfName, IpvlanMode, MacAddr, MacvlanMode, Mtu, VlanId, 
 
 use crate::{
     error::{CniError, Code, Result},
-    version::{negotiate, Version},
+    version::{Version, SUPPORTED},
 };
 
 /// What goes into the pod, on the VLAN (or the master itself).
@@ -29,6 +32,16 @@ impl Driver {
         match self {
             Driver::Macvlan(_) => "macvlan",
             Driver::Ipvlan(_) => "ipvlan",
+        }
+    }
+}
+
+impl std::fmt::Display for Driver {
+    /// `macvlan/bridge`, `ipvlan/l2`: the kind and its mode.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Driver::Macvlan(m) => write!(f, "macvlan/{m}"),
+            Driver::Ipvlan(m) => write!(f, "ipvlan/{m}"),
         }
     }
 }
@@ -109,6 +122,10 @@ const KNOWN: &[&str] = &[
     "macFromIP",
 ];
 
+/// The fields of this plugin's own (not the spec's): given, they must have
+/// a value (`"vlan": null` would silently mean untagged).
+const OWN: &[&str] = &["master", "vlan", "vlanProtocol", "mode", "driver", "ipvlanMode", "mtu", "mac", "macFromIP"];
+
 fn bad(field: &str, value: &Value, rule: &str) -> CniError {
     let shown = match value {
         Value::String(s) => s.clone(),
@@ -158,6 +175,17 @@ fn parsed<T: FromStr>(field: &str, s: &str, rule: &str) -> Result<T> {
     s.parse().map_err(|_| bad(field, &Value::String(s.to_string()), rule))
 }
 
+/// A MAC as the reference plugins accept it: six groups of exactly two hex
+/// digits, separated by `:` or `-` (`02:00:00:00:00:1` is refused, not read
+/// as `...:01`); unicast and non-zero.
+pub fn mac(field: &str, s: &str) -> Result<MacAddr> {
+    let groups: Vec<&str> = s.split([':', '-']).collect();
+    if groups.len() != 6 || groups.iter().any(|g| g.len() != 2) {
+        return Err(bad(field, &Value::String(s.into()), "is not six two-digit hex octets separated by ':' or '-'"));
+    }
+    s.parse::<MacAddr>().map_err(|e| e.named(field).into())
+}
+
 /// A network name: an alphanumeric first character, then alphanumerics,
 /// `_`, `.`, `-` (the spec's rule).
 fn check_name(name: &str) -> Result<()> {
@@ -179,101 +207,21 @@ pub fn peek_version(input: &[u8]) -> Option<String> {
 
 /// Reads and validates a network configuration.
 pub fn parse(input: &[u8]) -> Result<NetConf> {
-    let value: Value = serde_json::from_slice(input)
-        .map_err(|e| CniError::new(Code::Decode, format!("the network configuration is not JSON: {e}")))?;
-    let Value::Object(o) = value else {
-        return Err(CniError::new(Code::Decode, "the network configuration is not a JSON object"));
-    };
-    if let Some(unknown) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(CniError::new(
-            Code::UnsupportedField,
-            format!("{unknown}: unknown field of vlanmac-cni (per-invocation data goes under \"args\")"),
-        ));
-    }
-    let cni_version = required_string(&o, "cniVersion")?.to_string();
-    let versions = match o.get("cniVersions") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) => Some(
-            a.iter()
-                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("cniVersions", v, "must be strings")))
-                .collect::<Result<Vec<_>>>()?,
-        ),
-        Some(v) => return Err(bad("cniVersions", v, "must be a list of versions")),
-    };
-    let version = negotiate(&cni_version, versions.as_deref())?;
+    let o = decode(input)?;
+    let (cni_version, version) = spec_version(&o)?;
     let name = required_string(&o, "name")?.to_string();
     check_name(&name)?;
     required_string(&o, "type")?;
-
     if boolean(&o, "ipMasq")? {
         return Err(CniError::new(
             Code::UnsupportedField,
             "ipMasq: vlanmac-cni does not masquerade (use a chained plugin)",
         ));
     }
-    let master = string(&o, "master")?.map(|s| IfName::new(s).map_err(|e| e.named("master"))).transpose()?;
-    let vlan = integer(&o, "vlan", "must be a number 1-4094")?.map(|n| VlanId::new(n).map_err(|e| e.named("vlan")));
-    let vlan = vlan.transpose()?;
-    let vlan_protocol = match string(&o, "vlanProtocol")? {
-        None => VlanProtocol::Ieee8021Q,
-        Some(s) => parsed("vlanProtocol", s, "is not 802.1Q or 802.1ad")?,
-    };
-    if vlan.is_none() && o.get("vlanProtocol").is_some() {
-        return Err(CniError::new(Code::InvalidConfig, "vlanProtocol: needs vlan"));
-    }
-    let driver = match string(&o, "driver")?.unwrap_or("macvlan") {
-        "macvlan" => {
-            if o.contains_key("ipvlanMode") {
-                return Err(CniError::new(Code::InvalidConfig, "ipvlanMode: is for driver ipvlan"));
-            }
-            let mode = match string(&o, "mode")? {
-                None => MacvlanMode::Bridge,
-                Some(s) => match s.parse::<MacvlanMode>() {
-                    Ok(
-                        m @ (MacvlanMode::Bridge | MacvlanMode::Private | MacvlanMode::Vepa | MacvlanMode::Passthru),
-                    ) => m,
-                    _ => return Err(bad("mode", &Value::String(s.into()), "is not bridge, private, vepa or passthru")),
-                },
-            };
-            Driver::Macvlan(mode)
-        }
-        "ipvlan" => {
-            if o.contains_key("mode") {
-                return Err(CniError::new(
-                    Code::InvalidConfig,
-                    "mode: is for driver macvlan (ipvlan takes ipvlanMode)",
-                ));
-            }
-            let mode = match string(&o, "ipvlanMode")? {
-                None => IpvlanMode::L2,
-                Some(s) => parsed("ipvlanMode", s, "is not l2, l3 or l3s")?,
-            };
-            Driver::Ipvlan(mode)
-        }
-        other => return Err(bad("driver", &Value::String(other.into()), "is not macvlan or ipvlan")),
-    };
-    let mtu = integer(&o, "mtu", "must be a number")?.map(|n| Mtu::new(n).map_err(|e| e.named("mtu"))).transpose()?;
-    let mac = string(&o, "mac")?.map(|s| s.parse::<MacAddr>().map_err(|e| e.named("mac"))).transpose()?;
-    let mac_from_ip = boolean(&o, "macFromIP")?;
-    if mac_from_ip && mac.is_some() {
-        return Err(CniError::new(Code::InvalidConfig, "macFromIP: cannot be used together with mac"));
-    }
-    if matches!(driver, Driver::Ipvlan(_)) && (mac.is_some() || mac_from_ip) {
-        return Err(CniError::new(Code::InvalidConfig, "mac: an ipvlan has its master's MAC"));
-    }
-
-    let ipam_type = match object(&o, "ipam")? {
-        None => None,
-        Some(ipam) if ipam.is_empty() => None,
-        Some(ipam) => {
-            let t = required_string(ipam, "type")
-                .map_err(|_| CniError::new(Code::InvalidConfig, "ipam.type: is required"))?;
-            if t.contains('/') || t == "." || t == ".." {
-                return Err(bad("ipam.type", &Value::String(t.into()), "must be a plugin name, not a path"));
-            }
-            Some(t.to_string())
-        }
-    };
+    let (master, vlan, vlan_protocol) = placement(&o)?;
+    let driver = driver(&o)?;
+    let (mtu, mac, mac_from_ip) = link_settings(&o, driver)?;
+    let ipam_type = ipam_type(&o)?;
     let dns = object(&o, "dns")?.map(|m| Value::Object(m.clone()));
     object(&o, "args")?;
     if let Some(caps) = object(&o, "capabilities")? {
@@ -282,52 +230,8 @@ pub fn parse(input: &[u8]) -> Result<NetConf> {
         }
     }
     let prev_result = object(&o, "prevResult")?.map(|m| Value::Object(m.clone()));
-
-    let mut runtime_ips = Vec::new();
-    let mut runtime_mac = None;
-    if let Some(rc) = object(&o, "runtimeConfig")? {
-        // Other capabilities a runtime passes are for other plugins of the
-        // list: ignored.
-        if let Some(m) = rc.get("mac").filter(|v| !v.is_null()) {
-            let s = m.as_str().ok_or_else(|| bad("runtimeConfig.mac", m, "must be a string"))?;
-            runtime_mac = Some(s.parse::<MacAddr>().map_err(|e| e.named("runtimeConfig.mac"))?);
-        }
-        if let Some(ips) = rc.get("ips").filter(|v| !v.is_null()) {
-            let list = ips.as_array().ok_or_else(|| bad("runtimeConfig.ips", ips, "must be a list"))?;
-            for (i, ip) in list.iter().enumerate() {
-                let field = format!("runtimeConfig.ips[{i}]");
-                let s = ip.as_str().ok_or_else(|| bad(&field, ip, "must be a string"))?;
-                let net = s
-                    .parse::<IpNet>()
-                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| bad(&field, ip, "is not an address (with or without /prefix)"))?;
-                runtime_ips.push(net);
-            }
-        }
-    }
-
-    let attachments = o.get("cni.dev/valid-attachments").or_else(|| o.get("cni.dev/attachments"));
-    let valid_attachments = match attachments {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) => Some(
-            a.iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    let field = format!("cni.dev/valid-attachments[{i}]");
-                    let m = v.as_object().ok_or_else(|| bad(&field, v, "must be an object"))?;
-                    let get = |k: &str| {
-                        m.get(k)
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                            .ok_or_else(|| CniError::new(Code::InvalidConfig, format!("{field}.{k}: is required")))
-                    };
-                    Ok(ValidAttachment { container_id: get("containerID")?, ifname: get("ifname")? })
-                })
-                .collect::<Result<Vec<_>>>()?,
-        ),
-        Some(v) => return Err(bad("cni.dev/valid-attachments", v, "must be a list")),
-    };
-
+    let (runtime_ips, runtime_mac) = runtime_config(&o)?;
+    let valid_attachments = valid_attachments(&o)?;
     Ok(NetConf {
         cni_version,
         version,
@@ -348,17 +252,186 @@ pub fn parse(input: &[u8]) -> Result<NetConf> {
     })
 }
 
+/// The input as a JSON object of known fields, each given once, this
+/// plugin's own fields not null.
+fn decode(input: &[u8]) -> Result<Map<String, Value>> {
+    let value = crate::unique_json::parse(input).map_err(|e| match e {
+        crate::unique_json::Error::Duplicate(path) => {
+            CniError::new(Code::InvalidConfig, format!("{path}: is given twice"))
+        }
+        crate::unique_json::Error::Syntax(e) => {
+            CniError::new(Code::Decode, format!("the network configuration is not JSON: {e}"))
+        }
+    })?;
+    let Value::Object(o) = value else {
+        return Err(CniError::new(Code::Decode, "the network configuration is not a JSON object"));
+    };
+    if let Some(unknown) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(CniError::new(
+            Code::UnsupportedField,
+            format!("{unknown}: unknown field of vlanmac-cni (per-invocation data goes under \"args\")"),
+        ));
+    }
+    if let Some(null) = OWN.iter().find(|f| o.get(**f) == Some(&Value::Null)) {
+        return Err(CniError::new(
+            Code::InvalidConfig,
+            format!("{null}: null is not a value (leave the field out for its default)"),
+        ));
+    }
+    Ok(o)
+}
+
+/// `cniVersion` (which must be one the plugin speaks: the runtime sets it
+/// to the version it chose from `cniVersions`), and `cniVersions` checked
+/// to be a list of strings.
+fn spec_version(o: &Map<String, Value>) -> Result<(String, Version)> {
+    let cni_version = required_string(o, "cniVersion")?.to_string();
+    match o.get("cniVersions") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(a)) => {
+            if let Some(v) = a.iter().find(|v| !v.is_string()) {
+                return Err(bad("cniVersions", v, "must be strings"));
+            }
+        }
+        Some(v) => return Err(bad("cniVersions", v, "must be a list of versions")),
+    }
+    let version = Version::parse(&cni_version).ok_or_else(|| {
+        CniError::new(
+            Code::IncompatibleVersion,
+            format!("cniVersion: {cni_version} is not supported (this plugin speaks {})", SUPPORTED.join(", ")),
+        )
+    })?;
+    Ok((cni_version, version))
+}
+
+/// `master`, `vlan`, `vlanProtocol`.
+fn placement(o: &Map<String, Value>) -> Result<(Option<IfName>, Option<VlanId>, VlanProtocol)> {
+    let master = string(o, "master")?.map(|s| IfName::new(s).map_err(|e| e.named("master"))).transpose()?;
+    let vlan = integer(o, "vlan", "must be a number 1-4094")?.map(|n| VlanId::new(n).map_err(|e| e.named("vlan")));
+    let vlan = vlan.transpose()?;
+    let vlan_protocol = match string(o, "vlanProtocol")? {
+        None => VlanProtocol::Ieee8021Q,
+        Some(s) => parsed("vlanProtocol", s, "is not 802.1Q or 802.1ad")?,
+    };
+    if vlan.is_none() && o.get("vlanProtocol").is_some() {
+        return Err(CniError::new(Code::InvalidConfig, "vlanProtocol: needs vlan"));
+    }
+    Ok((master, vlan, vlan_protocol))
+}
+
+/// `driver` with `mode` (macvlan) or `ipvlanMode` (ipvlan).
+fn driver(o: &Map<String, Value>) -> Result<Driver> {
+    match string(o, "driver")?.unwrap_or("macvlan") {
+        "macvlan" => {
+            if o.contains_key("ipvlanMode") {
+                return Err(CniError::new(Code::InvalidConfig, "ipvlanMode: is for driver ipvlan"));
+            }
+            let mode = match string(o, "mode")? {
+                None => MacvlanMode::Bridge,
+                Some(s) => match s.parse::<MacvlanMode>() {
+                    Ok(
+                        m @ (MacvlanMode::Bridge | MacvlanMode::Private | MacvlanMode::Vepa | MacvlanMode::Passthru),
+                    ) => m,
+                    _ => return Err(bad("mode", &Value::String(s.into()), "is not bridge, private, vepa or passthru")),
+                },
+            };
+            Ok(Driver::Macvlan(mode))
+        }
+        "ipvlan" => {
+            if o.contains_key("mode") {
+                return Err(CniError::new(
+                    Code::InvalidConfig,
+                    "mode: is for driver macvlan (ipvlan takes ipvlanMode)",
+                ));
+            }
+            let mode = match string(o, "ipvlanMode")? {
+                None => IpvlanMode::L2,
+                Some(s) => parsed("ipvlanMode", s, "is not l2, l3 or l3s")?,
+            };
+            Ok(Driver::Ipvlan(mode))
+        }
+        other => Err(bad("driver", &Value::String(other.into()), "is not macvlan or ipvlan")),
+    }
+}
+
+/// `mtu` (0: the parent's, as the reference plugin reads it), `mac`,
+/// `macFromIP`.
+fn link_settings(o: &Map<String, Value>, driver: Driver) -> Result<(Option<Mtu>, Option<MacAddr>, bool)> {
+    let mtu = integer(o, "mtu", "must be a number")?
+        .filter(|n| *n != 0)
+        .map(|n| Mtu::new(n).map_err(|e| e.named("mtu")))
+        .transpose()?;
+    let mac = string(o, "mac")?.map(|s| mac("mac", s)).transpose()?;
+    let mac_from_ip = boolean(o, "macFromIP")?;
+    if mac_from_ip && mac.is_some() {
+        return Err(CniError::new(Code::InvalidConfig, "macFromIP: cannot be used together with mac"));
+    }
+    if matches!(driver, Driver::Ipvlan(_)) && (mac.is_some() || mac_from_ip) {
+        return Err(CniError::new(Code::InvalidConfig, "mac: an ipvlan has its master's MAC"));
+    }
+    Ok((mtu, mac, mac_from_ip))
+}
+
+/// `ipam.type`: a plugin's name, never a path.
+fn ipam_type(o: &Map<String, Value>) -> Result<Option<String>> {
+    let Some(ipam) = object(o, "ipam")?.filter(|m| !m.is_empty()) else { return Ok(None) };
+    let t = required_string(ipam, "type").map_err(|_| CniError::new(Code::InvalidConfig, "ipam.type: is required"))?;
+    if t.contains('/') || t == "." || t == ".." {
+        return Err(bad("ipam.type", &Value::String(t.into()), "must be a plugin name, not a path"));
+    }
+    Ok(Some(t.to_string()))
+}
+
+/// `runtimeConfig.ips` and `runtimeConfig.mac` (the `ips` and `mac`
+/// capabilities); other capabilities a runtime passes are for other plugins
+/// of the list: ignored.
+fn runtime_config(o: &Map<String, Value>) -> Result<(Vec<IpNet>, Option<MacAddr>)> {
+    let mut runtime_ips = Vec::new();
+    let mut runtime_mac = None;
+    let Some(rc) = object(o, "runtimeConfig")? else { return Ok((runtime_ips, runtime_mac)) };
+    if let Some(m) = rc.get("mac").filter(|v| !v.is_null()) {
+        let s = m.as_str().ok_or_else(|| bad("runtimeConfig.mac", m, "must be a string"))?;
+        runtime_mac = Some(mac("runtimeConfig.mac", s)?);
+    }
+    if let Some(ips) = rc.get("ips").filter(|v| !v.is_null()) {
+        let list = ips.as_array().ok_or_else(|| bad("runtimeConfig.ips", ips, "must be a list"))?;
+        for (i, ip) in list.iter().enumerate() {
+            let field = format!("runtimeConfig.ips[{i}]");
+            let s = ip.as_str().ok_or_else(|| bad(&field, ip, "must be a string"))?;
+            let net = s
+                .parse::<IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| bad(&field, ip, "is not an address (with or without /prefix)"))?;
+            runtime_ips.push(net);
+        }
+    }
+    Ok((runtime_ips, runtime_mac))
+}
+
+/// `cni.dev/valid-attachments` (or libcni 1.2.0's `cni.dev/attachments`).
+fn valid_attachments(o: &Map<String, Value>) -> Result<Option<Vec<ValidAttachment>>> {
+    let list = match o.get("cni.dev/valid-attachments").or_else(|| o.get("cni.dev/attachments")) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(a)) => a,
+        Some(v) => return Err(bad("cni.dev/valid-attachments", v, "must be a list")),
+    };
+    let entry = |(i, v): (usize, &Value)| {
+        let field = format!("cni.dev/valid-attachments[{i}]");
+        let m = v.as_object().ok_or_else(|| bad(&field, v, "must be an object"))?;
+        let get = |k: &str| {
+            m.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| CniError::new(Code::InvalidConfig, format!("{field}.{k}: is required")))
+        };
+        Ok(ValidAttachment { container_id: get("containerID")?, ifname: get("ifname")? })
+    };
+    list.iter().enumerate().map(entry).collect::<Result<Vec<_>>>().map(Some)
+}
+
 impl NetConf {
     /// The VLAN subinterface's name on `master`: `<master>.<vlan>`.
     pub fn vlan_name(&self, master: &IfName) -> Option<Result<IfName>> {
         self.vlan.map(|id| master.vlan_child(id).map_err(|e| CniError::from(e.named("vlan"))))
-    }
-
-    /// The ownership token this network's VLANs carry in their vlanmac mark
-    /// (`vlanmac:cni:<network>`): `:` cannot occur in a topology's name, so
-    /// topologies and CNI networks can share a VLAN without mistaking each
-    /// other's marks.
-    pub fn owner(&self) -> String {
-        format!("cni:{}", self.name)
     }
 }

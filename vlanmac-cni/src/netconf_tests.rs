@@ -129,6 +129,19 @@ fn bad_configurations_name_the_field_with_the_spec_code() {
         (with("cniVersion", json!("0.3.1")), Code::IncompatibleVersion, "cniVersion: 0.3.1"),
         (with("cniVersion", json!("2.0.0")), Code::IncompatibleVersion, "cniVersion: 2.0.0"),
         (with("cniVersions", json!("1.1.0")), Code::InvalidConfig, "cniVersions"),
+        (
+            {
+                let mut b = with("cniVersion", json!("9.9.9"));
+                b["cniVersions"] = json!(["9.9.9", "1.0.0"]);
+                b
+            },
+            Code::IncompatibleVersion,
+            "cniVersion: 9.9.9 is not supported",
+        ),
+        (with("vlan", Value::Null), Code::InvalidConfig, "vlan: null is not a value"),
+        (with("mode", Value::Null), Code::InvalidConfig, "mode: null is not a value"),
+        (with("mac", json!("02:00:00:00:00:1")), Code::InvalidConfig, "mac: 02:00:00:00:00:1 is not six two-digit"),
+        (with("runtimeConfig", json!({"mac": "2:0:0:0:0:1"})), Code::InvalidConfig, "runtimeConfig.mac: 2:0:0:0:0:1"),
         (with("colour", json!("blue")), Code::UnsupportedField, "colour: unknown field"),
         (with("linkInContainer", json!(true)), Code::UnsupportedField, "linkInContainer: unknown field"),
         (with("ipMasq", json!(true)), Code::UnsupportedField, "ipMasq:"),
@@ -155,4 +168,25 @@ fn bad_configurations_name_the_field_with_the_spec_code() {
         let e = parse(garbage.as_bytes()).unwrap_err();
         assert_eq!(e.code, Code::Decode, "{garbage}: {e}");
     }
+}
+
+#[test]
+fn nothing_is_guessed_but_mtu_0_is_the_parents() {
+    // A key given twice is refused wherever it is, naming its path.
+    let twice = r#"{"cniVersion":"1.1.0","name":"n","type":"vlanmac-cni","vlan":10,"vlan":null}"#;
+    let e = parse(twice.as_bytes()).unwrap_err();
+    assert_eq!((e.code, e.msg.as_str()), (Code::InvalidConfig, "vlan: is given twice"));
+    let nested = r#"{"cniVersion":"1.1.0","name":"n","type":"vlanmac-cni","ipam":{"type":"a","type":"b"}}"#;
+    assert_eq!(parse(nested.as_bytes()).unwrap_err().msg, "ipam.type: is given twice");
+    // The spec's own fields may be null (libcni writes some so).
+    assert!(parse(with("dns", Value::Null).to_string().as_bytes()).is_ok());
+    // 0: the parent's MTU, as the reference plugin reads it.
+    assert_eq!(parse(with("mtu", json!(0)).to_string().as_bytes()).unwrap().mtu, None);
+    assert_eq!(parse(with("mtu", json!(1400)).to_string().as_bytes()).unwrap().mtu.map(|m| m.get()), Some(1400));
+    // cniVersion is what runs; cniVersions is the runtime's list to pick from.
+    let mut b = with("cniVersion", json!("1.0.0"));
+    b["cniVersions"] = json!(["1.1.0", "1.0.0"]);
+    assert_eq!(parse(b.to_string().as_bytes()).unwrap().version, Version::V100);
+    let e = parse(b"{\"cniVersion\": ").unwrap_err();
+    assert_eq!(e.code, Code::Decode);
 }

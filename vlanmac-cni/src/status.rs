@@ -1,6 +1,7 @@
 //! STATUS (CNI 1.1): whether ADD can work now. Code 50 when the master is
 //! missing or the running kernel lacks 802.1Q (with `vlan`) or ipvlan
-//! (with `driver: ipvlan`); the IPAM plugin's own STATUS when it speaks 1.1.
+//! (with `driver: ipvlan`), or the IPAM plugin is not in `CNI_PATH`; the
+//! IPAM plugin's own STATUS when it speaks 1.1.
 
 use crate::{
     error::{CniError, Code, Result},
@@ -36,8 +37,9 @@ pub fn status(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
         return Err(CniError::new(Code::NotAvailable, "the running kernel has no ipvlan support (module ipvlan)"));
     }
     if let Some(t) = &conf.ipam_type {
+        ipam::find(t, &inv.path).map_err(|e| CniError::new(Code::NotAvailable, e.msg))?;
         if ipam::supports(t, inv, "1.1.0") {
-            ipam::exec(t, Verb::Status, inv, raw)?;
+            ipam::Call { plugin: t, verb: Verb::Status, inv, netconf: raw, hold: None }.run()?;
         }
     }
     Ok(())

@@ -1,8 +1,6 @@
-//! CNI spec versions: which the plugin speaks, and which one a
-//! configuration gets (`cniVersion`, or the newest common one of
-//! `cniVersions`, as CNI 1.1 negotiates).
-
-use crate::error::{CniError, Code, Result};
+//! CNI spec versions: which the plugin speaks. A configuration runs at its
+//! `cniVersion`, which must be one of them: under CNI 1.1 the runtime picks
+//! a version from `cniVersions` and sets `cniVersion` to it.
 
 /// The spec versions this plugin supports, oldest first.
 pub const SUPPORTED: [&str; 3] = ["0.4.0", "1.0.0", "1.1.0"];
@@ -42,25 +40,10 @@ impl Version {
     }
 }
 
-/// The version a configuration runs at: with `cniVersions`, the newest one
-/// of them this plugin supports; else `cniVersion`, which must be supported.
-pub fn negotiate(cni_version: &str, cni_versions: Option<&[String]>) -> Result<Version> {
-    if let Some(list) = cni_versions {
-        if let Some(v) = list.iter().filter_map(|s| Version::parse(s)).max() {
-            return Ok(v);
-        }
-    }
-    Version::parse(cni_version).ok_or_else(|| {
-        CniError::new(
-            Code::IncompatibleVersion,
-            format!("cniVersion: {cni_version} is not supported (this plugin speaks {})", SUPPORTED.join(", ")),
-        )
-    })
-}
-
-/// The reply to `VERSION`.
-pub fn version_reply(cni_version: &str) -> String {
-    serde_json::json!({ "cniVersion": cni_version, "supportedVersions": SUPPORTED }).to_string()
+/// The reply to `VERSION`: the versions this plugin speaks, under its own
+/// newest version (as the reference plugins answer, whatever was asked).
+pub fn version_reply() -> String {
+    serde_json::json!({ "cniVersion": NEWEST, "supportedVersions": SUPPORTED }).to_string()
 }
 
 #[cfg(test)]
@@ -68,14 +51,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn negotiation() {
-        assert_eq!(negotiate("1.0.0", None).unwrap(), Version::V100);
-        assert_eq!(negotiate("0.4.0", None).unwrap(), Version::V040);
-        let list = ["1.0.0".to_string(), "1.1.0".to_string(), "2.0.0".to_string()];
-        assert_eq!(negotiate("1.0.0", Some(&list)).unwrap(), Version::V110);
-        let e = negotiate("0.3.1", None).unwrap_err();
-        assert_eq!(e.code, Code::IncompatibleVersion);
-        assert!(e.msg.starts_with("cniVersion: 0.3.1"), "{e}");
-        assert_eq!(negotiate("0.3.1", Some(&["0.2.0".to_string()])).unwrap_err().code, Code::IncompatibleVersion);
+    fn versions() {
+        assert_eq!(Version::parse("1.0.0"), Some(Version::V100));
+        assert_eq!(Version::parse("9.9.9"), None);
+        let v: serde_json::Value = serde_json::from_str(&version_reply()).unwrap();
+        assert_eq!(v["cniVersion"], NEWEST);
+        assert_eq!(v["supportedVersions"], serde_json::json!(SUPPORTED));
     }
 }

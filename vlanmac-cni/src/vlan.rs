@@ -20,6 +20,7 @@ use vlanmac_core::{
 use crate::{
     error::{from_core, CniError, Code, Result},
     netconf::NetConf,
+    state,
 };
 
 /// The master named by the configuration, or the interface of the
@@ -54,7 +55,7 @@ fn is_our_vlan(l: &Link, master: &Link, conf: &NetConf) -> bool {
 /// mark (unless it existed before, unmarked: then it is left as it is and
 /// never removed). Call with the master's lock held.
 pub fn ensure(host: &Netlink, master: &Link, name: &IfName, conf: &NetConf) -> Result<Link> {
-    let owner = conf.owner();
+    let owner = owner(&conf.name);
     match block_on(host.link(name)) {
         Ok(l) => {
             if !is_our_vlan(&l, master, conf) {
@@ -94,12 +95,21 @@ pub fn ensure(host: &Netlink, master: &Link, name: &IfName, conf: &NetConf) -> R
     }
 }
 
-/// After this network's last attachment on VLAN `name` went: its mark goes,
-/// and the VLAN too when no owner and no attachment is left. A VLAN that
-/// existed before, unmarked, is never touched. Call with the master's lock
-/// held; `users` is how many attachments (of any network) still use it.
-pub fn release(host: &Netlink, name: &IfName, conf: &NetConf, network_users: usize, users: usize) -> Result<()> {
-    let owner = conf.owner();
+/// The owner token network `network`'s VLANs carry in their vlanmac mark
+/// (`vlanmac:cni:<network>`): `:` cannot occur in a topology's name, so
+/// topologies and CNI networks can share a VLAN without mistaking each
+/// other's marks.
+pub fn owner(network: &str) -> String {
+    format!("cni:{network}")
+}
+
+/// After network `network`'s last attachment on VLAN `name` went: its mark
+/// goes, and the VLAN too when no owner and no attachment is left. A VLAN
+/// that existed before, unmarked, is never touched. Call with the master's
+/// lock held; `network_users` is how many attachments of this network
+/// still use it, `users` how many of any network.
+pub fn release(host: &Netlink, name: &IfName, network: &str, network_users: usize, users: usize) -> Result<()> {
+    let owner = owner(network);
     let l = match block_on(host.link(name)) {
         Ok(l) => l,
         Err(vlanmac_core::Error::NotFound(_)) => return Ok(()),
@@ -119,4 +129,12 @@ pub fn release(host: &Netlink, name: &IfName, conf: &NetConf, network_users: usi
         None => Ok(()),
         Some(rest) => block_on(host.set_link(name, &LinkUpdate::new().alias(rest)?)).map_err(from_core),
     }
+}
+
+/// Releases VLAN `vlan` on `master` for `network` if none of the network's
+/// recorded attachments uses it any more. Call with the master's lock held.
+pub fn release_if_unused(host: &Netlink, master: &str, vlan: &IfName, network: &str) -> Result<()> {
+    let users = state::users_of(master, vlan.as_str())?;
+    let mine = users.iter().filter(|r| r.network == network).count();
+    release(host, vlan, network, mine, users.len())
 }

@@ -10,8 +10,12 @@
 
 use std::{
     fs::File,
-    os::{fd::AsRawFd, unix::fs::MetadataExt},
+    os::{
+        fd::{AsFd, AsRawFd, BorrowedFd},
+        unix::fs::MetadataExt,
+    },
     path::{Path, PathBuf},
+    time::{Duration, Instant},
 };
 
 use crate::{
@@ -28,6 +32,15 @@ pub const LOCK_DIR: &str = "/run/vlanmac";
 pub struct FileLock {
     path: PathBuf,
     _file: File,
+}
+
+/// The locked file: a child process given a duplicate of it (cleared of
+/// `FD_CLOEXEC`) holds the lock with this process, and keeps it if this
+/// process dies first.
+impl AsFd for FileLock {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self._file.as_fd()
+    }
 }
 
 impl Drop for FileLock {
@@ -65,38 +78,65 @@ pub(crate) async fn lock(name: &str) -> Result<FileLock> {
 /// Waits until the lock file `path` is free, and takes it; its directory
 /// is made if missing.
 pub async fn lock_path(path: PathBuf) -> Result<FileLock> {
-    thread::spawn_blocking(move || {
-        let what = || format!("lock file {}", path.display());
-        let io_error = |e: std::io::Error| match e.kind() {
-            std::io::ErrorKind::PermissionDenied => crate::privileges::denied(&what()),
-            _ => Error::io(what(), e),
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io_error)?;
-        }
-        loop {
-            let file =
-                std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_error)?;
-            // SAFETY: flock on an fd this function owns.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-                let e = std::io::Error::last_os_error();
-                if e.raw_os_error() == Some(libc::EINTR) {
+    thread::spawn_blocking(move || take(path, None)).await
+}
+
+/// [`lock_path`], giving up after `deadline`: a holder that hangs (a
+/// process stopped while it held the lock) is then [`Error::Busy`] naming
+/// the file, instead of a wait without end.
+pub async fn lock_path_within(path: PathBuf, deadline: Duration) -> Result<FileLock> {
+    thread::spawn_blocking(move || take(path, Some(deadline))).await
+}
+
+/// Takes the lock on the calling thread: a blocking `flock` without a
+/// deadline; with one, non-blocking attempts with waits that grow from
+/// 1 ms to 16 ms.
+fn take(path: PathBuf, deadline: Option<Duration>) -> Result<FileLock> {
+    let what = || format!("lock file {}", path.display());
+    let io_error = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::PermissionDenied => crate::privileges::denied(&what()),
+        _ => Error::io(what(), e),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io_error)?;
+    }
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let file =
+            std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_error)?;
+        let how = if deadline.is_some() { libc::LOCK_EX | libc::LOCK_NB } else { libc::LOCK_EX };
+        // SAFETY: flock on an fd this function owns.
+        if unsafe { libc::flock(file.as_raw_fd(), how) } != 0 {
+            let e = std::io::Error::last_os_error();
+            match (e.raw_os_error(), deadline) {
+                (Some(libc::EINTR), _) => continue,
+                (Some(libc::EWOULDBLOCK), Some(limit)) => {
+                    if start.elapsed() >= limit {
+                        return Err(Error::from_errno(
+                            format!("{}: held by another process for {} s", what(), limit.as_secs()),
+                            libc::EBUSY,
+                            None,
+                            None,
+                        ));
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(16));
                     continue;
                 }
-                return Err(Error::io(what(), e));
-            }
-            // The holder before us may have removed the file we opened: the
-            // lock only counts if the path still names our file.
-            let ours = file.metadata().map_err(|e| Error::io(what(), e))?;
-            match std::fs::metadata(&path) {
-                Ok(now) if now.ino() == ours.ino() && now.dev() == ours.dev() => {
-                    return Ok(FileLock { path, _file: file });
-                }
-                _ => continue,
+                _ => return Err(Error::io(what(), e)),
             }
         }
-    })
-    .await
+        // The holder before us may have removed the file we opened: the
+        // lock only counts if the path still names our file.
+        let ours = file.metadata().map_err(|e| Error::io(what(), e))?;
+        match std::fs::metadata(&path) {
+            Ok(now) if now.ino() == ours.ino() && now.dev() == ours.dev() => {
+                return Ok(FileLock { path, _file: file });
+            }
+            _ => continue,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod support;
 
 mod errors;
 mod faults;
+mod hostile;
 mod podman;
 mod reference;
 mod vlan;

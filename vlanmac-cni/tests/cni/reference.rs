@@ -7,18 +7,6 @@ use serde_json::{json, Value};
 
 use crate::{common::*, support::*};
 
-fn reference_or_skip(test: &str) -> bool {
-    if have_reference() {
-        return true;
-    }
-    assert!(
-        !kernel_required(),
-        "{test}: the reference plugins are not installed (apt-get install containernetworking-plugins)"
-    );
-    record_skip(test, "the reference CNI plugins are not installed");
-    false
-}
-
 /// `conf` for the reference macvlan plugin: the same, with its type.
 fn as_reference(conf: &Value, name: &str) -> Value {
     let mut r = conf.clone();

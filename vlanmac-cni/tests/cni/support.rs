@@ -46,6 +46,42 @@ impl Out {
     }
 }
 
+/// How long one plugin invocation may run before the tests call it hung.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Feeds `stdin` to `child` and collects what it printed; kills it after
+/// [`DEADLINE`] (status -2, "timed out" in the text).
+pub fn finish(mut child: std::process::Child, stdin: &[u8]) -> Out {
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    // A plugin that never reads its stdin must not block the test.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let start = std::time::Instant::now();
+    let mut timed_out = false;
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            timed_out = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let out = child.wait_with_output().unwrap();
+    let _ = writer.join();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    if timed_out {
+        text.push_str(&format!("timed out after {DEADLINE:?}"));
+    }
+    Out {
+        status: if timed_out { -2 } else { out.status.code().unwrap_or(-1) },
+        json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
+        text,
+    }
+}
+
 /// A runtime namespace with a trunk, and a scratch directory.
 pub struct Rt {
     pub ns: TestNs,
@@ -116,6 +152,24 @@ impl Rt {
         ifname: &str,
         env: &[(&str, &str)],
     ) -> Out {
+        let path = pod.map(|p| format!("/run/netns/{p}"));
+        self.exec_at(plugin, verb, conf, container, path.as_deref(), ifname, env)
+    }
+
+    /// Runs `plugin` with `CNI_NETNS` = `netns` as given (any path, or
+    /// none). An invocation still running after [`DEADLINE`] is killed and
+    /// reported with status -2 (a hang fails the test, never the run).
+    #[allow(clippy::too_many_arguments)]
+    pub fn exec_at(
+        &self,
+        plugin: &str,
+        verb: &str,
+        conf: &Value,
+        container: &str,
+        netns: Option<&str>,
+        ifname: &str,
+        env: &[(&str, &str)],
+    ) -> Out {
         let mut c = Command::new(ip_path());
         c.args(["netns", "exec", self.ns.name.as_str(), plugin])
             .env_clear()
@@ -127,22 +181,14 @@ impl Rt {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(p) = pod {
-            c.env("CNI_NETNS", format!("/run/netns/{p}"));
+        if let Some(p) = netns {
+            c.env("CNI_NETNS", p);
         }
         for (k, v) in env {
             c.env(k, v);
         }
-        let mut child = c.spawn().expect("run the plugin");
-        child.stdin.take().unwrap().write_all(conf.to_string().as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        let text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-        Out {
-            status: out.status.code().unwrap_or(-1),
-            json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
-            text,
-        }
+        let child = c.spawn().expect("run the plugin");
+        finish(child, conf.to_string().as_bytes())
     }
 
     pub fn state_dir(&self) -> PathBuf {
@@ -167,6 +213,35 @@ impl Rt {
     pub fn leases(&self, name: &str) -> Vec<String> {
         let mut v = list(&self.dir.join("host-local").join(name));
         v.retain(|f| f.parse::<std::net::IpAddr>().is_ok());
+        v
+    }
+
+    /// Who holds host-local's lease on `addr` in network `name`
+    /// (`CONTAINERID IFNAME`), if anyone.
+    pub fn lease_owner(&self, name: &str, addr: &str) -> Option<String> {
+        let text = std::fs::read_to_string(self.dir.join("host-local").join(name).join(addr)).ok()?;
+        Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+
+    /// The attachments the plugin has records of, as `NETWORK CONTAINERID
+    /// IFNAME NETNS`, sorted.
+    pub fn recorded(&self) -> Vec<String> {
+        let dir = self.state_dir().join("attachments");
+        let mut v: Vec<String> = list(&dir)
+            .iter()
+            .filter(|f| f.ends_with(".json"))
+            .filter_map(|f| serde_json::from_slice::<Value>(&std::fs::read(dir.join(f)).ok()?).ok())
+            .map(|r| {
+                format!(
+                    "{} {} {} {}",
+                    r["network"].as_str().unwrap_or("?"),
+                    r["containerId"].as_str().unwrap_or("?"),
+                    r["ifname"].as_str().unwrap_or("?"),
+                    r["netns"].as_str().unwrap_or("-")
+                )
+            })
+            .collect();
+        v.sort();
         v
     }
 
@@ -280,4 +355,19 @@ pub fn shape(v: &Value) -> Value {
 /// Whether the reference plugins are installed.
 pub fn have_reference() -> bool {
     Path::new(REFERENCE_DIR).join("macvlan").exists() && Path::new(REFERENCE_DIR).join("host-local").exists()
+}
+
+/// Whether `test` can run: the reference plugins (host-local among them)
+/// are installed. Without them the test is skipped on the host and fails
+/// inside the kernel VM.
+pub fn reference_or_skip(test: &str) -> bool {
+    if have_reference() {
+        return true;
+    }
+    assert!(
+        !kernel_required(),
+        "{test}: the reference plugins are not installed (apt-get install containernetworking-plugins)"
+    );
+    record_skip(test, "the reference CNI plugins are not installed");
+    false
 }

@@ -205,6 +205,13 @@ impl Netlink {
         self.ns_key
     }
 
+    /// The namespace's identity: the device and inode of its nsfs file,
+    /// equal for every handle on the same namespace and different for a
+    /// namespace made later at the same path (while both exist).
+    pub fn netns_id(&self) -> (u64, u64) {
+        self.ns_key
+    }
+
     pub(crate) fn netns_raw_fd(&self) -> i32 {
         self.ns_fd.as_raw_fd()
     }

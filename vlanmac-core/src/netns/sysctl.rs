@@ -49,17 +49,35 @@ pub async fn write(ns: &NetnsRef, key: &str, value: &str) -> Result<()> {
 /// `net.ipv4.conf.DEV.arp_notify`. The interface name goes into the path as
 /// it is (dots included, which the dotted key form cannot express). One
 /// thread enters the namespace for all of them.
+///
+/// A family the link has no configuration of is skipped: below an MTU of
+/// 1280 (or with IPv6 disabled at boot) the kernel gives a link no IPv6,
+/// and no `net.ipv6.conf.DEV` directory. A link that is not there at all
+/// fails with [`Error::NotFound`].
 pub async fn write_interface(ns: &NetnsRef, dev: &crate::spec::IfName, values: &[(&str, &str, &str)]) -> Result<()> {
     let mut writes = Vec::new();
     for (family, leaf, value) in values {
         let leaf_key = format!("net.{family}.conf.all.{leaf}");
         path_of(&leaf_key)?; // family and leaf are plain words
-        writes.push((format!("/proc/sys/net/{family}/conf/{dev}/{leaf}"), value.to_string()));
+        let dir = format!("/proc/sys/net/{family}/conf/{dev}");
+        writes.push((dir, format!("/proc/sys/net/{family}/conf/{dev}/{leaf}"), value.to_string()));
     }
     let what = format!("set sysctls of {dev} in netns {ns}");
+    let dev = dev.to_string();
     thread::run_in(enter(ns)?, what.clone(), move || {
-        for (path, value) in &writes {
-            std::fs::write(path, value).map_err(|e| Error::io(format!("{what}: {path}"), e))?;
+        for (dir, path, value) in &writes {
+            match std::fs::write(path, value) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let link_there = ["ipv4", "ipv6"]
+                        .iter()
+                        .any(|f| std::path::Path::new(&format!("/proc/sys/net/{f}/conf/{dev}")).is_dir());
+                    if std::path::Path::new(dir).is_dir() || !link_there {
+                        return Err(Error::from_errno(format!("{what}: {path}"), libc::ENOENT, None, None));
+                    }
+                }
+                Err(e) => return Err(Error::io(format!("{what}: {path}"), e)),
+            }
         }
         Ok(())
     })
