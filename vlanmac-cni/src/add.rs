@@ -254,11 +254,20 @@ fn configure(conf: &NetConf, pod: &Pod, ifname: &IfName, result: &CniResult) -> 
         }
     }
     batch.set_up(&pod.nl, ifname);
+    let mut routes = Vec::new();
     for r in &result.routes {
         let gw = r.gw.or(if r.dst.addr().is_ipv4() { gw4 } else { gw6 });
-        batch.add_route(&pod.nl, RouteSpec::new(r.dst, gw, Some(ifname.clone()))?);
+        routes.push(batch.add_route(&pod.nl, RouteSpec::new(r.dst, gw, Some(ifname.clone()))?));
     }
-    block_on(batch.run()).into_result().map_err(from_core)
+    let mut report = block_on(batch.run());
+    // A route the pod has already (another attachment's default route):
+    // the first one wins, as in the reference plugins.
+    for i in routes {
+        if let Some(r @ Some(Err(vlanmac_core::Error::AlreadyExists(_)))) = report.results.get_mut(i) {
+            *r = Some(Ok(()));
+        }
+    }
+    report.into_result().map_err(from_core)
 }
 
 /// What an unfinished ADD has done, undone on drop unless committed.

@@ -285,3 +285,35 @@ pub fn type_of(config: &Value) -> Option<String> {
     let t = config.get("ipam")?.get("type")?.as_str()?;
     (!t.is_empty() && !t.contains('/') && t != "." && t != "..").then(|| t.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("/bin/sh");
+        c.args(["-c", script]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c
+    }
+
+    #[test]
+    fn a_plugin_that_hangs_is_killed_at_the_deadline() {
+        let start = Instant::now();
+        let out = run_within(sh("exec sleep 30"), b"{}", Duration::from_millis(200)).unwrap();
+        assert!(out.is_none(), "{out:?}");
+        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+        // One that closes its stdout but goes on running is killed too.
+        let out = run_within(sh("exec >&-; sleep 30"), b"", Duration::from_millis(200)).unwrap();
+        assert!(out.is_none());
+    }
+
+    #[test]
+    fn a_plugin_that_answers_is_read_whole() {
+        let big = vec![b'x'; 1 << 20];
+        let (ok, stdout, stderr) =
+            run_within(sh("wc -c; echo oops >&2; exit 3"), &big, Duration::from_secs(20)).unwrap().unwrap();
+        assert!(!ok);
+        assert_eq!(String::from_utf8_lossy(&stdout).trim(), "1048576");
+        assert_eq!(stderr, b"oops\n");
+    }
+}

@@ -141,7 +141,7 @@ fn take(path: PathBuf, deadline: Option<Duration>) -> Result<FileLock> {
 
 #[cfg(test)]
 mod tests {
-    use super::file_name;
+    use super::*;
 
     #[test]
     fn lock_file_names_stay_in_the_directory() {
@@ -150,5 +150,22 @@ mod tests {
         assert_eq!(file_name("../x"), "%2e.%2fx.lock");
         assert_eq!(file_name(".hidden"), "%2ehidden.lock");
         assert!(!file_name("/etc/passwd").contains('/'));
+    }
+
+    #[test]
+    fn a_lock_held_past_the_deadline_is_busy() {
+        let dir = std::env::temp_dir().join(format!("vlanmac-lock-{}", std::process::id()));
+        let path = dir.join("x.lock");
+        let held = futures::executor::block_on(lock_path(path.clone())).unwrap();
+        let start = Instant::now();
+        let e = futures::executor::block_on(lock_path_within(path.clone(), Duration::from_millis(100))).unwrap_err();
+        assert!(matches!(e, Error::Busy(_)), "{e}");
+        assert!(e.to_string().contains("held by another process"), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(2));
+        drop(held);
+        let again = futures::executor::block_on(lock_path_within(path.clone(), Duration::from_millis(100)));
+        assert!(again.is_ok());
+        drop(again);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -263,3 +263,57 @@ fn status_and_messages_speak_the_users_terms() {
     rt.exec(PLUGIN, "DEL", &pt, "c1", Some(p1.name.as_str()), "net1").ok();
     assert!(rt.leases("pt").is_empty() && rt.state_files().is_empty(), "{:?}", rt.state_files());
 }
+
+/// GC hands what it collects to the IPAM plugin as DELs of those
+/// attachments (their container and interface, the configuration recorded
+/// at ADD), then passes GC on to an IPAM plugin that speaks 1.1.
+#[test]
+fn gc_reaches_an_ipam_plugin_that_speaks_1_1() {
+    let rt = Rt::new("hl9");
+    let bin = rt.dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let calls = rt.dir.join("calls");
+    let plugin = bin.join("ipam11");
+    // An IPAM plugin of spec 1.1 that logs every call: verb, container,
+    // interface, and the configuration's "note" and valid attachments.
+    std::fs::write(
+        &plugin,
+        format!(
+            r#"#!/bin/sh
+conf=$(cat)
+note=$(printf '%s' "$conf" | sed -n 's/.*"note":"\([^"]*\)".*/\1/p')
+valid=$(printf '%s' "$conf" | grep -o '"containerID":"[^"]*"' | tr '\n' ' ')
+echo "$CNI_COMMAND $CNI_CONTAINERID $CNI_IFNAME $note $valid" >> {calls}
+case $CNI_COMMAND in
+VERSION) echo '{{"cniVersion":"1.1.0","supportedVersions":["1.0.0","1.1.0"]}}' ;;
+ADD) n=$(wc -l < {calls}); echo "{{\"cniVersion\":\"1.1.0\",\"ips\":[{{\"address\":\"10.199.9.$((n + 10))/24\"}}]}}" ;;
+esac
+"#,
+            calls = calls.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod").arg("+x").arg(&plugin).status().unwrap();
+    let path = format!("{}:{REFERENCE_DIR}", bin.display());
+    let env = [("CNI_PATH", path.as_str())];
+    let conf = |note: &str| {
+        json!({ "cniVersion": "1.1.0", "name": "ipam11", "type": "vlanmac-cni", "master": "trunk0",
+                "ipam": { "type": "ipam11", "note": note } })
+    };
+    let (p1, p2) = (TestNs::new("i1"), TestNs::new("i2"));
+    let p1_path = format!("/run/netns/{}", p1.name);
+    let p2_path = format!("/run/netns/{}", p2.name);
+    rt.exec_at(PLUGIN, "ADD", &conf("at-add"), "j1", Some(&p1_path), "net1", &env).ok();
+    rt.exec_at(PLUGIN, "ADD", &conf("at-add"), "j2", Some(&p2_path), "net1", &env).ok();
+    let _ = std::fs::remove_file(&calls);
+    let mut gc = conf("at-gc");
+    gc["cni.dev/valid-attachments"] = json!([{ "containerID": "j2", "ifname": "net1" }]);
+    rt.exec_at(PLUGIN, "GC", &gc, "", None, "", &env).ok();
+    let log = std::fs::read_to_string(&calls).unwrap();
+    let lines: Vec<&str> = log.lines().filter(|l| !l.starts_with("VERSION")).map(str::trim_end).collect();
+    assert_eq!(lines, ["DEL j1 net1 at-add", "GC   at-gc \"containerID\":\"j2\""], "{log}");
+    assert_eq!(link_names(p1.name.as_str()), ["lo"]);
+    assert_eq!(link_names(p2.name.as_str()), ["lo", "net1"]);
+    rt.exec_at(PLUGIN, "DEL", &conf("at-del"), "j2", Some(&p2_path), "net1", &env).ok();
+    assert!(rt.state_files().is_empty(), "{:?}", rt.state_files());
+}

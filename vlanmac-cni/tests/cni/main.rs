@@ -12,6 +12,7 @@ mod support;
 mod errors;
 mod faults;
 mod hostile;
+mod model;
 mod podman;
 mod reference;
 mod vlan;

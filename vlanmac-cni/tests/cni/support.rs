@@ -50,8 +50,8 @@ impl Out {
 pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Feeds `stdin` to `child` and collects what it printed; kills it after
-/// [`DEADLINE`] (status -2, "timed out" in the text).
-pub fn finish(mut child: std::process::Child, stdin: &[u8]) -> Out {
+/// `deadline` (status -2, "killed after" in the text).
+pub fn finish(mut child: std::process::Child, stdin: &[u8], deadline: std::time::Duration) -> Out {
     let mut input = child.stdin.take().unwrap();
     let stdin = stdin.to_vec();
     // A plugin that never reads its stdin must not block the test.
@@ -59,24 +59,24 @@ pub fn finish(mut child: std::process::Child, stdin: &[u8]) -> Out {
         let _ = input.write_all(&stdin);
     });
     let start = std::time::Instant::now();
-    let mut timed_out = false;
+    let mut killed = false;
     while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > DEADLINE {
+        if start.elapsed() > deadline {
             let _ = child.kill();
-            timed_out = true;
+            killed = true;
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(2));
+        std::thread::sleep(std::time::Duration::from_micros(500));
     }
     let out = child.wait_with_output().unwrap();
     let _ = writer.join();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let mut text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    if timed_out {
-        text.push_str(&format!("timed out after {DEADLINE:?}"));
+    if killed {
+        text.push_str(&format!("killed after {deadline:?}"));
     }
     Out {
-        status: if timed_out { -2 } else { out.status.code().unwrap_or(-1) },
+        status: if killed { -2 } else { out.status.code().unwrap_or(-1) },
         json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
         text,
     }
@@ -170,6 +170,34 @@ impl Rt {
         ifname: &str,
         env: &[(&str, &str)],
     ) -> Out {
+        let child = self.command(plugin, verb, container, netns, ifname, env).spawn().expect("run the plugin");
+        finish(child, conf.to_string().as_bytes(), DEADLINE)
+    }
+
+    /// Runs the plugin as [`Rt::exec_at`] does, and kills it with SIGKILL
+    /// after `after` if it is still running then (status -2).
+    pub fn exec_killed(
+        &self,
+        verb: &str,
+        conf: &Value,
+        container: &str,
+        netns: Option<&str>,
+        ifname: &str,
+        after: std::time::Duration,
+    ) -> Out {
+        let child = self.command(PLUGIN, verb, container, netns, ifname, &[]).spawn().expect("run the plugin");
+        finish(child, conf.to_string().as_bytes(), after)
+    }
+
+    fn command(
+        &self,
+        plugin: &str,
+        verb: &str,
+        container: &str,
+        netns: Option<&str>,
+        ifname: &str,
+        env: &[(&str, &str)],
+    ) -> Command {
         let mut c = Command::new(ip_path());
         c.args(["netns", "exec", self.ns.name.as_str(), plugin])
             .env_clear()
@@ -187,8 +215,7 @@ impl Rt {
         for (k, v) in env {
             c.env(k, v);
         }
-        let child = c.spawn().expect("run the plugin");
-        finish(child, conf.to_string().as_bytes())
+        c
     }
 
     pub fn state_dir(&self) -> PathBuf {

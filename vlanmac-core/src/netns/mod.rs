@@ -438,3 +438,34 @@ pub fn remove_stale(name: &NetnsName) -> Result<bool> {
         Err(e) => Err(Error::io(format!("remove stale netns entry {}", path.display()), e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_told_apart_without_blocking() {
+        let dir = std::env::temp_dir().join(format!("vlanmac-nspath-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let file = dir.join("file");
+        fs::write(&file, "").unwrap();
+        assert_eq!(inspect(&fifo).unwrap(), NsPath::Fifo);
+        assert_eq!(inspect(&dir).unwrap(), NsPath::Directory);
+        assert_eq!(inspect(&file).unwrap(), NsPath::RegularFile);
+        assert_eq!(inspect(&dir.join("none")).unwrap(), NsPath::Missing);
+        assert_eq!(inspect(Path::new("/proc/self/ns/net")).unwrap(), NsPath::NetworkNamespace);
+        assert_eq!(inspect(Path::new("/proc/self/ns/mnt")).unwrap(), NsPath::OtherNamespace("mount"));
+        assert_eq!(inspect(Path::new("/dev/null")).unwrap(), NsPath::Other("a character device"));
+        assert_eq!(NsPath::Fifo.not_a_netns(), "is a FIFO, not a network namespace");
+        let e = NetnsRef::Path(fifo.clone()).open().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("invalid input: netns: {} is a FIFO, not a network namespace", fifo.display())
+        );
+        assert!(matches!(NetnsRef::Path(file.clone()).open(), Err(Error::NotFound(_))));
+        assert!(NetnsRef::Current.open().is_ok());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
