@@ -22,8 +22,8 @@ use bollard::{
 };
 use common::*;
 use vlanmac::{
-    docker::{DockerAdapter, Engine},
-    topology::{self, Options},
+    docker::DockerAdapter,
+    topology::{self, Engine, Options},
 };
 
 struct Env {
@@ -147,7 +147,7 @@ fn main() {
     let t = topology::from_yaml(&yaml, "bench").expect("topology");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let adapter = rt.block_on(DockerAdapter::open_at(&env.host)).expect("docker");
-    let engine = Engine::with_docker(t, adapter);
+    let engine = Engine::with_runtime(t, vlanmac::docker::Docker::with(adapter));
     let bollard = rt
         .block_on(async {
             let d =

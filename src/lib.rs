@@ -2,10 +2,15 @@
 //!
 //! ## This crate
 //!
-//! The facade: it re-exports [`vlanmac_core`] (also as [`core`]) and
-//! [`vlanmac_docker`] (as [`docker`]).
+//! The facade: it re-exports [`vlanmac_core`] (also as [`core`]: the
+//! netlink API), [`vlanmac_topology`] (as [`topology`], with its
+//! [`render`] and [`verify`] modules also at the top: the declarative
+//! engine) and [`vlanmac_docker`] (as [`docker`]: Docker as a container
+//! runtime).
 
 pub use vlanmac_core as core;
 pub use vlanmac_core::*;
 #[cfg(feature = "docker")]
 pub use vlanmac_docker as docker;
+pub use vlanmac_topology as topology;
+pub use vlanmac_topology::{render, verify};

@@ -126,7 +126,9 @@ impl Drop for DockerTopoGuard<'_> {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 let d = DockerAdapter::open_at(&host).await?;
-                vlanmac::docker::Engine::with_docker(t, d).down(&Default::default()).await
+                vlanmac::topology::Engine::with_runtime(t, vlanmac::docker::Docker::with(d))
+                    .down(&Default::default())
+                    .await
             })
         })
         .join();

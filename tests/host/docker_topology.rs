@@ -2,8 +2,9 @@
 
 use crate::{docker_common::*, topo_common::*};
 use vlanmac::{
-    docker::{Engine, DOCKER_ROWS},
+    docker::Docker,
     topology::{self, Options},
+    topology::{ContainerRuntime, Engine},
     verify::{CheckKind, CheckPlan},
 };
 
@@ -44,11 +45,12 @@ endpoints:
     let before = snapshot_scoped(&names, &env.netns, &p);
     let opts = Options::default();
     let _guard = DockerTopoGuard(&env, t.clone());
-    let engine = Engine::with_docker(t.clone(), env.adapter.clone());
+    let engine = Engine::with_runtime(t.clone(), Docker::with(env.adapter.clone()));
     let res = engine.apply(&opts).await.unwrap();
     assert!(res.changed);
     // Docker's part of the result: the network made, one container connected.
-    let docker: Vec<String> = res.changes.iter().filter(|c| c.netns == DOCKER_ROWS).map(|c| c.object.clone()).collect();
+    let docker: Vec<String> =
+        res.changes.iter().filter(|c| c.netns == Docker::NAME).map(|c| c.object.clone()).collect();
     assert_eq!(docker, [format!("network {n1}"), format!("connect {} -> {n1}", a.name)], "{res}");
 
     // The engine's view: A on the Docker network with its static addresses.
@@ -170,15 +172,22 @@ async fn dockerd_gone_during_apply_is_a_docker_error_and_a_rerun_converges() {
         cut.send_replace(true);
     });
     let opts = Options { progress: Some(progress), ..Default::default() };
-    let err = Engine::with_docker(t.clone(), flaky).apply(&opts).await.unwrap_err();
+    let err = Engine::with_runtime(t.clone(), Docker::with(flaky)).apply(&opts).await.unwrap_err();
     assert!(
-        matches!(err, vlanmac::docker::Error::Docker { .. } | vlanmac::docker::Error::Unreachable { .. }),
+        matches!(
+            &err,
+            vlanmac::topology::Error::Runtime { source, .. }
+                if matches!(
+                    source.downcast_ref::<vlanmac::docker::Error>(),
+                    Some(vlanmac::docker::Error::Docker { .. } | vlanmac::docker::Error::Unreachable { .. })
+                )
+        ),
         "{err:?}"
     );
     assert_eq!(snapshot_scoped(&names, &env.netns, &p), before, "the kernel part was not taken down");
     assert!(env.adapter.inspect_network(&n1).await.unwrap().is_none());
 
-    let engine = Engine::with_docker(t.clone(), env.adapter.clone());
+    let engine = Engine::with_runtime(t.clone(), Docker::with(env.adapter.clone()));
     let res = engine.apply(&Options::default()).await.unwrap();
     assert!(res.changed);
     let plan = engine.plan(&Options::default()).await.unwrap();
@@ -200,7 +209,7 @@ async fn a_stopped_container_is_a_failed_check_not_an_error() {
     let names = vec![env.netns.clone(), format!("{p}-rtr"), format!("{p}-c")];
     let before = snapshot_scoped(&names, &env.netns, &p);
     let _guard = DockerTopoGuard(&env, t.clone());
-    let engine = Engine::with_docker(t.clone(), env.adapter.clone());
+    let engine = Engine::with_runtime(t.clone(), Docker::with(env.adapter.clone()));
     engine.apply(&Options::default()).await.unwrap();
     let good = engine.verify(&Options::default()).await.unwrap();
     assert!(good.passed(), "{good}");

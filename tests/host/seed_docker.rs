@@ -2,7 +2,8 @@
 
 use crate::{common::*, docker_common::*, topo_common::*};
 use vlanmac::{
-    docker::Engine,
+    docker::Docker,
+    topology::Engine,
     topology::{self, Options},
     verify::{CheckKind, CheckPlan},
 };
@@ -28,7 +29,7 @@ async fn seed_through_docker_end_to_end() {
     let before = snapshot_scoped(&names, &env.netns, "eth0");
     let opts = Options::default();
     let _guard = DockerTopoGuard(&env, t.clone());
-    let engine = Engine::with_docker(t.clone(), env.adapter.clone());
+    let engine = Engine::with_runtime(t.clone(), Docker::with(env.adapter.clone()));
     engine.apply(&opts).await.unwrap();
     {
         // docker network inspect: parents eth0.10 and eth0.20, IPv6 on.

@@ -69,13 +69,13 @@ impl Key {
         let mut network = self.network.clone();
         // Network names are ASCII (the spec's rule, checked when parsed).
         network.truncate(MARK_NETWORK_MAX);
-        format!("{}cni/{network}/{}", vlanmac_core::topology::marks::MARK_PREFIX, self.id())
+        format!("{}cni/{network}/{}", vlanmac_core::marks::MARK_PREFIX, self.id())
     }
 
     /// The link group the interface is created in (so a link left under a
     /// temporary name by a killed ADD is known as this attachment's).
     pub fn group(&self) -> u32 {
-        vlanmac_core::topology::marks::group_of(&format!("cni/{}", self.id()))
+        vlanmac_core::marks::group_of(&format!("cni/{}", self.id()))
     }
 }
 

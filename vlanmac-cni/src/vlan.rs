@@ -3,7 +3,7 @@
 //! reference macvlan plugin does), made on demand, marked, shared, and
 //! removed with its last user, never when vlanmac did not make it.
 //!
-//! Marks are vlanmac's own (see `vlanmac_core::topology::marks`): the VLAN
+//! Marks are vlanmac's own (see `vlanmac_core::marks`): the VLAN
 //! is created in the group of its owner `cni:NETWORK` and then gets the
 //! alias `vlanmac:cni:NETWORK`; a VLAN a topology or another CNI network
 //! made gets this network's owner added, so each goes with its last owner.
@@ -11,9 +11,9 @@
 use futures::executor::block_on;
 use vlanmac_core::{
     link::{LinkUpdate, NewLink, Vlan},
+    marks,
     readback::{Link, LinkKind},
     spec::IfName,
-    topology::marks,
     Netlink,
 };
 

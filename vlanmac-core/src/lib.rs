@@ -38,15 +38,13 @@ mod error;
 mod interrupt;
 pub mod link;
 pub mod lockfile;
+pub mod marks;
 pub mod netlink;
 pub mod netns;
 mod ops;
 pub mod privileges;
 pub mod readback;
-pub mod render;
 pub mod spec;
-pub mod topology;
-pub mod verify;
 
 /// The message types of [`NewLink::to_message`](link::NewLink::to_message),
 /// [`AddressSpec::to_message`](spec::AddressSpec::to_message) and

@@ -70,8 +70,9 @@ pub(crate) fn file_name(name: &str) -> String {
 }
 
 /// Waits (on a short-lived thread, never blocking the caller's runtime)
-/// until topology `name` is free, and takes it.
-pub(crate) async fn lock(name: &str) -> Result<FileLock> {
+/// until topology `name` is free, and takes it
+/// (`/run/vlanmac/NAME.lock`, the name escaped).
+pub async fn lock(name: &str) -> Result<FileLock> {
     lock_path(Path::new(LOCK_DIR).join(file_name(name))).await
 }
 

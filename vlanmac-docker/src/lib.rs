@@ -4,14 +4,15 @@
 //! from topology networks (`docker network create -d macvlan -o parent=eth0.10
 //! --subnet ... --gateway ... --ipv6`), containers connected with static
 //! addresses (`docker network connect --ip --ip6`), a typed `docker inspect`
-//! view, and pipework-style direct attachment of a macvlan into a
-//! container's namespace through vlanmac-core.
+//! view, pipework-style direct attachment of a macvlan into a
+//! container's namespace through vlanmac-core, and [`Docker`]: Docker as
+//! the container runtime under vlanmac-topology's `Engine`.
 //!
 //! ```no_run
 //! # async fn f() -> vlanmac_docker::Result<()> {
 //! use vlanmac_docker::{DockerAdapter, DockerNetworkSpec, EndpointRequest};
 //! let docker = DockerAdapter::open().await?; // $DOCKER_HOST or /var/run/docker.sock
-//! let t = vlanmac_core::topology::from_path("examples/seed.yaml".as_ref())?;
+//! let t = vlanmac_topology::from_path("examples/seed.yaml".as_ref())?;
 //! for n in &t.networks {
 //!     docker.ensure_network(&DockerNetworkSpec::from_network(n, &t.name)).await?;
 //! }
@@ -26,16 +27,16 @@ mod client;
 mod container;
 mod direct;
 mod endpoint;
-mod engine;
 mod error;
 mod network;
+mod runtime;
 
 pub use client::{DockerAdapter, TlsFiles, DEFAULT_SOCKET, TIMEOUT_SECS};
 pub use direct::{DirectAttach, ATTACH_MARK};
 pub use endpoint::{ContainerNetworks, EndpointRequest, EndpointView};
-pub use engine::{needs_docker, Engine, DOCKER_ROWS};
 pub use error::{Error, Result};
 pub use network::{DockerNetworkSpec, DockerSubnet, NetworkOutcome, LABEL_TOPOLOGY};
+pub use runtime::{Docker, ReadyNetwork};
 
 use vlanmac_core::spec::{IfName, SpecError, VlanId};
 

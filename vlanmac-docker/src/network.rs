@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bollard::models::{Ipam, IpamConfig, NetworkCreateRequest, NetworkInspect};
 use serde::Serialize;
-use vlanmac_core::topology::{Driver, Network};
+use vlanmac_topology::{Driver, Network};
 
 use crate::{
     client::DockerAdapter,
@@ -257,7 +257,7 @@ mod tests {
     use super::*;
 
     fn seed_net(name: &str) -> Network {
-        let t = vlanmac_core::topology::from_yaml(include_str!("../../examples/seed.yaml"), "seed").unwrap();
+        let t = vlanmac_topology::from_yaml(include_str!("../../examples/seed.yaml"), "seed").unwrap();
         t.network(name).unwrap().clone()
     }
 

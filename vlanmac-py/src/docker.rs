@@ -1,11 +1,9 @@
 //! `vlanmac.DockerAdapter`: Docker networks and containers (bollard).
 
 use pyo3::{prelude::*, types::PyDict};
-use vlanmac_core::{
-    spec::{AddressSpec, IfName, MacvlanMode, SpecError, VlanId},
-    topology::Topology,
-};
+use vlanmac_core::spec::{AddressSpec, IfName, MacvlanMode, SpecError, VlanId};
 use vlanmac_docker::{DirectAttach, DockerAdapter, DockerNetworkSpec, EndpointRequest, NetworkOutcome, TlsFiles};
+use vlanmac_topology::Topology;
 
 use crate::{netlink::nsref, runtime::block, topology::PyTopology};
 

@@ -1,11 +1,12 @@
 //! Rust errors → the Python exceptions of `vlanmac._errors`, each carrying
 //! the Rust error's fields as typed attributes. Every error of the binding
-//! is a [`vlanmac_docker::Error`] (which holds vlanmac-core's); [`raise`]
-//! is the one conversion.
+//! is a [`vlanmac_topology::Error`] (which holds vlanmac-core's, and
+//! Docker's as the runtime's); [`raise`] is the one conversion.
 
 use pyo3::{exceptions::PyRuntimeError, prelude::*, types::PyDict, IntoPyObjectExt};
 use vlanmac_core::{Error as CoreError, KernelError};
-use vlanmac_docker::Error;
+use vlanmac_docker::Error as DockerError;
+use vlanmac_topology::Error;
 
 /// A field of an exception: its name and typed value.
 type Field = (&'static str, Value);
@@ -57,21 +58,37 @@ fn core_class(e: &CoreError) -> (&'static str, Vec<Field>) {
     }
 }
 
-/// The exception class and fields of any error of the binding.
-fn class(e: &Error) -> (&'static str, Vec<Field>) {
+/// The exception class and fields of a Docker error.
+fn docker_class(e: &DockerError) -> (&'static str, Vec<Field>) {
     match e {
-        Error::Core(c) => core_class(c),
-        Error::InvalidSpec(x) => ("InvalidSpecError", spec_fields(x)),
-        Error::Conflict { network, differences } => {
+        DockerError::Core(c) => core_class(c),
+        DockerError::InvalidSpec(x) => ("InvalidSpecError", spec_fields(x)),
+        DockerError::Conflict { network, differences } => {
             ("ConflictError", vec![("network", s(network)), ("differences", Value::List(differences.clone()))])
         }
-        Error::NotFound { what } => ("NotFoundError", vec![("what", s(what))]),
-        Error::Unreachable { socket, .. } => ("DockerError", vec![("socket", s(socket))]),
-        Error::Docker { status, message, op } => (
+        DockerError::NotFound { what } => ("NotFoundError", vec![("what", s(what))]),
+        DockerError::Unreachable { socket, .. } => ("DockerError", vec![("socket", s(socket))]),
+        DockerError::Docker { status, message, op } => (
             "DockerError",
             vec![("status", Value::Int((*status).into())), ("daemon_message", s(message)), ("op", s(op))],
         ),
         _ => ("DockerError", Vec::new()),
+    }
+}
+
+/// The exception class and fields of any error of the binding.
+fn class(e: &Error) -> (&'static str, Vec<Field>) {
+    match e {
+        Error::Core(c) => core_class(c),
+        Error::Runtime { source, .. } => match source.downcast_ref::<DockerError>() {
+            Some(d) => docker_class(d),
+            None => ("DockerError", Vec::new()),
+        },
+        Error::NetworkConflict { network, differences, .. } => {
+            ("ConflictError", vec![("network", s(network)), ("differences", Value::List(differences.clone()))])
+        }
+        Error::ContainerNotRunning { container, .. } => ("DockerError", vec![("what", s(container))]),
+        _ => ("Error", Vec::new()),
     }
 }
 

@@ -32,7 +32,7 @@ pub fn block<T, E, F>(py: Python<'_>, fut: F) -> PyResult<T>
 where
     F: Future<Output = Result<T, E>> + Send,
     T: Send,
-    E: Into<vlanmac_docker::Error> + Send,
+    E: Into<vlanmac_topology::Error> + Send,
 {
     let rt = runtime()?;
     let out = py.detach(|| catch_unwind(AssertUnwindSafe(|| rt.block_on(fut))));
@@ -55,7 +55,7 @@ pub fn block_interruptible<T, E, F>(py: Python<'_>, make: impl FnOnce(vlanmac_co
 where
     F: Future<Output = Result<T, E>> + Send + 'static,
     T: Send + 'static,
-    E: Into<vlanmac_docker::Error> + Send + 'static,
+    E: Into<vlanmac_topology::Error> + Send + 'static,
 {
     let rt = runtime()?;
     let interrupt = vlanmac_core::Interrupt::new();

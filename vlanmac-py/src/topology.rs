@@ -1,15 +1,13 @@
 //! The native side of `vlanmac.Topology`: each verb goes through
-//! vlanmac-docker's `Engine` (Docker or not) and returns its result as JSON
+//! vlanmac-topology's `Engine` with Docker as its container runtime (opened
+//! only for topologies with containers) and returns its result as JSON
 //! (wrapped by the Python side in `Plan`, `ApplyResult`, `VerifyReport`,
 //! `DownResult`) with the result's own text rendering (their `str()`).
 
 use pyo3::prelude::*;
-use vlanmac_core::{
-    topology::{self, Options, Topology},
-    verify::CheckPlan,
-    Error,
-};
-use vlanmac_docker::Engine;
+use vlanmac_core::Error;
+use vlanmac_docker::Docker;
+use vlanmac_topology::{self as topology, verify::CheckPlan, Engine, Options, Topology};
 
 use crate::{
     docker::PyDocker,
@@ -38,11 +36,12 @@ impl PyTopology {
 
     /// The engine of a verb: Docker through `docker` when given, else
     /// `$DOCKER_HOST` (when the topology needs Docker at all).
-    fn engine(&self, docker: Option<PyRef<'_, PyDocker>>) -> Engine {
-        match docker {
-            Some(d) => Engine::with_docker(self.inner.clone(), d.adapter().clone()),
-            None => Engine::new(self.inner.clone()),
-        }
+    fn engine(&self, docker: Option<PyRef<'_, PyDocker>>) -> Engine<Docker> {
+        let runtime = match docker {
+            Some(d) => Docker::with(d.adapter().clone()),
+            None => Docker::from_env(),
+        };
+        Engine::with_runtime(self.inner.clone(), runtime)
     }
 }
 
@@ -83,15 +82,15 @@ impl PyTopology {
     /// Whether the topology has Docker networks or container endpoints.
     #[getter]
     fn needs_docker(&self) -> bool {
-        vlanmac_docker::needs_docker(&self.inner)
+        self.inner.runtime_needs().is_some()
     }
 
     /// `vlanmac render --format FORMAT`: the topology rendered (dot, svg,
     /// netplan, networkmanager, systemd-networkd, json, cni, multus,
     /// cisco-router, cisco-switch).
     fn render(&self, format: &str) -> PyResult<String> {
-        let f: vlanmac_core::render::Format = format.parse().map_err(crate::errors::raise)?;
-        vlanmac_core::render::render(&self.inner, f).map_err(crate::errors::raise)
+        let f: topology::render::Format = format.parse().map_err(crate::errors::raise)?;
+        topology::render::render(&self.inner, f).map_err(crate::errors::raise)
     }
 
     /// The validated topology as JSON.
@@ -106,7 +105,7 @@ impl PyTopology {
         let engine = self.engine(docker);
         block(py, async move {
             let plan = engine.plan(&Options::default()).await?;
-            Ok::<_, vlanmac_docker::Error>((json(&plan)?, plan.to_text(false)))
+            Ok::<_, vlanmac_topology::Error>((json(&plan)?, plan.to_text(false)))
         })
     }
 
@@ -118,7 +117,7 @@ impl PyTopology {
         let engine = self.engine(docker);
         block_interruptible(py, move |interrupt| async move {
             let res = engine.apply(&Options { interrupt, ..Options::default() }).await?;
-            Ok::<_, vlanmac_docker::Error>((json(&res)?, res.to_text(false)))
+            Ok::<_, vlanmac_topology::Error>((json(&res)?, res.to_text(false)))
         })
     }
 
@@ -130,7 +129,7 @@ impl PyTopology {
         let check_plan = if mesh { CheckPlan::Mesh } else { CheckPlan::Linear };
         block(py, async move {
             let report = engine.verify(&Options { check_plan, ..Options::default() }).await?;
-            Ok::<_, vlanmac_docker::Error>((json(&report)?, report.to_string()))
+            Ok::<_, vlanmac_topology::Error>((json(&report)?, report.to_string()))
         })
     }
 
@@ -141,7 +140,7 @@ impl PyTopology {
         let engine = self.engine(docker);
         block(py, async move {
             let res = engine.down(&Options { dry_run: check, ..Options::default() }).await?;
-            Ok::<_, vlanmac_docker::Error>((json(&res)?, res.to_text()))
+            Ok::<_, vlanmac_topology::Error>((json(&res)?, res.to_text()))
         })
     }
 }

@@ -9,9 +9,9 @@
 use std::{process::ExitCode, sync::Arc};
 
 use vlanmac::{
-    docker::{self, DockerAdapter, Engine},
+    docker::{Docker, DockerAdapter},
     spec::NetnsName,
-    topology::{self, Options, Topology},
+    topology::{self, Engine, Options, Topology},
     verify::{CheckPlan, VerifyReport},
     Error,
 };
@@ -35,7 +35,7 @@ fn finish(report: &VerifyReport, clean_second_plan: bool) -> ExitCode {
     }
 }
 
-pub async fn demo(docker: bool, keep: bool) -> Result<ExitCode, docker::Error> {
+pub async fn demo(docker: bool, keep: bool) -> Result<ExitCode, topology::Error> {
     if docker {
         return demo_docker(keep).await;
     }
@@ -76,7 +76,7 @@ fn explain(e: &Error) {
     }
 }
 
-async fn demo_docker(keep: bool) -> Result<ExitCode, docker::Error> {
+async fn demo_docker(keep: bool) -> Result<ExitCode, topology::Error> {
     let Ok(ns) = std::env::var("VLANMAC_DOCKER_NETNS") else {
         eprintln!(
             "vlanmac demo --docker: set VLANMAC_DOCKER_NETNS to the namespace the Docker daemon runs in \
@@ -108,8 +108,8 @@ async fn demo_docker(keep: bool) -> Result<ExitCode, docker::Error> {
     outcome
 }
 
-async fn run_docker_demo(t: &Topology, d: &DockerAdapter, keep: bool) -> Result<ExitCode, docker::Error> {
-    let engine = Engine::with_docker(t.clone(), d.clone());
+async fn run_docker_demo(t: &Topology, d: &DockerAdapter, keep: bool) -> Result<ExitCode, topology::Error> {
+    let engine = Engine::with_runtime(t.clone(), Docker::with(d.clone()));
     let opts = Options::default();
     println!("\n== 2. plan");
     print!("{}", engine.plan(&opts).await?);

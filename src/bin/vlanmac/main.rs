@@ -13,11 +13,11 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{CommandFactory, Parser, Subcommand};
 use render::RenderFormat;
 use vlanmac::{
-    docker::{self, Engine},
+    docker::Docker,
     privileges::require_admin,
-    topology::{Options, Topology},
+    topology::{Engine, Error, Options, Topology},
     verify::CheckPlan,
-    Error, FaultInjector, Shared,
+    FaultInjector, Shared,
 };
 
 #[derive(Parser)]
@@ -130,10 +130,9 @@ enum Command {
 }
 
 /// Exit code for an error: 2 for invalid input, 1 otherwise.
-fn fail(e: &docker::Error) -> ExitCode {
+fn fail(e: &Error) -> ExitCode {
     eprintln!("vlanmac: {e}");
-    let invalid = matches!(e, docker::Error::InvalidSpec(_) | docker::Error::Core(Error::InvalidSpec(_)));
-    ExitCode::from(if invalid { 2 } else { 1 })
+    ExitCode::from(if e.is_invalid_input() { 2 } else { 1 })
 }
 
 fn main() -> ExitCode {
@@ -157,9 +156,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// The engine for FILE (the topology read and validated).
-fn engine(file: &std::path::Path) -> Result<Engine, Error> {
-    Ok(Engine::new(Topology::from_path(file)?))
+/// The engine for FILE (the topology read and validated), with the Docker
+/// daemon of `$DOCKER_HOST` under it, opened only if the topology has
+/// containers or Docker networks. The engine checks privileges once per
+/// verb, before anything is touched.
+fn engine(file: &std::path::Path) -> Result<Engine<Docker>, Error> {
+    Ok(Engine::with_runtime(Topology::from_path(file)?, Docker::from_env()))
 }
 
 /// The request counters shared by an operation's handles, with the test
@@ -170,31 +172,10 @@ fn options_from_env() -> Options {
     Options::with_shared(Shared { faults: FaultInjector::from_env(), ..Shared::default() })
 }
 
-/// What a command that reads or changes namespaces is about to do, checked
-/// for privileges before anything is touched (`None`: nothing to check).
-fn privileged_action(cmd: &Command) -> Option<String> {
-    let of = |verb: &str, file: &std::path::Path| format!("{verb} {}", file.display());
-    match cmd {
-        Command::Plan { file, .. } => Some(of("plan", file)),
-        Command::Apply { file, .. } => Some(of("apply", file)),
-        Command::Down { file, .. } => Some(of("down", file)),
-        Command::Verify { file, .. } => Some(of("verify", file)),
-        Command::Show { netns: Some(n), .. } => Some(format!("show netns {n}")),
-        Command::Demo { .. } => Some("demo".into()),
-        Command::Show { netns: None, .. }
-        | Command::Render { .. }
-        | Command::Completions { .. }
-        | Command::Man { .. } => None,
-    }
-}
-
-async fn run(cmd: Command) -> Result<ExitCode, docker::Error> {
+async fn run(cmd: Command) -> Result<ExitCode, Error> {
     // First thing for apply, so a signal at any point of it is handled.
     let signals = matches!(cmd, Command::Apply { check: false, .. }).then(signals::Signals::install);
     let mut opts = options_from_env();
-    if let Some(what) = privileged_action(&cmd) {
-        require_admin(&what)?;
-    }
     match cmd {
         Command::Plan { file, json } => {
             let plan = engine(&file)?.plan(&opts).await?;
@@ -230,7 +211,13 @@ async fn run(cmd: Command) -> Result<ExitCode, docker::Error> {
             output::print(json, &report, || report.to_string());
             return Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
-        Command::Show { netns, json } => return Ok(show::show(netns.as_deref(), json).await?),
+        Command::Show { netns, json } => {
+            // Another namespace than the caller's needs privileges.
+            if let Some(n) = &netns {
+                require_admin(&format!("show netns {n}"))?;
+            }
+            return Ok(show::show(netns.as_deref(), json).await?);
+        }
         Command::Render { file, format, out } => return render::render(&file, format, out.as_deref()),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "vlanmac", &mut std::io::stdout());

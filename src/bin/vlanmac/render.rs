@@ -3,7 +3,11 @@
 use std::{io::Write, os::unix::fs::OpenOptionsExt, path::Path, process::ExitCode};
 
 use clap::{builder::PossibleValue, ValueEnum};
-use vlanmac::{docker, render, topology::Topology, Error};
+use vlanmac::{
+    render,
+    topology::{self, Topology},
+    Error,
+};
 
 /// What `render` writes: vlanmac-core's [`render::Format`], with its
 /// names and descriptions as clap's possible values.
@@ -32,7 +36,7 @@ impl ValueEnum for RenderFormat {
 }
 
 /// Renders `file` as `format`, printed or written into `out`.
-pub fn render(file: &Path, format: RenderFormat, out: Option<&Path>) -> Result<ExitCode, docker::Error> {
+pub fn render(file: &Path, format: RenderFormat, out: Option<&Path>) -> Result<ExitCode, topology::Error> {
     let t = Topology::from_path(file)?;
     let format = format.0;
     let text = render::render(&t, format)?;

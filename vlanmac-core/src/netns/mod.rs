@@ -29,6 +29,7 @@ use crate::{
     spec::{NetnsName, SpecError},
 };
 pub(crate) use thread::run_in;
+pub use thread::spawn_blocking;
 
 /// Where named namespaces live (iproute2's `NETNS_RUN_DIR`).
 pub const NETNS_RUN_DIR: &str = "/run/netns";

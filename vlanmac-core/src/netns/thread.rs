@@ -34,8 +34,11 @@ pub(crate) async fn run_in<T: Send + 'static>(
     .await
 }
 
-/// Runs `f` on a short-lived thread and awaits its result.
-pub(crate) async fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+/// Runs `f` on a short-lived thread of its own and awaits its result,
+/// without blocking the caller's async runtime (or needing one). A thread
+/// made here may change its network namespace: it exits when `f` returns,
+/// and the change with it.
+pub async fn spawn_blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     let (tx, rx) = oneshot::channel();
     thread::Builder::new()
         .name("vlanmac-netns".into())

@@ -47,6 +47,11 @@ impl IfName {
         Ok(IfName(name))
     }
 
+    /// `lo`, the loopback interface every namespace has.
+    pub fn loopback() -> Self {
+        IfName::from_trusted("lo".into())
+    }
+
     /// For names vlanmac builds itself from ASCII parts known to fit.
     pub(crate) fn from_trusted(name: String) -> Self {
         debug_assert!(IfName::new(name.as_str()).is_ok(), "{name}");

@@ -1,0 +1,403 @@
+//! `apply`: executes a plan in order, journaling everything it creates, and
+//! rolls all of it back (in reverse, namespaces last and whole) when a step
+//! fails.
+
+use std::{net::IpAddr, ops::Range};
+
+use futures::StreamExt;
+use serde::Serialize;
+
+use super::{
+    desired::{Desired, DesiredKind, DesiredLink},
+    marks,
+    model::Topology,
+    observe::{observe, Handles, Seen},
+    options::Options,
+    places::{places, Place, Role},
+    plan::{Action, Change, Plan},
+    planner::plan,
+    rollback::Undo,
+};
+use vlanmac_core::{
+    link::{Ipvlan, LinkUpdate, Macvlan, NewLink, Veth, Vlan},
+    netlink::Netlink,
+    netns::{self, sysctl},
+    Batch, Error, Result,
+};
+
+/// What an apply did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyResult {
+    /// The topology's name.
+    pub topology: String,
+    /// Whether anything changed.
+    pub changed: bool,
+    /// The changes made, in order.
+    pub changes: Vec<Change>,
+    /// Netlink write requests sent (0 for a no-op apply).
+    pub writes: u64,
+    /// The address each endpoint interface holds after the apply, IPAM's
+    /// choices included (attachments made by an adapter, such as Docker's,
+    /// too: the addresses it asks for), in endpoint order.
+    pub addresses: Vec<EndpointAddress>,
+}
+
+/// An address of an endpoint's interface, as the topology names it or IPAM
+/// chose it (`ip -n NETNS addr show dev INTERFACE`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointAddress {
+    /// The endpoint's name.
+    pub endpoint: String,
+    /// The interface, inside the endpoint's namespace.
+    pub interface: String,
+    /// The address.
+    pub address: IpAddr,
+    /// Its prefix length (the network's subnet).
+    pub prefix_len: u8,
+}
+
+/// The sysctls plans read: the lab router's.
+pub(crate) fn sysctl_keys(t: &Topology, places: &[Place]) -> Vec<(usize, String)> {
+    let Some(lab) = &t.lab else { return Vec::new() };
+    places
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.role == Role::Router)
+        .flat_map(|(i, _)| super::desired::router_sysctls(&lab.trunk).into_iter().map(move |(k, _)| (i, k)))
+        .collect()
+}
+
+/// Reads the kernel and computes the plan (changes nothing), with the
+/// addresses each endpoint interface is to hold, from the same read.
+pub(crate) async fn plan_topology(t: &Topology, opts: &Options) -> Result<(Plan, Vec<EndpointAddress>)> {
+    let Reading { places, plan, desired, .. } = read_and_plan(t, opts).await?;
+    Ok((plan, endpoint_addresses(&places, &desired)))
+}
+
+/// What plan and apply read before they act: `t`'s places, their handles
+/// (kept open for an apply), the plan and the state the kernel should hold
+/// (IPAM and MACs included). Verify reads the same through
+/// [`observe_places`] and `planner::desired_state`, without planning.
+pub(crate) struct Reading {
+    pub(crate) places: Vec<Place>,
+    pub(crate) handles: Handles,
+    pub(crate) plan: Plan,
+    pub(crate) desired: Desired,
+}
+
+/// Reads the kernel for `t` and plans against it (changes nothing).
+pub(crate) async fn read_and_plan(t: &Topology, opts: &Options) -> Result<Reading> {
+    let places = places(t)?;
+    let (handles, seen) = observe_places(&places, &sysctl_keys(t, &places), opts).await?;
+    let (plan, desired) = plan(t, &places, &seen)?;
+    Ok(Reading { places, handles, plan, desired })
+}
+
+/// Reads what every place holds now (and the `sysctls` asked for); the
+/// handles opened (to the places that exist) stay open for what follows.
+pub(crate) async fn observe_places(
+    places: &[Place],
+    sysctls: &[(usize, String)],
+    opts: &Options,
+) -> Result<(Handles, Vec<Seen>)> {
+    let mut handles = Handles::new(places, opts.shared.clone());
+    let seen = observe(places, &mut handles, sysctls).await?;
+    Ok((handles, seen))
+}
+
+/// The endpoints' addresses among those `desired` holds (the router's and
+/// the host shim's are not an endpoint's).
+fn endpoint_addresses(places: &[Place], desired: &Desired) -> Vec<EndpointAddress> {
+    desired
+        .addresses
+        .iter()
+        .filter_map(|(p, dev, a)| {
+            Some(EndpointAddress {
+                endpoint: places.get(*p)?.endpoint()?.to_string(),
+                interface: dev.to_string(),
+                address: a.addr(),
+                prefix_len: a.prefix_len(),
+            })
+        })
+        .collect()
+}
+
+/// Plans and applies `t`.
+///
+/// Namespaces are made first (all at once), then every netlink change of
+/// the plan goes in one [`Batch`]: packed many to a datagram, in waves that
+/// wait only for what they depend on. On a failure everything this apply
+/// made is undone and the error names the failed step.
+pub async fn apply(t: &Topology, opts: &Options) -> Result<ApplyResult> {
+    // A namespace deleted just before (by `down`, a rollback, another
+    // tool) is torn down by the kernel in the background: until then its
+    // macvlans keep their MAC addresses on the parent, and bringing up a new
+    // one with the same MAC fails with EADDRINUSE. Such an apply was rolled
+    // back whole; it is tried again, for a bounded time.
+    let _lock = vlanmac_core::lockfile::lock(&t.name).await?;
+    let mut delay = std::time::Duration::from_millis(20);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match apply_once(t, opts).await {
+            Err(Error::Apply { source, rollback, .. })
+                if rollback.is_empty()
+                    && matches!(&*source, Error::Kernel(k) if k.errno == libc::EADDRINUSE)
+                    && std::time::Instant::now() < deadline
+                    && !opts.interrupt.is_triggered() =>
+            {
+                // A sleep that needs no particular async runtime.
+                netns::spawn_blocking(move || {
+                    std::thread::sleep(delay);
+                    Ok(())
+                })
+                .await?;
+                delay = (delay * 2).min(std::time::Duration::from_millis(500));
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn apply_once(t: &Topology, opts: &Options) -> Result<ApplyResult> {
+    let Reading { places, handles, plan, desired } = read_and_plan(t, opts).await?;
+    let writes_before = opts.shared.stats.writes();
+    let mut run = Run { t, places: &places, handles, journal: Vec::new(), interrupt: &opts.interrupt };
+    let changes = &plan.changes;
+    let total = changes.len();
+    let mut i = 0;
+    while i < total {
+        let kind = Segment::of(&changes[i].action);
+        let end = i + changes[i..].iter().take_while(|c| Segment::of(&c.action) == kind).count();
+        if let Some(p) = &opts.progress {
+            for (k, change) in changes.iter().enumerate().take(end).skip(i) {
+                p(k + 1, total, change);
+            }
+        }
+        let range = std::mem::replace(&mut i, end)..end;
+        let first = range.start;
+        let done = match opts.interrupt.check(|| changes[first].to_string()) {
+            Err(e) => Err((first, e)),
+            Ok(()) => match kind {
+                Segment::Namespaces => run.namespaces(changes, range).await,
+                Segment::Netlink => run.netlink(changes, range).await,
+                Segment::Sysctl => run.sysctls(changes, range).await,
+            },
+        };
+        if let Err((k, e)) = done {
+            let rollback = run.rollback().await;
+            return Err(Error::Apply { step: changes[k].to_string(), source: Box::new(e), rollback });
+        }
+    }
+    Ok(ApplyResult {
+        topology: t.name.clone(),
+        changed: !plan.changes.is_empty(),
+        changes: plan.changes,
+        writes: opts.shared.stats.writes() - writes_before,
+        addresses: endpoint_addresses(&places, &desired),
+    })
+}
+
+/// How a run of plan changes is carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Segment {
+    /// `ip netns add`, all at once.
+    Namespaces,
+    /// Sysctl writes (files under /proc/sys, inside the namespace).
+    Sysctl,
+    /// Everything else: one packed [`Batch`].
+    Netlink,
+}
+
+impl Segment {
+    fn of(action: &Action) -> Segment {
+        match action {
+            Action::CreateNetns { .. } => Segment::Namespaces,
+            Action::SetSysctl { .. } => Segment::Sysctl,
+            _ => Segment::Netlink,
+        }
+    }
+}
+
+/// A failed step: its index in the plan, and why.
+type StepError = (usize, Error);
+
+pub(super) struct Run<'a> {
+    pub(super) t: &'a Topology,
+    pub(super) places: &'a [Place],
+    pub(super) handles: Handles,
+    pub(super) journal: Vec<Undo>,
+    pub(super) interrupt: &'a vlanmac_core::Interrupt,
+}
+
+impl Run<'_> {
+    fn mark(&self) -> String {
+        marks::alias_of(&[self.t.name.clone()].into())
+    }
+
+    /// Creates namespaces concurrently, each with the topology's mark on its
+    /// `lo` before it appears under `/run/netns`; each made is journaled.
+    async fn namespaces(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
+        let places = self.places;
+        let shared = &self.handles.shared;
+        let (mark, interrupt) = (self.mark(), self.interrupt);
+        let made: Vec<_> = futures::stream::iter(range.filter_map(|k| match &changes[k].action {
+            Action::CreateNetns { place } => {
+                let mark = mark.clone();
+                Some(async move {
+                    let res = match (interrupt.check(|| changes[k].to_string()), places[*place].named.clone()) {
+                        (Err(e), _) => Err(e),
+                        (Ok(()), Some(name)) => Netlink::create_netns_marked(&name, shared, Some(mark)).await,
+                        (Ok(()), None) => {
+                            Err(Error::Internal(format!("netns {} has no name to create", places[*place].label)))
+                        }
+                    };
+                    (k, *place, res)
+                })
+            }
+            _ => None,
+        }))
+        .buffer_unordered(super::observe::OPEN_AT_ONCE)
+        .collect()
+        .await;
+        let mut failed = None;
+        for (k, place, res) in made {
+            match res {
+                Ok(nl) => {
+                    self.handles.insert(place, nl);
+                    self.journal.push(Undo::Netns { place });
+                }
+                Err(e) => failed = failed.or(Some((k, e))),
+            }
+        }
+        failed.map_or(Ok(()), Err)
+    }
+
+    async fn sysctls(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
+        for k in range {
+            if let Action::SetSysctl { place, key, value, old } = &changes[k].action {
+                self.interrupt.check(|| changes[k].to_string()).map_err(|e| (k, e))?;
+                sysctl::write(&self.places[*place].nsref, key, value).await.map_err(|e| (k, e))?;
+                if old != "?" {
+                    self.journal.push(Undo::Sysctl { place: *place, key: key.clone(), old: old.clone() });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The netlink changes in `range` as one batch; what succeeded is
+    /// journaled in plan order.
+    async fn netlink(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
+        let first = range.start;
+        let needed: Vec<usize> = changes[range.clone()].iter().flat_map(|c| c.action.places()).collect();
+        self.handles.ensure_all(&needed).await.map_err(|e| (first, e))?;
+        let h = &self.handles;
+        // For each batch change: the plan step it serves, and what undoes it.
+        let mut owners: Vec<(usize, Option<Undo>)> = Vec::new();
+        let mut batch = Batch::new();
+        batch.interrupt(self.interrupt);
+        let get = |p: usize, k: usize| h.get(p).map_err(|e| (k, e));
+        for k in range {
+            let undo = match &changes[k].action {
+                Action::CreateLink { link } => {
+                    let undo = Undo::Link { place: link.place, dev: link.name.clone() };
+                    let spec = self.link_spec(link).map_err(|e| (k, e))?;
+                    match &link.kind {
+                        DesiredKind::VethPeer => {
+                            self.journal.push(undo);
+                            continue;
+                        }
+                        DesiredKind::VethTrunk { peer_place } => {
+                            let spec = NewLink {
+                                kind: Veth::new(link.name.clone()).peer_in(get(*peer_place, k)?).into(),
+                                ..spec
+                            };
+                            let peer_alias = LinkUpdate::new().alias(self.mark()).map_err(|e| (k, e.into()))?;
+                            batch.add_link(get(link.place, k)?, spec);
+                            owners.push((k, Some(undo)));
+                            // The peer, made by the same request in the group,
+                            // gets the alias too (once it exists: the next wave).
+                            batch.set_link(get(*peer_place, k)?, &link.name, peer_alias);
+                            owners.push((k, None));
+                            continue;
+                        }
+                        DesiredKind::Macvlan { parent_place, .. } | DesiredKind::Ipvlan { parent_place, .. } => {
+                            batch.add_link_into(get(*parent_place, k)?, spec, get(link.place, k)?);
+                        }
+                        DesiredKind::Vlan { .. } => {
+                            batch.add_link(get(link.place, k)?, spec);
+                        }
+                    }
+                    undo
+                }
+                Action::SetLink { place, dev, update, undo } => {
+                    batch.set_link(get(*place, k)?, dev, update.clone());
+                    if undo.is_empty() {
+                        owners.push((k, None));
+                        continue;
+                    }
+                    Undo::SetLink { place: *place, dev: dev.clone(), update: undo.clone() }
+                }
+                Action::AddAddress { place, dev, addr } => {
+                    batch.add_address(get(*place, k)?, dev, *addr);
+                    Undo::DelAddress { place: *place, dev: dev.clone(), addr: *addr }
+                }
+                Action::DelAddress { place, dev, addr } => {
+                    batch.delete_address(get(*place, k)?, dev, *addr);
+                    Undo::AddAddress { place: *place, dev: dev.clone(), addr: *addr }
+                }
+                Action::AddRoute { place, route } => {
+                    batch.add_route(get(*place, k)?, route.clone());
+                    Undo::DelRoute { place: *place, route: route.clone() }
+                }
+                Action::ReplaceRoute { place, route, old } => {
+                    batch.replace_route(get(*place, k)?, route.clone());
+                    Undo::ReplaceRoute { place: *place, route: old.clone() }
+                }
+                Action::DeleteLink { place, dev } => {
+                    // Not undoable; plans put removals last.
+                    batch.delete_link(get(*place, k)?, dev);
+                    owners.push((k, None));
+                    continue;
+                }
+                Action::CreateNetns { .. } | Action::SetSysctl { .. } | Action::External => continue,
+            };
+            owners.push((k, Some(undo)));
+        }
+        let report = batch.run().await;
+        let mut failed = None;
+        let mut unattempted = None;
+        for ((k, undo), res) in owners.into_iter().zip(report.results) {
+            match res {
+                Some(Ok(())) => self.journal.extend(undo),
+                Some(Err(e)) => failed = failed.or(Some((k, e))),
+                None => unattempted = unattempted.or(Some(k)),
+            }
+        }
+        match (failed, unattempted) {
+            (Some(f), _) => Err(f),
+            (None, Some(k)) if report.interrupted => Err((k, Error::Interrupted { before: changes[k].to_string() })),
+            _ => Ok(()),
+        }
+    }
+
+    /// The link `l` as vlanmac creates it: marked with the topology's group
+    /// and alias, IPv6 address generation off when its network has no IPv6.
+    fn link_spec(&self, l: &DesiredLink) -> Result<NewLink> {
+        let kind: vlanmac_core::link::LinkKindSpec = match &l.kind {
+            DesiredKind::VethTrunk { .. } | DesiredKind::VethPeer => Veth::new(l.name.clone()).into(),
+            DesiredKind::Vlan { parent, id, protocol } => Vlan::new(parent.clone(), *id).protocol(*protocol).into(),
+            DesiredKind::Macvlan { parent, mode, source_macs, .. } => {
+                Macvlan::new(parent.clone(), *mode).source_macs(source_macs.clone()).into()
+            }
+            DesiredKind::Ipvlan { parent, mode, flags, .. } => Ipvlan::new(parent.clone(), *mode).flags(*flags).into(),
+        };
+        let mut spec = NewLink::new(l.name.clone(), kind).group(marks::group_of(&self.t.name)).alias(self.mark())?;
+        spec.mac = l.mac;
+        spec.mtu = l.mtu;
+        if l.no_ipv6 {
+            spec.ipv6_addrgen = Some(false);
+        }
+        Ok(spec)
+    }
+}

@@ -1,0 +1,111 @@
+//! # vlanmac-topology
+//!
+//! The declarative model on vlanmac-core: read a topology file, validate
+//! it, plan the changes against the kernel, apply them with rollback,
+//! verify, take them down again, render it for what lives outside the
+//! host. [`Engine`] runs the verbs, with a [`ContainerRuntime`] under it
+//! for topologies with containers; each verb is also a method of
+//! [`Topology`] taking [`Options`] (without a runtime).
+#![deny(missing_docs)]
+
+mod engine;
+mod error;
+pub mod file;
+pub mod render;
+pub mod runtime;
+pub mod verify;
+
+pub(crate) mod apply;
+mod cross_checks;
+pub(crate) mod desired;
+pub(crate) mod down;
+pub(crate) mod ipam;
+mod load;
+pub(crate) mod model;
+pub(crate) mod observe;
+mod options;
+pub(crate) mod places;
+pub(crate) mod plan;
+pub(crate) mod planner;
+mod rollback;
+mod text;
+mod validate;
+#[cfg(test)]
+mod validate_tests;
+
+pub use apply::{ApplyResult, EndpointAddress};
+pub use down::DownResult;
+pub use engine::Engine;
+pub use error::{Error, Result};
+pub use load::{from_file_struct, from_json, from_path, from_yaml, Format};
+pub use model::*;
+pub use options::{Options, Progress};
+pub use plan::{Change, Plan, Sign};
+pub use runtime::{Connection, ContainerRuntime, NetworkState, NoRuntime};
+
+use crate::verify::VerifyReport;
+pub use vlanmac_core::lockfile::LOCK_DIR;
+/// The ownership marks (vlanmac-core's), which topologies put on what they make.
+pub use vlanmac_core::marks;
+use vlanmac_core::privileges::require_admin;
+
+impl Topology {
+    /// Reads a topology file (`.yaml`, `.yml` or `.json`).
+    pub fn from_path(path: &std::path::Path) -> vlanmac_core::Result<Topology> {
+        from_path(path)
+    }
+
+    /// `vlanmac plan`: the changes `apply` would make; changes nothing.
+    /// Checks privileges first, as each verb here does; the [`Engine`]
+    /// runs the same verbs with a container runtime under them.
+    pub async fn plan(&self, opts: &Options) -> vlanmac_core::Result<Plan> {
+        require_admin(&format!("plan topology {}", self.name))?;
+        Ok(apply::plan_topology(self, opts).await?.0)
+    }
+
+    /// `vlanmac apply`: makes the kernel match, rolling back on failure.
+    pub async fn apply(&self, opts: &Options) -> vlanmac_core::Result<ApplyResult> {
+        require_admin(&format!("apply topology {}", self.name))?;
+        apply::apply(self, opts).await
+    }
+
+    /// `vlanmac verify`: read-back, pings, hop counts and the router's
+    /// neighbour table, checked against the topology.
+    pub async fn verify(&self, opts: &Options) -> vlanmac_core::Result<VerifyReport> {
+        require_admin(&format!("verify topology {}", self.name))?;
+        verify::verify(self, opts).await
+    }
+
+    /// `vlanmac down`: removes what this topology created, nothing else.
+    pub async fn down(&self, opts: &Options) -> vlanmac_core::Result<DownResult> {
+        require_admin(&format!("take down topology {}", self.name))?;
+        down::down(self, opts).await
+    }
+
+    /// [`Topology::plan`], with the addresses each endpoint interface is to
+    /// hold (IPAM resolved against what the kernel holds now), from the same
+    /// read. Changes nothing (an apply reports the same in
+    /// [`ApplyResult::addresses`]).
+    pub async fn plan_with_addresses(&self, opts: &Options) -> vlanmac_core::Result<(Plan, Vec<EndpointAddress>)> {
+        require_admin(&format!("plan topology {}", self.name))?;
+        apply::plan_topology(self, opts).await
+    }
+
+    /// What the topology needs a container runtime for (`container
+    /// endpoints`, `docker networks`, or both), if anything.
+    pub fn runtime_needs(&self) -> Option<String> {
+        let containers = self.endpoints.iter().any(|e| matches!(e.netns, EndpointNs::Container(_)));
+        let networks = self.networks.iter().any(|n| n.docker);
+        match (containers, networks) {
+            (false, false) => None,
+            (true, false) => Some("container endpoints".into()),
+            (false, true) => Some("docker networks".into()),
+            (true, true) => Some("container endpoints and docker networks".into()),
+        }
+    }
+}
+
+/// The crate's README.md, whose example is compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

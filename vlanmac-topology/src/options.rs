@@ -1,0 +1,52 @@
+//! [`Options`]: how `plan`, `apply`, `verify` and `down` run — one type for
+//! all four.
+
+use std::sync::Arc;
+
+use super::plan::Change;
+use crate::verify::CheckPlan;
+use vlanmac_core::{netlink::Shared, Interrupt};
+
+/// Called before each step of an apply: (index from 1, total, the change).
+pub type Progress = Arc<dyn Fn(usize, usize, &Change) + Send + Sync>;
+
+/// How an operation on a topology runs. `Options::default()` is what a
+/// caller normally wants; the fields are for progress display, Ctrl-C
+/// handling and tests.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Request counters shared by every handle of the operation, and the
+    /// fault-injection seam tests use ([`vlanmac_core::FaultInjector`]).
+    pub shared: Shared,
+    /// Called before each step of an apply.
+    pub progress: Option<Progress>,
+    /// Stops an apply before its next step and rolls back what it made
+    /// (see [`vlanmac_core::Interrupt`]); the other operations ignore it.
+    pub interrupt: Interrupt,
+    /// Which probes `verify` sends: [`CheckPlan::Linear`] (the default) or
+    /// the full mesh; the other operations ignore it.
+    pub check_plan: CheckPlan,
+    /// `down` only reports what it would remove and changes nothing
+    /// (`vlanmac down --check`); the other operations ignore it (`plan` is
+    /// apply's dry run).
+    pub dry_run: bool,
+}
+
+impl Options {
+    /// Default options sharing `shared` (its counters and fault injector).
+    pub fn with_shared(shared: Shared) -> Options {
+        Options { shared, ..Options::default() }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("shared", &self.shared)
+            .field("progress", &self.progress.as_ref().map(|_| "callback"))
+            .field("interrupt", &self.interrupt)
+            .field("check_plan", &self.check_plan)
+            .field("dry_run", &self.dry_run)
+            .finish()
+    }
+}

@@ -1,0 +1,416 @@
+//! The planner: the phases of a plan, each a method of [`Planner`] —
+//! namespaces, what a killed run left, links, addresses, links up, routes,
+//! sysctls, removals — in the order `apply` carries them out.
+
+use std::collections::HashSet;
+
+use super::{
+    desired::{Desired, DesiredKind, DesiredLink},
+    ipam, marks,
+    model::Topology,
+    observe::Seen,
+    places::{Place, Role},
+    plan::{ipam_inputs, Action, Change, Plan, Sign},
+};
+use vlanmac_core::{
+    link::LinkUpdate,
+    readback::LinkKind,
+    spec::{AddressSpec, IfName, RouteSpec},
+    Error, Result,
+};
+
+/// Computes the plan of `t` over `places` given what was `seen` there,
+/// with the state the kernel is to hold.
+pub(crate) fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desired)> {
+    let d = desired_state(t, places, seen)?;
+    let changes = {
+        let mut p = Planner::new(t, places, seen, &d);
+        p.namespaces()?;
+        p.left_behind();
+        p.links()?;
+        p.addresses();
+        p.links_up();
+        p.routes();
+        p.sysctls();
+        p.removals();
+        p.changes
+    };
+    Ok((Plan { topology: t.name.clone(), changes }, d))
+}
+
+/// What `t` should look like in the kernel, IPAM resolved against what
+/// the kernel holds now (`seen`).
+pub(crate) fn desired_state(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<Desired> {
+    let (present, current) = ipam_inputs(places, seen);
+    let assigned = ipam::assign(t, &present, &current)?;
+    Ok(super::desired::desired(t, places, &assigned))
+}
+
+/// One plan being computed.
+struct Planner<'a> {
+    t: &'a Topology,
+    places: &'a [Place],
+    seen: &'a [Seen],
+    d: &'a Desired,
+    /// The mark on `lo` of the namespaces this topology creates.
+    mark: String,
+    /// Links Docker makes (containers on Docker networks): only verified.
+    external: HashSet<(usize, &'a IfName)>,
+    changes: Vec<Change>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(t: &'a Topology, places: &'a [Place], seen: &'a [Seen], d: &'a Desired) -> Self {
+        let external = d.links.iter().filter(|l| l.external).map(|l| (l.place, &l.name)).collect();
+        let mark = marks::alias_of(&[t.name.clone()].into());
+        Planner { t, places, seen, d, mark, external, changes: Vec::new() }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        sign: Sign,
+        place: usize,
+        object: String,
+        detail: String,
+        before: Option<String>,
+        after: Option<String>,
+        action: Action,
+    ) {
+        let netns = self.places[place].label.clone();
+        self.changes.push(Change { sign, netns, object, detail, before, after, action });
+    }
+
+    /// Phase 1: Namespaces to create (named ones only).
+    fn namespaces(&mut self) -> Result<()> {
+        for (i, p) in self.places.iter().enumerate() {
+            if !self.seen[i].exists {
+                if p.named.is_none() {
+                    return Err(Error::Conflict(format!(
+                        "netns {} does not exist (only named namespaces are created)",
+                        p.label
+                    )));
+                }
+                self.push(
+                    Sign::Create,
+                    i,
+                    "netns".into(),
+                    format!("marked {} on lo", self.mark),
+                    None,
+                    None,
+                    Action::CreateNetns { place: i },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Phase 1b: Links a run that died half-way left under a temporary name.
+    fn left_behind(&mut self) {
+        for (i, s) in self.seen.iter().enumerate() {
+            for l in &s.left_behind {
+                if let Ok(dev) = IfName::new(l.name.clone()) {
+                    let pid = vlanmac_core::temp_link_owner(&l.name).unwrap_or(0);
+                    self.push(
+                        Sign::Remove,
+                        i,
+                        format!("link {}", l.name),
+                        format!("left by an interrupted run (pid {pid}, gone)"),
+                        None,
+                        None,
+                        Action::DeleteLink { place: i, dev },
+                    );
+                }
+            }
+        }
+    }
+
+    /// Phase 2: Links (trunk, VLAN subinterfaces, shims, endpoints): created, or changed to match.
+    fn links(&mut self) -> Result<()> {
+        for l in &self.d.links {
+            if l.external {
+                continue;
+            }
+            let place = &self.places[l.place];
+            match self.seen[l.place].link(l.name.as_str()) {
+                None => {
+                    if matches!(l.kind, DesiredKind::VethPeer) {
+                        continue; // made together with the trunk
+                    }
+                    self.push(
+                        Sign::Create,
+                        l.place,
+                        format!("link {}", l.name),
+                        kind_detail(l, self.places),
+                        None,
+                        None,
+                        Action::CreateLink { link: l.clone() },
+                    );
+                }
+                Some(have) => {
+                    check_kind(l, have, place)?;
+                    let mut update = LinkUpdate::new();
+                    let mut undo = LinkUpdate::new();
+                    let (mut before, mut after) = (Vec::new(), Vec::new());
+                    if let (Some(want), hm) = (l.mac, have.mac) {
+                        if hm != Some(want) {
+                            update.mac = Some(want);
+                            undo.mac = hm;
+                            before.push(format!("mac {}", hm.map(|m| m.to_string()).unwrap_or("-".into())));
+                            after.push(format!("mac {want}"));
+                        }
+                    }
+                    if let (Some(want), hm) = (l.mtu, have.mtu) {
+                        if hm != Some(want.get()) {
+                            update.mtu = Some(want);
+                            undo.mtu = hm.and_then(|m| vlanmac_core::spec::Mtu::new(m).ok());
+                            before.push(format!("mtu {}", hm.unwrap_or(0)));
+                            after.push(format!("mtu {want}"));
+                        }
+                    }
+                    // A link another topology created and this one uses too
+                    // (a shared VLAN subinterface) gets this topology's mark; so
+                    // does one in this topology's group with no mark (made by a
+                    // run of it that died before the alias was set).
+                    let owners = marks::owners(have.alias.as_deref());
+                    let shared_use = !owners.is_empty() && !owners.contains(&self.t.name);
+                    let interrupted = owners.is_empty() && have.group == marks::group_of(&self.t.name);
+                    if shared_use || interrupted {
+                        let new = marks::with_owner(have.alias.as_deref(), &self.t.name);
+                        update.alias = Some(new.clone());
+                        // An empty alias clears it again.
+                        undo.alias = Some(have.alias.clone().unwrap_or_default());
+                        before.push(format!("alias {}", have.alias.as_deref().unwrap_or("-")));
+                        after.push(format!("alias {new}"));
+                    }
+                    if !update.is_empty() {
+                        self.push(
+                            Sign::Change,
+                            l.place,
+                            format!("link {}", l.name),
+                            String::new(),
+                            Some(before.join(" ")),
+                            Some(after.join(" ")),
+                            Action::SetLink { place: l.place, dev: l.name.clone(), update, undo },
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Phase 3: Addresses (IPv6 with nodad); stale global addresses on links this
+    /// topology owns are removed.
+    fn addresses(&mut self) {
+        for (place, dev, addr) in &self.d.addresses {
+            if self.external.contains(&(*place, dev)) {
+                continue;
+            }
+            let has =
+                self.seen[*place].link(dev.as_str()).is_some_and(|l| l.addresses.iter().any(|a| a.net == addr.net));
+            if !has {
+                self.push(
+                    Sign::Create,
+                    *place,
+                    format!("address {dev} {}", addr.net),
+                    if addr.nodad { "nodad".into() } else { String::new() },
+                    None,
+                    None,
+                    Action::AddAddress { place: *place, dev: dev.clone(), addr: *addr },
+                );
+            }
+        }
+        for l in &self.d.links {
+            if l.external {
+                continue;
+            }
+            let Some(have) = self.seen[l.place].link(l.name.as_str()) else {
+                continue;
+            };
+            if !marks::owns(have.alias.as_deref(), have.group, &self.t.name) || self.places[l.place].role == Role::Host
+            {
+                continue;
+            }
+            for a in have.addresses.iter().filter(|a| !a.link_scope) {
+                let wanted =
+                    self.d.addresses.iter().any(|(p, dev, w)| *p == l.place && dev == &l.name && w.net == a.net);
+                if !wanted {
+                    let addr = AddressSpec { net: a.net, nodad: a.nodad };
+                    self.push(
+                        Sign::Remove,
+                        l.place,
+                        format!("address {} {}", l.name, a.net),
+                        "no longer in the spec".into(),
+                        None,
+                        None,
+                        Action::DelAddress { place: l.place, dev: l.name.clone(), addr },
+                    );
+                }
+            }
+        }
+    }
+
+    /// Phase 4: Links up, and lo in the router's and endpoints' namespaces that
+    /// this topology creates or owns (another namespace's lo is its owner's).
+    fn links_up(&mut self) {
+        let mut up: Vec<(usize, IfName)> =
+            self.d.links.iter().filter(|l| !l.external).map(|l| (l.place, l.name.clone())).collect();
+        for (i, p) in self.places.iter().enumerate() {
+            let ours = !self.seen[i].exists
+                || self.seen[i].link("lo").is_some_and(|l| marks::owned_by(l.alias.as_deref(), &self.t.name));
+            if p.role != Role::Host && ours {
+                up.push((i, IfName::loopback()));
+            }
+        }
+        for (place, dev) in up {
+            let is_up = self.seen[place].link(dev.as_str()).is_some_and(|l| l.admin_up);
+            if !is_up {
+                let existed = self.seen[place].link(dev.as_str()).is_some();
+                self.push(
+                    Sign::Change,
+                    place,
+                    format!("link {dev}"),
+                    "up".into(),
+                    existed.then(|| "down".to_string()),
+                    existed.then(|| "up".to_string()),
+                    Action::SetLink {
+                        place,
+                        dev,
+                        update: LinkUpdate::new().up(true),
+                        undo: if existed { LinkUpdate::new().up(false) } else { LinkUpdate::new() },
+                    },
+                );
+            }
+        }
+    }
+
+    /// Phase 5: Routes, once the links are up (the kernel refuses a route through a
+    /// link that is down): the first attachment's gateways are the defaults.
+    fn routes(&mut self) {
+        for (place, route) in &self.d.routes {
+            if route.dev.as_ref().is_some_and(|dev| self.external.contains(&(*place, dev))) {
+                continue;
+            }
+            let s = &self.seen[*place];
+            let dev = route.dev.as_ref().map(|d| d.as_str());
+            let existing = s.routes.iter().find(|r| r.is_default() && r.dst.addr().is_ipv6() == route.is_ipv6());
+            match existing {
+                Some(r) if r.gateway == route.gateway && r.oif.and_then(|i| s.name_of(i)) == dev => {}
+                Some(r) => {
+                    let mut old = RouteSpec::default_via(r.gateway.unwrap_or(route.dst.addr()));
+                    old.gateway = r.gateway;
+                    old.dev = r.oif.and_then(|i| s.name_of(i)).and_then(|n| IfName::new(n).ok());
+                    self.push(
+                        Sign::Change,
+                        *place,
+                        format!("route {}", if route.is_ipv6() { "default (IPv6)" } else { "default" }),
+                        String::new(),
+                        Some(old.to_string()),
+                        Some(route.to_string()),
+                        Action::ReplaceRoute { place: *place, route: route.clone(), old },
+                    );
+                }
+                None => self.push(
+                    Sign::Create,
+                    *place,
+                    format!("route {route}"),
+                    String::new(),
+                    None,
+                    None,
+                    Action::AddRoute { place: *place, route: route.clone() },
+                ),
+            }
+        }
+    }
+
+    /// Phase 6: Sysctls (the lab router forwards and sends no redirects).
+    fn sysctls(&mut self) {
+        for (place, key, value) in &self.d.sysctls {
+            // An unreadable value (a namespace still to create) counts as different.
+            let old = self.seen[*place].sysctls.get(key).cloned().unwrap_or_else(|| "?".into());
+            if old != *value {
+                self.push(
+                    Sign::Change,
+                    *place,
+                    format!("sysctl {key}"),
+                    String::new(),
+                    Some(old.clone()),
+                    Some(value.to_string()),
+                    Action::SetSysctl { place: *place, key: key.clone(), value: value.to_string(), old },
+                );
+            }
+        }
+    }
+
+    /// Phase 7: Links this topology alone owns that the spec no longer has.
+    fn removals(&mut self) {
+        for (i, s) in self.seen.iter().enumerate() {
+            for l in &s.links {
+                let ours = marks::sole_owner(l.alias.as_deref(), l.group, &self.t.name);
+                let wanted = self.d.links.iter().any(|w| w.place == i && w.name.as_str() == l.name);
+                if ours && !wanted && l.name != "lo" {
+                    if let Ok(dev) = IfName::new(l.name.clone()) {
+                        self.push(
+                            Sign::Remove,
+                            i,
+                            format!("link {}", l.name),
+                            "no longer in the spec".into(),
+                            None,
+                            None,
+                            Action::DeleteLink { place: i, dev },
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn kind_detail(l: &DesiredLink, places: &[Place]) -> String {
+    let mut s = match &l.kind {
+        DesiredKind::VethTrunk { peer_place } => {
+            format!("veth, peer {} in {}", l.name, places[*peer_place].label)
+        }
+        DesiredKind::VethPeer => "veth (the trunk's peer)".to_string(),
+        DesiredKind::Vlan { parent, id, protocol } => format!("vlan {id} ({protocol}) on {parent}"),
+        DesiredKind::Macvlan { parent, parent_place, mode, .. } => {
+            format!("macvlan {mode} on {}/{parent}", places[*parent_place].label)
+        }
+        DesiredKind::Ipvlan { parent, parent_place, mode, flags } => {
+            format!("ipvlan {mode} {flags} on {}/{parent}", places[*parent_place].label)
+        }
+    };
+    if let Some(m) = l.mac {
+        s.push_str(&format!(" mac {m}"));
+    }
+    if let Some(m) = l.mtu {
+        s.push_str(&format!(" mtu {m}"));
+    }
+    s
+}
+
+/// Checks that an existing link is what the topology wants.
+fn check_kind(want: &DesiredLink, have: &vlanmac_core::readback::Link, place: &Place) -> Result<()> {
+    let conflict = |what: String| {
+        Err(Error::Conflict(format!("netns {}: link {} {what}; vlanmac will not replace it", place.label, want.name)))
+    };
+    if have.kind.name() != want.kind.kind_name() {
+        return conflict(format!("is a {} but the topology needs a {}", have.kind.name(), want.kind.kind_name()));
+    }
+    match (&want.kind, &have.kind) {
+        (DesiredKind::Vlan { id, protocol, .. }, LinkKind::Vlan { id: hid, protocol: hp, .. })
+            if *hid != Some(*id) || *hp != Some(*protocol) =>
+        {
+            return conflict(format!("is VLAN {hid:?} {hp:?} but the topology needs VLAN {id} {protocol}"));
+        }
+        (DesiredKind::Macvlan { mode, .. }, LinkKind::Macvlan { mode: hm, .. }) if *hm != Some(*mode) => {
+            return conflict(format!("is a macvlan in mode {hm:?} but the topology needs {mode}"));
+        }
+        (DesiredKind::Ipvlan { mode, .. }, LinkKind::Ipvlan { mode: hm, .. }) if *hm != Some(*mode) => {
+            return conflict(format!("is an ipvlan in mode {hm:?} but the topology needs {mode}"));
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! Rollback of a failed or interrupted `apply`: the journal of what it
+//! created or changed, undone in reverse; namespaces it made go last and
+//! whole.
+
+use std::collections::HashSet;
+
+use super::apply::Run;
+use vlanmac_core::{
+    link::LinkUpdate,
+    netns::{self, sysctl},
+    spec::{AddressSpec, IfName, RouteSpec},
+    Error, Result,
+};
+
+/// What to undo, in reverse order.
+pub(super) enum Undo {
+    Netns { place: usize },
+    Link { place: usize, dev: IfName },
+    SetLink { place: usize, dev: IfName, update: LinkUpdate },
+    DelAddress { place: usize, dev: IfName, addr: AddressSpec },
+    AddAddress { place: usize, dev: IfName, addr: AddressSpec },
+    DelRoute { place: usize, route: RouteSpec },
+    ReplaceRoute { place: usize, route: RouteSpec },
+    Sysctl { place: usize, key: String, old: String },
+}
+
+impl Undo {
+    fn place(&self) -> usize {
+        match self {
+            Undo::Netns { place }
+            | Undo::Link { place, .. }
+            | Undo::SetLink { place, .. }
+            | Undo::DelAddress { place, .. }
+            | Undo::AddAddress { place, .. }
+            | Undo::DelRoute { place, .. }
+            | Undo::ReplaceRoute { place, .. }
+            | Undo::Sysctl { place, .. } => *place,
+        }
+    }
+}
+
+impl Run<'_> {
+    /// Undoes the journal in reverse. Whatever lives in a namespace this
+    /// apply created goes with the namespace, deleted last in one step.
+    /// Returns the undo steps that failed.
+    pub(super) async fn rollback(&mut self) -> Vec<String> {
+        let created: HashSet<usize> = self
+            .journal
+            .iter()
+            .filter_map(|u| if let Undo::Netns { place } = u { Some(*place) } else { None })
+            .collect();
+        let mut failed = Vec::new();
+        let journal = std::mem::take(&mut self.journal);
+        for undo in journal.iter().rev() {
+            if matches!(undo, Undo::Netns { .. }) || created.contains(&undo.place()) {
+                continue;
+            }
+            if let Err(e) = self.undo(undo).await {
+                failed.push(e.to_string());
+            }
+        }
+        // Links this apply made inside namespaces it made go with the
+        // namespace, but the kernel tears a namespace down in the background:
+        // until then a macvlan in it keeps its MAC address on its parent, and
+        // an apply right after would meet EADDRINUSE. Delete them first, all
+        // at once (the deletions' RCU waits overlap), so the MACs are free
+        // when rollback returns.
+        let inside: Vec<(usize, IfName)> = journal
+            .iter()
+            .filter_map(|u| match u {
+                Undo::Link { place, dev } if created.contains(place) => Some((*place, dev.clone())),
+                _ => None,
+            })
+            .collect();
+        let handles = &self.handles;
+        let deletions = inside.iter().map(|(place, dev)| async move {
+            match handles.get(*place) {
+                Ok(nl) => match nl.delete_link(dev).await {
+                    Ok(()) | Err(Error::NotFound(_)) => None,
+                    Err(e) => Some(e.to_string()),
+                },
+                Err(_) => None,
+            }
+        });
+        failed.extend(futures::future::join_all(deletions).await.into_iter().flatten());
+        for undo in journal.iter().rev() {
+            if let Undo::Netns { place } = undo {
+                self.handles.drop_handle(*place);
+                if let Some(name) = &self.places[*place].named {
+                    match netns::delete(name).await {
+                        // Deleted meanwhile by someone else: gone is what rollback wants.
+                        Ok(()) | Err(Error::NotFound(_)) => {}
+                        Err(e) => failed.push(e.to_string()),
+                    }
+                }
+            }
+        }
+        failed
+    }
+
+    async fn undo(&mut self, undo: &Undo) -> Result<()> {
+        match undo {
+            Undo::Netns { .. } => Ok(()),
+            Undo::Link { place, dev } => {
+                match self.handles.nl(*place).await?.delete_link(dev).await {
+                    // Deleting a parent already took its children.
+                    Err(Error::NotFound(_)) => Ok(()),
+                    other => other,
+                }
+            }
+            Undo::SetLink { place, dev, update } => match self.handles.nl(*place).await?.set_link(dev, update).await {
+                Err(Error::NotFound(_)) => Ok(()),
+                other => other,
+            },
+            Undo::DelAddress { place, dev, addr } => {
+                match self.handles.nl(*place).await?.delete_address(dev, addr).await {
+                    Err(Error::NotFound(_)) | Err(Error::InvalidArgument(_)) => Ok(()),
+                    other => other,
+                }
+            }
+            Undo::AddAddress { place, dev, addr } => self.handles.nl(*place).await?.add_address(dev, addr).await,
+            Undo::DelRoute { place, route } => match self.handles.nl(*place).await?.delete_route(route).await {
+                Err(Error::NotFound(_)) => Ok(()),
+                other => other,
+            },
+            Undo::ReplaceRoute { place, route } => self.handles.nl(*place).await?.replace_route(route).await,
+            Undo::Sysctl { place, key, old } => sysctl::write(&self.places[*place].nsref, key, old).await,
+        }
+    }
+}

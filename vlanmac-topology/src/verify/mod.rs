@@ -1,0 +1,81 @@
+//! `verify`: checks a running topology the way the seed walkthrough does —
+//! read-back of every namespace, interface, address and route against the
+//! spec; ICMP echo (v4 and v6) from the endpoints; hop counts with
+//! TTL-limited probes (1 within a network, 2 across through the router);
+//! and the lab router's neighbour table (the seed's `show ip arp`).
+//!
+//! Which probes go out is the [`CheckPlan`]: linear by default (each
+//! endpoint to its gateways and to the next endpoint of each of its
+//! networks, one hop probe per pair of networks), the full mesh on request.
+//! Probes are sent by the library from inside each source's namespace, all
+//! at once up to a bound, in waves that fit the kernel's neighbour table
+//! (`verify/waves.rs` says why). Anything missing — a namespace, a link, a
+//! container — is a failed check of the report, never an early stop.
+
+mod check_plan;
+mod icmp;
+mod probe;
+mod prober;
+mod readback;
+mod report;
+mod waves;
+
+pub use check_plan::CheckPlan;
+pub use report::{Check, CheckKind, Stage, VerifyReport};
+
+use check_plan::Iface;
+
+use vlanmac_core::Result;
+
+use crate::{
+    apply::observe_places,
+    desired::Desired,
+    model::Topology,
+    places::{places_allowing_absent, Place},
+    planner::desired_state,
+    Options,
+};
+
+/// Runs every check of `t` against the kernel (see the module docs); the
+/// probes are those of `opts.check_plan`. Fails only when checking is
+/// impossible (no permission, a netlink socket that cannot be opened).
+pub async fn verify(t: &Topology, opts: &Options) -> Result<VerifyReport> {
+    let places = places_allowing_absent(t);
+    // Verify reads back links, addresses and routes, not sysctls.
+    let (handles, seen) = observe_places(&places, &[], opts).await?;
+    let desired = desired_state(t, &places, &seen)?;
+    let ifaces = interfaces(t, &places, &desired);
+    let mut checks = readback::checks(&places, &seen, &desired);
+    let sources = check_plan::sources(t, &places, &ifaces, opts.check_plan);
+    let cx = probe::Ctx { t, places: &places, seen: &seen, handles: &handles, ifaces: &ifaces };
+    checks.extend(probe::run(&cx, &sources).await?);
+    Ok(VerifyReport { topology: t.name.clone(), plan: opts.check_plan, checks })
+}
+
+/// Interfaces of endpoints, from the desired state (IPAM included).
+fn interfaces(t: &Topology, places: &[Place], desired: &Desired) -> Vec<Iface> {
+    let mut ifaces: Vec<Iface> = Vec::new();
+    for e in &t.endpoints {
+        let Some(place) = places.iter().position(|p| p.endpoint() == Some(e.name.as_str())) else {
+            continue;
+        };
+        for a in &e.attach {
+            let addrs = desired
+                .addresses
+                .iter()
+                .filter(|(p, d, _)| *p == place && d == &a.ifname)
+                .map(|(_, _, x)| x.addr())
+                .collect();
+            let mac = desired.links.iter().find(|l| l.place == place && l.name == a.ifname).and_then(|l| l.mac);
+            ifaces.push(Iface {
+                place,
+                endpoint: e.name.clone(),
+                ifname: a.ifname.to_string(),
+                network: a.network.clone(),
+                addrs,
+                mac,
+            });
+        }
+    }
+    ifaces
+}
