@@ -254,20 +254,23 @@ fn without_root_every_cli_command_fails_first_and_plainly() {
     let rig = Rig::new(&lab("nr", 2, &[]));
     let file = rig.file.to_str().unwrap();
     let ns = rig.names[0].as_str();
-    for args in [
-        vec!["plan", file],
-        vec!["apply", file],
-        vec!["apply", "--check", file],
-        vec!["down", file],
-        vec!["verify", file],
-        vec!["show", "--netns", ns],
-        vec!["demo"],
+    // What each says it was doing (`apply --check` plans).
+    for (args, doing) in [
+        (vec!["plan", file], "plan topology"),
+        (vec!["apply", file], "apply topology"),
+        (vec!["apply", "--check", file], "plan topology"),
+        (vec!["down", file], "take down topology"),
+        (vec!["verify", file], "verify topology"),
+        (vec!["show", "--netns", ns], "show netns"),
+        (vec!["demo"], "plan topology seed"),
     ] {
         let out = as_nobody(env!("CARGO_BIN_EXE_vlanmac"), &args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
         assert!(err.contains("needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)"), "{args:?}: {err}");
-        assert!(err.contains(args[0]), "{args:?} does not say what it was doing: {err}");
+        assert!(err.contains(doing), "{args:?} does not say what it was doing ({doing}): {err}");
+        // One check, one message.
+        assert_eq!(err.matches("needs root").count(), 1, "{args:?}: {err}");
         assert!(rig.is_as_before(), "{args:?} touched something: {:?}", rig.state());
     }
     for args in [vec!["show"], vec!["render", file, "--format", "dot"]] {

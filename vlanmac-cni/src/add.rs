@@ -127,7 +127,7 @@ fn replace_dead(host: &Netlink, inv: &Invocation, key: &Key, lock: &vlanmac_core
             ),
         ));
     }
-    teardown::remove(host, &r, Release::recorded(&r), &inv.for_record(&r), Some(hold(lock)?), None)
+    teardown::remove(host, &r, Release::recorded(&r), &teardown::invocation_for(inv, &r), Some(hold(lock)?), None)
 }
 
 /// An MTU above the parent's is refused before anything is made (the

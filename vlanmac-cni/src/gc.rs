@@ -34,7 +34,7 @@ pub fn gc(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
         // Records kept before configurations were: this configuration's IPAM.
         let release = Release::recorded(&r)
             .or_else(|| conf.ipam_type.as_ref().map(|t| Release { plugin: t.clone(), netconf: raw.to_vec() }));
-        teardown::remove(&host, &r, release, &inv.for_record(&r), Some(hold(&lock)?), None)?;
+        teardown::remove(&host, &r, release, &teardown::invocation_for(inv, &r), Some(hold(&lock)?), None)?;
     }
     if let Some(t) = &conf.ipam_type {
         if ipam::supports(t, inv, "1.1.0") {

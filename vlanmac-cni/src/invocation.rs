@@ -173,24 +173,6 @@ impl Invocation {
     }
 }
 
-impl Invocation {
-    /// The invocation a runtime would make to delete recorded attachment
-    /// `r` (GC, and an ADD replacing a dead attachment of its key): its
-    /// container, interface and namespace, this invocation's `CNI_PATH`, no
-    /// `CNI_ARGS`.
-    pub fn for_record(&self, r: &crate::state::Record) -> Invocation {
-        Invocation {
-            verb: Verb::Del,
-            container_id: r.container_id.clone(),
-            netns: r.netns.as_ref().map(PathBuf::from),
-            ifname: IfName::new(r.ifname.clone()).ok(),
-            args: CniArgs::default(),
-            raw_args: None,
-            path: self.path.clone(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,7 +60,7 @@ pub struct ValidAttachment {
 pub struct NetConf {
     /// `cniVersion` as written (echoed in results and errors).
     pub cni_version: String,
-    /// The version in use (see [`crate::version::negotiate`]).
+    /// The version it runs at (its `cniVersion`, which the plugin speaks).
     pub version: Version,
     /// The network's name.
     pub name: String,

@@ -11,7 +11,7 @@ use vlanmac_core::{spec::IfName, Netlink};
 
 use crate::{
     error::{from_core, Result},
-    invocation::{Invocation, Verb},
+    invocation::{CniArgs, Invocation, Verb},
     ipam,
     pod::{self, Pod},
     state::{self, Record},
@@ -89,4 +89,19 @@ pub fn detach(host: &Netlink, r: &Record) -> Result<()> {
     }
     let Ok(vlan) = IfName::new(vlan.clone()) else { return Ok(()) };
     vlan::release_if_unused(host, &r.master, &vlan, &r.network)
+}
+
+/// The invocation a runtime would make to delete recorded attachment `r`
+/// (GC, and an ADD replacing a dead attachment of its key): its container,
+/// interface and namespace, `inv`'s `CNI_PATH`, no `CNI_ARGS`.
+pub fn invocation_for(inv: &Invocation, r: &Record) -> Invocation {
+    Invocation {
+        verb: Verb::Del,
+        container_id: r.container_id.clone(),
+        netns: r.netns.as_ref().map(std::path::PathBuf::from),
+        ifname: IfName::new(r.ifname.clone()).ok(),
+        args: CniArgs::default(),
+        raw_args: None,
+        path: inv.path.clone(),
+    }
 }

@@ -136,6 +136,9 @@ fn rollback_note(failed: &[String]) -> String {
     }
 }
 
+/// What a permission error says is missing (`privileges::NEEDS_ROOT`).
+pub const NEEDS_ROOT: &str = "needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)";
+
 /// Short name for this crate's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -152,7 +155,7 @@ impl Error {
             libc::ENODEV | libc::ENOENT | libc::ESRCH | libc::ENXIO => Error::NotFound(e),
             libc::EBUSY => Error::Busy(e),
             EPERM | libc::EACCES => {
-                e.hint = Some(crate::privileges::NEEDS_ROOT.into());
+                e.hint = Some(NEEDS_ROOT.into());
                 Error::PermissionDenied(e)
             }
             libc::EINVAL | libc::ERANGE | libc::EADDRNOTAVAIL | libc::E2BIG | libc::ENAMETOOLONG => {

@@ -9,7 +9,7 @@
 use crate::error::{Error, KernelError, Result};
 
 /// The text every permission failure of vlanmac's own checks carries.
-pub const NEEDS_ROOT: &str = "needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)";
+pub use crate::error::NEEDS_ROOT;
 
 const CAP_NET_ADMIN: u32 = 12;
 const CAP_SYS_ADMIN: u32 = 21;

@@ -7,6 +7,7 @@
 
 mod batch;
 mod docker;
+mod engine;
 mod errors;
 mod netlink;
 mod readback;

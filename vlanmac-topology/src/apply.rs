@@ -2,21 +2,21 @@
 //! rolls all of it back (in reverse, namespaces last and whole) when a step
 //! fails.
 
-use std::{net::IpAddr, ops::Range};
+use std::ops::Range;
 
 use futures::StreamExt;
 use serde::Serialize;
 
 use super::{
-    desired::{Desired, DesiredKind, DesiredLink},
+    desired::{DesiredKind, DesiredLink},
     marks,
     model::Topology,
-    observe::{observe, Handles, Seen},
+    observe::Handles,
     options::Options,
-    places::{places, Place, Role},
-    plan::{Action, Change, Plan},
-    planner::plan,
-    rollback::Undo,
+    places::Place,
+    plan::{Action, Change},
+    reading::{endpoint_addresses, read_and_plan, EndpointAddress, Reading},
+    rollback::{Journal, Undo},
 };
 use vlanmac_core::{
     link::{Ipvlan, LinkUpdate, Macvlan, NewLink, Veth, Vlan},
@@ -40,86 +40,6 @@ pub struct ApplyResult {
     /// choices included (attachments made by an adapter, such as Docker's,
     /// too: the addresses it asks for), in endpoint order.
     pub addresses: Vec<EndpointAddress>,
-}
-
-/// An address of an endpoint's interface, as the topology names it or IPAM
-/// chose it (`ip -n NETNS addr show dev INTERFACE`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EndpointAddress {
-    /// The endpoint's name.
-    pub endpoint: String,
-    /// The interface, inside the endpoint's namespace.
-    pub interface: String,
-    /// The address.
-    pub address: IpAddr,
-    /// Its prefix length (the network's subnet).
-    pub prefix_len: u8,
-}
-
-/// The sysctls plans read: the lab router's.
-pub(crate) fn sysctl_keys(t: &Topology, places: &[Place]) -> Vec<(usize, String)> {
-    let Some(lab) = &t.lab else { return Vec::new() };
-    places
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.role == Role::Router)
-        .flat_map(|(i, _)| super::desired::router_sysctls(&lab.trunk).into_iter().map(move |(k, _)| (i, k)))
-        .collect()
-}
-
-/// Reads the kernel and computes the plan (changes nothing), with the
-/// addresses each endpoint interface is to hold, from the same read.
-pub(crate) async fn plan_topology(t: &Topology, opts: &Options) -> Result<(Plan, Vec<EndpointAddress>)> {
-    let Reading { places, plan, desired, .. } = read_and_plan(t, opts).await?;
-    Ok((plan, endpoint_addresses(&places, &desired)))
-}
-
-/// What plan and apply read before they act: `t`'s places, their handles
-/// (kept open for an apply), the plan and the state the kernel should hold
-/// (IPAM and MACs included). Verify reads the same through
-/// [`observe_places`] and `planner::desired_state`, without planning.
-pub(crate) struct Reading {
-    pub(crate) places: Vec<Place>,
-    pub(crate) handles: Handles,
-    pub(crate) plan: Plan,
-    pub(crate) desired: Desired,
-}
-
-/// Reads the kernel for `t` and plans against it (changes nothing).
-pub(crate) async fn read_and_plan(t: &Topology, opts: &Options) -> Result<Reading> {
-    let places = places(t)?;
-    let (handles, seen) = observe_places(&places, &sysctl_keys(t, &places), opts).await?;
-    let (plan, desired) = plan(t, &places, &seen)?;
-    Ok(Reading { places, handles, plan, desired })
-}
-
-/// Reads what every place holds now (and the `sysctls` asked for); the
-/// handles opened (to the places that exist) stay open for what follows.
-pub(crate) async fn observe_places(
-    places: &[Place],
-    sysctls: &[(usize, String)],
-    opts: &Options,
-) -> Result<(Handles, Vec<Seen>)> {
-    let mut handles = Handles::new(places, opts.shared.clone());
-    let seen = observe(places, &mut handles, sysctls).await?;
-    Ok((handles, seen))
-}
-
-/// The endpoints' addresses among those `desired` holds (the router's and
-/// the host shim's are not an endpoint's).
-fn endpoint_addresses(places: &[Place], desired: &Desired) -> Vec<EndpointAddress> {
-    desired
-        .addresses
-        .iter()
-        .filter_map(|(p, dev, a)| {
-            Some(EndpointAddress {
-                endpoint: places.get(*p)?.endpoint()?.to_string(),
-                interface: dev.to_string(),
-                address: a.addr(),
-                prefix_len: a.prefix_len(),
-            })
-        })
-        .collect()
 }
 
 /// Plans and applies `t`.
@@ -159,9 +79,9 @@ pub async fn apply(t: &Topology, opts: &Options) -> Result<ApplyResult> {
 }
 
 async fn apply_once(t: &Topology, opts: &Options) -> Result<ApplyResult> {
-    let Reading { places, handles, plan, desired } = read_and_plan(t, opts).await?;
+    let Reading { places, handles, plan, desired } = read_and_plan(t, &opts.shared).await?;
     let writes_before = opts.shared.stats.writes();
-    let mut run = Run { t, places: &places, handles, journal: Vec::new(), interrupt: &opts.interrupt };
+    let mut run = Run { t, places: &places, handles, journal: Journal::default(), interrupt: &opts.interrupt };
     let changes = &plan.changes;
     let total = changes.len();
     let mut i = 0;
@@ -184,7 +104,7 @@ async fn apply_once(t: &Topology, opts: &Options) -> Result<ApplyResult> {
             },
         };
         if let Err((k, e)) = done {
-            let rollback = run.rollback().await;
+            let rollback = run.journal.rollback(&mut run.handles, run.places).await;
             return Err(Error::Apply { step: changes[k].to_string(), source: Box::new(e), rollback });
         }
     }
@@ -221,12 +141,12 @@ impl Segment {
 /// A failed step: its index in the plan, and why.
 type StepError = (usize, Error);
 
-pub(super) struct Run<'a> {
-    pub(super) t: &'a Topology,
-    pub(super) places: &'a [Place],
-    pub(super) handles: Handles,
-    pub(super) journal: Vec<Undo>,
-    pub(super) interrupt: &'a vlanmac_core::Interrupt,
+struct Run<'a> {
+    t: &'a Topology,
+    places: &'a [Place],
+    handles: Handles,
+    journal: Journal,
+    interrupt: &'a vlanmac_core::Interrupt,
 }
 
 impl Run<'_> {
@@ -369,7 +289,11 @@ impl Run<'_> {
         let mut unattempted = None;
         for ((k, undo), res) in owners.into_iter().zip(report.results) {
             match res {
-                Some(Ok(())) => self.journal.extend(undo),
+                Some(Ok(())) => {
+                    if let Some(u) = undo {
+                        self.journal.push(u);
+                    }
+                }
                 Some(Err(e)) => failed = failed.or(Some((k, e))),
                 None => unattempted = unattempted.or(Some(k)),
             }

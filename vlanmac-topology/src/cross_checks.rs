@@ -10,7 +10,7 @@ use std::{
 
 use ipnet::IpNet;
 
-use super::{ipam, model::*, validate::check_usable};
+use super::{ipam, model::*};
 use vlanmac_core::spec::{IfName, MacAddr, MacvlanMode, SpecError, VlanId, VlanProtocol};
 
 type R<T> = Result<T, SpecError>;

@@ -23,6 +23,7 @@ use vlanmac_core::privileges::require_admin;
 use crate::{
     apply, down,
     error::{Error, Result},
+    reading,
     runtime::{Connection, ContainerRuntime, NetworkState, NoRuntime},
     verify::{self, VerifyReport},
     ApplyResult, Change, DownResult, EndpointAddress, EndpointNs, Options, Plan, Sign, Topology,
@@ -93,12 +94,12 @@ impl<R: ContainerRuntime> Engine<R> {
     /// network or connection still to make. Changes nothing.
     pub async fn plan(&self, opts: &Options) -> Result<Plan> {
         if !self.start("plan").await? {
-            return Ok(apply::plan_topology(&self.topology, opts).await?.0);
+            return Ok(reading::plan_topology(&self.topology, &opts.shared).await?.0);
         }
         let t = &self.topology;
         let (resolved, views) = self.resolve(Missing::Fail).await?;
         // The kernel read once: the plan, and the addresses to ask for.
-        let (mut plan, assigned) = apply::plan_topology(&resolved, opts).await?;
+        let (mut plan, assigned) = reading::plan_topology(&resolved, &opts.shared).await?;
         for n in t.networks.iter().filter(|n| n.docker) {
             match self.runtime.network_state(n, &t.name).await.map_err(runtime_error::<R>)? {
                 NetworkState::Missing => plan.changes.push(self.network_row(n)),
@@ -198,10 +199,12 @@ impl<R: ContainerRuntime> Engine<R> {
     /// rest is still checked.
     pub async fn verify(&self, opts: &Options) -> Result<VerifyReport> {
         if !self.start("verify").await? {
-            return Ok(verify::verify(&self.topology, opts).await?);
+            let observed = reading::observe_for_verify(&self.topology, &opts.shared).await?;
+            return Ok(verify::verify(&self.topology, observed, opts).await?);
         }
         let (resolved, _) = self.resolve(Missing::Keep).await?;
-        Ok(verify::verify(&resolved, opts).await?)
+        let observed = reading::observe_for_verify(&resolved, &opts.shared).await?;
+        Ok(verify::verify(&resolved, observed, opts).await?)
     }
 
     /// `vlanmac down`: containers leave this topology's runtime networks,

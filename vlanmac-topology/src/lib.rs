@@ -27,20 +27,22 @@ mod options;
 pub(crate) mod places;
 pub(crate) mod plan;
 pub(crate) mod planner;
+pub(crate) mod reading;
 mod rollback;
 mod text;
 mod validate;
 #[cfg(test)]
 mod validate_tests;
 
-pub use apply::{ApplyResult, EndpointAddress};
+pub use apply::ApplyResult;
 pub use down::DownResult;
 pub use engine::Engine;
 pub use error::{Error, Result};
 pub use load::{from_file_struct, from_json, from_path, from_yaml, Format};
 pub use model::*;
-pub use options::{Options, Progress};
+pub use options::{CheckPlan, Options, Progress};
 pub use plan::{Change, Plan, Sign};
+pub use reading::EndpointAddress;
 pub use runtime::{Connection, ContainerRuntime, NetworkState, NoRuntime};
 
 use crate::verify::VerifyReport;
@@ -60,7 +62,7 @@ impl Topology {
     /// runs the same verbs with a container runtime under them.
     pub async fn plan(&self, opts: &Options) -> vlanmac_core::Result<Plan> {
         require_admin(&format!("plan topology {}", self.name))?;
-        Ok(apply::plan_topology(self, opts).await?.0)
+        Ok(reading::plan_topology(self, &opts.shared).await?.0)
     }
 
     /// `vlanmac apply`: makes the kernel match, rolling back on failure.
@@ -73,7 +75,7 @@ impl Topology {
     /// neighbour table, checked against the topology.
     pub async fn verify(&self, opts: &Options) -> vlanmac_core::Result<VerifyReport> {
         require_admin(&format!("verify topology {}", self.name))?;
-        verify::verify(self, opts).await
+        verify::verify(self, reading::observe_for_verify(self, &opts.shared).await?, opts).await
     }
 
     /// `vlanmac down`: removes what this topology created, nothing else.
@@ -88,7 +90,7 @@ impl Topology {
     /// [`ApplyResult::addresses`]).
     pub async fn plan_with_addresses(&self, opts: &Options) -> vlanmac_core::Result<(Plan, Vec<EndpointAddress>)> {
         require_admin(&format!("plan topology {}", self.name))?;
-        apply::plan_topology(self, opts).await
+        reading::plan_topology(self, &opts.shared).await
     }
 
     /// What the topology needs a container runtime for (`container

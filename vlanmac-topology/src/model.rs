@@ -225,3 +225,23 @@ impl Topology {
         })
     }
 }
+
+/// An address an interface may hold in `subnet`: inside it, and not the
+/// network or (IPv4) broadcast address.
+pub(crate) fn check_usable(path: &str, a: IpAddr, subnet: &Subnet) -> Result<(), vlanmac_core::spec::SpecError> {
+    let net = subnet.net();
+    if !net.contains(&a) {
+        return Err(vlanmac_core::spec::SpecError::new(path, a, format!("is outside the subnet {net}")));
+    }
+    let is_v4 = a.is_ipv4();
+    if (is_v4 && net.prefix_len() >= 31) || (!is_v4 && net.prefix_len() >= 127) {
+        return Ok(()); // point-to-point subnets have no network/broadcast address
+    }
+    if a == net.network() {
+        return Err(vlanmac_core::spec::SpecError::new(path, a, format!("is the network address of {net}")));
+    }
+    if is_v4 && a == net.broadcast() {
+        return Err(vlanmac_core::spec::SpecError::new(path, a, format!("is the broadcast address of {net}")));
+    }
+    Ok(())
+}

@@ -1,10 +1,11 @@
 //! [`Options`]: how `plan`, `apply`, `verify` and `down` run — one type for
-//! all four.
+//! all four — and [`CheckPlan`], which probes `verify` sends.
 
 use std::sync::Arc;
 
+use serde::Serialize;
+
 use super::plan::Change;
-use crate::verify::CheckPlan;
 use vlanmac_core::{netlink::Shared, Interrupt};
 
 /// Called before each step of an apply: (index from 1, total, the change).
@@ -48,5 +49,32 @@ impl std::fmt::Debug for Options {
             .field("check_plan", &self.check_plan)
             .field("dry_run", &self.dry_run)
             .finish()
+    }
+}
+
+/// Which probes `verify` sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckPlan {
+    /// Grows linearly with the endpoints (`vlanmac verify`): each endpoint
+    /// pings its gateway on each network and family and the next endpoint
+    /// of each of its networks (a ring: every endpoint is source and
+    /// target, with a hop count of 1); one hop-count probe through the
+    /// router per ordered pair of networks; a host shim pings every
+    /// endpoint of its network.
+    #[default]
+    Linear,
+    /// Every endpoint pings every other endpoint's addresses (with hop
+    /// counts) and every gateway (`vlanmac verify --mesh`): grows with the
+    /// square of the endpoints.
+    Mesh,
+}
+
+impl std::fmt::Display for CheckPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CheckPlan::Linear => "linear",
+            CheckPlan::Mesh => "mesh",
+        })
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::apply::Run;
+use super::{observe::Handles, places::Place};
 use vlanmac_core::{
     link::LinkUpdate,
     netns::{self, sysctl},
@@ -39,23 +39,30 @@ impl Undo {
     }
 }
 
-impl Run<'_> {
-    /// Undoes the journal in reverse. Whatever lives in a namespace this
-    /// apply created goes with the namespace, deleted last in one step.
-    /// Returns the undo steps that failed.
-    pub(super) async fn rollback(&mut self) -> Vec<String> {
-        let created: HashSet<usize> = self
-            .journal
-            .iter()
-            .filter_map(|u| if let Undo::Netns { place } = u { Some(*place) } else { None })
-            .collect();
+/// What an apply made or changed, in order: what its rollback undoes.
+#[derive(Default)]
+pub(super) struct Journal(Vec<Undo>);
+
+impl Journal {
+    /// Records one undo step.
+    pub(super) fn push(&mut self, undo: Undo) {
+        self.0.push(undo);
+    }
+
+    /// Undoes the journal in reverse, through `handles` to `places`.
+    /// Whatever lives in a namespace this apply created goes with the
+    /// namespace, deleted last in one step. Returns the undo steps that
+    /// failed.
+    pub(super) async fn rollback(&mut self, handles: &mut Handles, places: &[Place]) -> Vec<String> {
+        let created: HashSet<usize> =
+            self.0.iter().filter_map(|u| if let Undo::Netns { place } = u { Some(*place) } else { None }).collect();
         let mut failed = Vec::new();
-        let journal = std::mem::take(&mut self.journal);
+        let journal = std::mem::take(&mut self.0);
         for undo in journal.iter().rev() {
             if matches!(undo, Undo::Netns { .. }) || created.contains(&undo.place()) {
                 continue;
             }
-            if let Err(e) = self.undo(undo).await {
+            if let Err(e) = undo_one(undo, handles, places).await {
                 failed.push(e.to_string());
             }
         }
@@ -72,8 +79,9 @@ impl Run<'_> {
                 _ => None,
             })
             .collect();
-        let handles = &self.handles;
+        let shared_handles = &*handles;
         let deletions = inside.iter().map(|(place, dev)| async move {
+            let handles = shared_handles;
             match handles.get(*place) {
                 Ok(nl) => match nl.delete_link(dev).await {
                     Ok(()) | Err(Error::NotFound(_)) => None,
@@ -85,8 +93,8 @@ impl Run<'_> {
         failed.extend(futures::future::join_all(deletions).await.into_iter().flatten());
         for undo in journal.iter().rev() {
             if let Undo::Netns { place } = undo {
-                self.handles.drop_handle(*place);
-                if let Some(name) = &self.places[*place].named {
+                handles.drop_handle(*place);
+                if let Some(name) = &places[*place].named {
                     match netns::delete(name).await {
                         // Deleted meanwhile by someone else: gone is what rollback wants.
                         Ok(()) | Err(Error::NotFound(_)) => {}
@@ -97,34 +105,33 @@ impl Run<'_> {
         }
         failed
     }
+}
 
-    async fn undo(&mut self, undo: &Undo) -> Result<()> {
-        match undo {
-            Undo::Netns { .. } => Ok(()),
-            Undo::Link { place, dev } => {
-                match self.handles.nl(*place).await?.delete_link(dev).await {
-                    // Deleting a parent already took its children.
-                    Err(Error::NotFound(_)) => Ok(()),
-                    other => other,
-                }
-            }
-            Undo::SetLink { place, dev, update } => match self.handles.nl(*place).await?.set_link(dev, update).await {
+/// Undoes one step.
+async fn undo_one(undo: &Undo, handles: &mut Handles, places: &[Place]) -> Result<()> {
+    match undo {
+        Undo::Netns { .. } => Ok(()),
+        Undo::Link { place, dev } => {
+            match handles.nl(*place).await?.delete_link(dev).await {
+                // Deleting a parent already took its children.
                 Err(Error::NotFound(_)) => Ok(()),
                 other => other,
-            },
-            Undo::DelAddress { place, dev, addr } => {
-                match self.handles.nl(*place).await?.delete_address(dev, addr).await {
-                    Err(Error::NotFound(_)) | Err(Error::InvalidArgument(_)) => Ok(()),
-                    other => other,
-                }
             }
-            Undo::AddAddress { place, dev, addr } => self.handles.nl(*place).await?.add_address(dev, addr).await,
-            Undo::DelRoute { place, route } => match self.handles.nl(*place).await?.delete_route(route).await {
-                Err(Error::NotFound(_)) => Ok(()),
-                other => other,
-            },
-            Undo::ReplaceRoute { place, route } => self.handles.nl(*place).await?.replace_route(route).await,
-            Undo::Sysctl { place, key, old } => sysctl::write(&self.places[*place].nsref, key, old).await,
         }
+        Undo::SetLink { place, dev, update } => match handles.nl(*place).await?.set_link(dev, update).await {
+            Err(Error::NotFound(_)) => Ok(()),
+            other => other,
+        },
+        Undo::DelAddress { place, dev, addr } => match handles.nl(*place).await?.delete_address(dev, addr).await {
+            Err(Error::NotFound(_)) | Err(Error::InvalidArgument(_)) => Ok(()),
+            other => other,
+        },
+        Undo::AddAddress { place, dev, addr } => handles.nl(*place).await?.add_address(dev, addr).await,
+        Undo::DelRoute { place, route } => match handles.nl(*place).await?.delete_route(route).await {
+            Err(Error::NotFound(_)) => Ok(()),
+            other => other,
+        },
+        Undo::ReplaceRoute { place, route } => handles.nl(*place).await?.replace_route(route).await,
+        Undo::Sysctl { place, key, old } => sysctl::write(&places[*place].nsref, key, old).await,
     }
 }

@@ -193,26 +193,6 @@ fn subnet(path: &str, f: &SubnetFile) -> R<NetSubnet> {
     Ok(NetSubnet { subnet, ip_range, aux_addresses })
 }
 
-/// An address an interface may hold in `subnet`: inside it, and not the
-/// network or (IPv4) broadcast address.
-pub(super) fn check_usable(path: &str, a: IpAddr, subnet: &Subnet) -> R<()> {
-    let net = subnet.net();
-    if !net.contains(&a) {
-        return Err(SpecError::new(path, a, format!("is outside the subnet {net}")));
-    }
-    let is_v4 = a.is_ipv4();
-    if (is_v4 && net.prefix_len() >= 31) || (!is_v4 && net.prefix_len() >= 127) {
-        return Ok(()); // point-to-point subnets have no network/broadcast address
-    }
-    if a == net.network() {
-        return Err(SpecError::new(path, a, format!("is the network address of {net}")));
-    }
-    if is_v4 && a == net.broadcast() {
-        return Err(SpecError::new(path, a, format!("is the broadcast address of {net}")));
-    }
-    Ok(())
-}
-
 fn endpoint(path: &str, name: &str, f: &EndpointFile) -> R<Endpoint> {
     let given = [f.netns.is_some(), f.pid.is_some(), f.container.is_some()].iter().filter(|x| **x).count();
     if given > 1 {

@@ -19,6 +19,15 @@ pub use vlan::Vlan;
 
 use crate::spec::{IfName, MacAddr, Mtu, SpecError};
 
+/// An open network namespace a link can be created in or moved to
+/// (`IFLA_NET_NS_FD`): a [`crate::Netlink`] handle is one.
+pub trait NetnsTarget {
+    /// The namespace's file descriptor, valid while the target lives.
+    fn netns_raw_fd(&self) -> i32;
+    /// The namespace's identity (device and inode of its nsfs file).
+    fn netns_id(&self) -> (u64, u64);
+}
+
 /// Longest interface alias (`IFALIASZ - 1`).
 pub const ALIAS_MAX_BYTES: usize = 255;
 

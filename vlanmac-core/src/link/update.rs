@@ -22,7 +22,7 @@ pub struct LinkUpdate {
     pub alias: Option<String>,
     /// `group N`.
     pub group: Option<u32>,
-    /// `netns NS`, as an open namespace fd (see [`crate::Netlink::netns_fd`]).
+    /// `netns NS`, as an open namespace fd (see [`super::NetnsTarget`]).
     pub(crate) netns_fd: Option<i32>,
     /// `addrgenmode eui64` (`true`) or `addrgenmode none` (`false`).
     pub ipv6_addrgen: Option<bool>,
@@ -78,7 +78,7 @@ impl LinkUpdate {
 
     /// Moves the link into the namespace of `target`.
     #[must_use]
-    pub fn netns(mut self, target: &crate::Netlink) -> Self {
+    pub fn netns(mut self, target: &impl super::NetnsTarget) -> Self {
         self.netns_fd = Some(target.netns_raw_fd());
         self
     }

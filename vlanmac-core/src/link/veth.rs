@@ -12,7 +12,7 @@ pub struct Veth {
     /// open namespace fd; `None` keeps it beside the first end.
     pub(crate) peer_netns_fd: Option<i32>,
     /// That namespace's identity (for ordering batched requests).
-    pub(crate) peer_netns_key: Option<crate::netlink::NetnsKey>,
+    pub(crate) peer_netns_key: Option<(u64, u64)>,
 }
 
 impl Veth {
@@ -23,9 +23,9 @@ impl Veth {
 
     /// Puts the peer in the namespace of `target` (`... peer name P netns NS`).
     #[must_use]
-    pub fn peer_in(mut self, target: &crate::Netlink) -> Self {
+    pub fn peer_in(mut self, target: &impl super::NetnsTarget) -> Self {
         self.peer_netns_fd = Some(target.netns_raw_fd());
-        self.peer_netns_key = Some(target.netns_key());
+        self.peer_netns_key = Some(target.netns_id());
         self
     }
 

@@ -159,6 +159,7 @@ impl Netlink {
     ) -> Result<Self> {
         let (netns, shared) = (NetnsRef::Named(name.clone()), shared.clone());
         let what = format!("open a netlink socket in netns {name}");
+        let alias_op = Op::new(format!("set the alias of lo in netns {name}"));
         let update = lo_alias.map(|a| crate::link::LinkUpdate::new().alias(a)).transpose()?;
         netns::create_with(name, move || {
             let sock = socket::SyncSocket::open_here(&what)?;
@@ -166,7 +167,9 @@ impl Netlink {
             let nl = Netlink::from_parts(netns, OwnedFd::from(fd), sock, &shared)?;
             if let Some(update) = update {
                 // One short request: it runs inline, on this thread.
-                futures::executor::block_on(nl.set_link(&crate::spec::IfName::from_trusted("lo".into()), &update))?;
+                let lo = crate::spec::IfName::loopback();
+                let msg = RouteNetlinkMessage::SetLink(crate::link::set_link_by_name(&lo, &update));
+                futures::executor::block_on(nl.write(msg, 0, &alias_op))?;
             }
             Ok(nl)
         })
@@ -350,4 +353,14 @@ pub fn fuzz_decode_replies(data: &[u8]) -> usize {
 fn is_get(msg: &RouteNetlinkMessage) -> bool {
     use RouteNetlinkMessage as M;
     matches!(msg, M::GetLink(_) | M::GetAddress(_) | M::GetRoute(_) | M::GetNeighbour(_) | M::GetNeighbourTable(_))
+}
+
+impl crate::link::NetnsTarget for Netlink {
+    fn netns_raw_fd(&self) -> i32 {
+        Netlink::netns_raw_fd(self)
+    }
+
+    fn netns_id(&self) -> (u64, u64) {
+        Netlink::netns_id(self)
+    }
 }

@@ -285,7 +285,7 @@ fn unshare_error(op: &str, e: nix::errno::Errno) -> Error {
     if e == nix::errno::Errno::EPERM {
         let mut err = Error::from_errno(op, libc::EPERM, None, None);
         if let Error::PermissionDenied(k) = &mut err {
-            k.hint = Some(crate::privileges::NEEDS_ROOT.into());
+            k.hint = Some(crate::error::NEEDS_ROOT.into());
         }
         err
     } else {

@@ -10,4 +10,3 @@ mod temp_name;
 
 pub use batch::{Batch, BatchReport, Edit};
 pub use temp_name::{temp_link_left_behind, temp_link_owner, TEMP_PREFIX};
-pub(crate) use {address::address_message, route::route_message};

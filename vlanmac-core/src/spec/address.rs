@@ -1,6 +1,10 @@
 use std::{fmt, net::IpAddr, str::FromStr};
 
 use ipnet::IpNet;
+use netlink_packet_route::{
+    address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope},
+    AddressFamily,
+};
 
 use super::{prefix, SpecError};
 
@@ -33,7 +37,7 @@ impl AddressSpec {
     ///
     /// `ip addr add ADDR/PLEN dev DEV`
     pub fn to_message(&self, index: u32) -> netlink_packet_route::address::AddressMessage {
-        crate::ops::address_message(index, self)
+        address_message(index, self)
     }
 
     /// An address `addr/prefix`; checks the prefix length against the family.
@@ -88,9 +92,39 @@ impl FromStr for AddressSpec {
     }
 }
 
+/// `RTM_NEWADDR` / `RTM_DELADDR` body for `addr` on link `index`.
+pub(crate) fn address_message(index: u32, addr: &AddressSpec) -> AddressMessage {
+    let mut m = AddressMessage::default();
+    let ip = addr.addr();
+    m.header.family = if ip.is_ipv4() { AddressFamily::Inet } else { AddressFamily::Inet6 };
+    m.header.prefix_len = addr.prefix_len();
+    m.header.index = index;
+    m.header.scope = AddressScope::Universe;
+    m.attributes.push(AddressAttribute::Local(ip));
+    m.attributes.push(AddressAttribute::Address(ip));
+    if addr.nodad && ip.is_ipv6() {
+        m.header.flags = AddressHeaderFlags::Nodad;
+        m.attributes.push(AddressAttribute::Flags(AddressFlags::Nodad));
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn v6_nodad_message() {
+        let a: AddressSpec = "2001:db8:babe:10::3/64".parse().unwrap();
+        let m = address_message(4, &a);
+        assert_eq!(m.header.family, AddressFamily::Inet6);
+        assert_eq!(m.header.prefix_len, 64);
+        assert!(m.attributes.contains(&AddressAttribute::Flags(AddressFlags::Nodad)));
+        let v4: AddressSpec = "10.0.10.3/24".parse().unwrap();
+        let m = address_message(4, &v4);
+        assert_eq!(m.header.family, AddressFamily::Inet);
+        assert!(!m.attributes.iter().any(|a| matches!(a, AddressAttribute::Flags(_))));
+    }
 
     #[test]
     fn parse_v4_v6() {

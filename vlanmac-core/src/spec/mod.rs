@@ -18,6 +18,7 @@ mod serialize;
 mod subnet;
 mod vlan;
 
+pub(crate) use address::address_message;
 pub use address::AddressSpec;
 pub use error::SpecError;
 pub use ifname::IfName;
@@ -26,6 +27,8 @@ pub use mac::MacAddr;
 pub use macvlan::{MacvlanMode, SourceMacOp};
 pub use mtu::Mtu;
 pub use netns_name::NetnsName;
+pub(crate) use route::route_message;
 pub use route::RouteSpec;
+pub use route::RT_TABLE_MAIN;
 pub use subnet::Subnet;
 pub use vlan::{VlanFlags, VlanId, VlanProtocol};

@@ -3,39 +3,11 @@
 
 use std::net::IpAddr;
 
-use serde::Serialize;
-
 use crate::{
     model::Topology,
+    options::CheckPlan,
     places::{Place, Role, HOST},
 };
-
-/// Which probes `verify` sends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CheckPlan {
-    /// Grows linearly with the endpoints (`vlanmac verify`): each endpoint
-    /// pings its gateway on each network and family and the next endpoint
-    /// of each of its networks (a ring: every endpoint is source and
-    /// target, with a hop count of 1); one hop-count probe through the
-    /// router per ordered pair of networks; a host shim pings every
-    /// endpoint of its network.
-    #[default]
-    Linear,
-    /// Every endpoint pings every other endpoint's addresses (with hop
-    /// counts) and every gateway (`vlanmac verify --mesh`): grows with the
-    /// square of the endpoints.
-    Mesh,
-}
-
-impl std::fmt::Display for CheckPlan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            CheckPlan::Linear => "linear",
-            CheckPlan::Mesh => "mesh",
-        })
-    }
-}
 
 /// One endpoint interface with the addresses it should hold.
 #[derive(Debug, Clone)]

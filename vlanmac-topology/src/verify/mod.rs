@@ -20,30 +20,21 @@ mod readback;
 mod report;
 mod waves;
 
-pub use check_plan::CheckPlan;
+pub use crate::options::CheckPlan;
 pub use report::{Check, CheckKind, Stage, VerifyReport};
 
 use check_plan::Iface;
 
 use vlanmac_core::Result;
 
-use crate::{
-    apply::observe_places,
-    desired::Desired,
-    model::Topology,
-    places::{places_allowing_absent, Place},
-    planner::desired_state,
-    Options,
-};
+use crate::{desired::Desired, model::Topology, options::Options, places::Place, reading::Observed};
 
-/// Runs every check of `t` against the kernel (see the module docs); the
-/// probes are those of `opts.check_plan`. Fails only when checking is
-/// impossible (no permission, a netlink socket that cannot be opened).
-pub async fn verify(t: &Topology, opts: &Options) -> Result<VerifyReport> {
-    let places = places_allowing_absent(t);
-    // Verify reads back links, addresses and routes, not sysctls.
-    let (handles, seen) = observe_places(&places, &[], opts).await?;
-    let desired = desired_state(t, &places, &seen)?;
+/// Runs every check of `t` against what `observed` read of the kernel (see
+/// the module docs; the caller, the engine or [`Topology::verify`], reads
+/// it); the probes are those of `opts.check_plan`. Fails only when checking
+/// is impossible (no permission, a netlink socket that cannot be opened).
+pub(crate) async fn verify(t: &Topology, observed: Observed, opts: &Options) -> Result<VerifyReport> {
+    let Observed { places, handles, seen, desired } = observed;
     let ifaces = interfaces(t, &places, &desired);
     let mut checks = readback::checks(&places, &seen, &desired);
     let sources = check_plan::sources(t, &places, &ifaces, opts.check_plan);

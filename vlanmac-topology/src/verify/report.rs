@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::check_plan::CheckPlan;
+use crate::options::CheckPlan;
 
 /// What a check looked at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

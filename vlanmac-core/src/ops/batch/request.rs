@@ -5,13 +5,11 @@
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
 use netlink_packet_route::RouteNetlinkMessage as M;
 
-use super::run::Runner;
 use crate::{
-    error::{Error, KernelError, Result},
+    error::Result,
     link::{self, LinkUpdate, NewLink},
     netlink::{Call, Netlink, NetnsKey, Op},
-    ops::{address::address_message, route::route_message},
-    spec::{AddressSpec, IfName, RouteSpec},
+    spec::{address_message, route_message, AddressSpec, IfName, RouteSpec},
 };
 
 /// One request-to-be, from change number `change`.
@@ -118,25 +116,15 @@ impl Micro<'_> {
     }
 }
 
-impl Runner {
-    /// The netlink request for `m`, with indexes filled in.
-    pub(super) fn call(&self, m: &Micro<'_>) -> Result<Call> {
-        let ns = m.nl.netns_key();
-        let index = |name: &IfName| -> Result<u32> {
-            self.known.get(&(ns, name.clone())).map(|k| k.index).ok_or_else(|| {
-                Error::NotFound(KernelError {
-                    op: format!("look up link {name} in netns {}", m.nl.netns()),
-                    errno: libc::ENODEV,
-                    extack: None,
-                    hint: None,
-                })
-            })
-        };
-        let op = m.op();
-        Ok(match &m.what {
+impl Micro<'_> {
+    /// Its netlink request, with the indexes of the links it names filled
+    /// in by `index` (the runner's knowledge of what exists).
+    pub(super) fn call(&self, index: impl Fn(&IfName) -> Result<u32>) -> Result<Call> {
+        let op = self.op();
+        Ok(match &self.what {
             Kind::NewLink { spec, home } => {
-                let parent = spec.kind.parent().map(index).transpose()?;
-                let fd = (!std::ptr::eq(*home, m.nl)).then(|| home.netns_raw_fd());
+                let parent = spec.kind.parent().map(&index).transpose()?;
+                let fd = (!std::ptr::eq(*home, self.nl)).then(|| home.netns_raw_fd());
                 let msg = link::new_link(spec, &spec.name, parent, fd);
                 Call { msg: M::NewLink(msg), flags: NLM_F_CREATE | NLM_F_EXCL, op }
             }
@@ -157,7 +145,7 @@ impl Runner {
                 }
             }
             Kind::Route { route, how } => {
-                let oif = route.dev.as_ref().map(index).transpose()?;
+                let oif = route.dev.as_ref().map(&index).transpose()?;
                 match how {
                     How::Add => Call {
                         msg: M::NewRoute(route_message(route, oif, false)),

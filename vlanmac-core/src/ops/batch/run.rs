@@ -33,6 +33,19 @@ pub(super) struct Runner {
 }
 
 impl Runner {
+    /// The index of link `name` in the namespace of `m`'s socket, as far as
+    /// the runner knows it (made earlier in the batch, or looked up).
+    fn index_of(&self, m: &Micro<'_>, name: &IfName) -> Result<u32> {
+        self.known.get(&(m.nl.netns_key(), name.clone())).map(|k| k.index).ok_or_else(|| {
+            Error::NotFound(KernelError {
+                op: format!("look up link {name} in netns {}", m.nl.netns()),
+                errno: libc::ENODEV,
+                extack: None,
+                hint: None,
+            })
+        })
+    }
+
     pub(super) fn new(changes: usize, interrupt: Option<Interrupt>) -> Self {
         Runner { results: (0..changes).map(|_| None).collect(), known: HashMap::new(), interrupt, interrupted: false }
     }
@@ -158,7 +171,7 @@ impl Runner {
     async fn send_wave<'a>(&mut self, wave: Vec<Micro<'a>>, progress: &mut Progress<'a>) {
         let mut sockets: Vec<(&'a Netlink, Vec<(Micro<'a>, Call)>)> = Vec::new();
         for m in wave {
-            let call = match self.call(&m) {
+            let call = match m.call(|name| self.index_of(&m, name)) {
                 Ok(c) => c,
                 Err(e) => {
                     self.fail(m.change, e);
