@@ -9,33 +9,35 @@
 //!
 //! The binary `vlanmac-cni` reads the `CNI_*` environment and the network
 //! configuration on stdin, and prints the result or the spec's error object
-//! on stdout (see docs/CNI.md). [`run`] is that whole invocation, for tests.
+//! on stdout (see docs/CNI.md). [`run`] is that whole invocation; [`error`]
+//! and [`version`] are what the binary needs besides. Everything else is
+//! the plugin's own.
 //!
 //! The types are the plugin's own small serde types rather than the
 //! `cni-plugin` crate's: its last release (0.2.1) predates spec 1.1 (no
 //! STATUS, no GC, no `cniVersions`) and ends the process inside its reply
 //! helpers, where this plugin must still undo a failed ADD.
 
-pub mod add;
-pub mod attachment;
-pub mod check;
-pub mod del;
+mod add;
+mod attachment;
+mod check;
+mod del;
 pub mod error;
-pub mod gc;
-pub mod handles;
-pub mod invocation;
-pub mod ipam;
-pub mod netconf;
+mod gc;
+mod handles;
+mod invocation;
+mod ipam;
+mod netconf;
 #[cfg(test)]
 mod netconf_tests;
-pub mod pod;
-pub mod result;
-pub mod state;
-pub mod status;
-pub mod teardown;
+mod pod;
+mod result;
+mod state;
+mod status;
+mod teardown;
 mod unique_json;
 pub mod version;
-pub mod vlan;
+mod vlan;
 
 use error::{CniError, Code};
 use invocation::{Invocation, Verb};

@@ -88,8 +88,6 @@ pub struct NetConf {
     pub dns: Option<Value>,
     /// `prevResult` (CHECK, DEL).
     pub prev_result: Option<Value>,
-    /// `runtimeConfig.ips` (the `ips` capability; also read by IPAM plugins).
-    pub runtime_ips: Vec<IpNet>,
     /// `cni.dev/valid-attachments` (GC).
     pub valid_attachments: Option<Vec<ValidAttachment>>,
 }
@@ -230,7 +228,7 @@ pub fn parse(input: &[u8]) -> Result<NetConf> {
         }
     }
     let prev_result = object(&o, "prevResult")?.map(|m| Value::Object(m.clone()));
-    let (runtime_ips, runtime_mac) = runtime_config(&o)?;
+    let runtime_mac = runtime_config(&o)?;
     let valid_attachments = valid_attachments(&o)?;
     Ok(NetConf {
         cni_version,
@@ -247,7 +245,6 @@ pub fn parse(input: &[u8]) -> Result<NetConf> {
         ipam_type,
         dns,
         prev_result,
-        runtime_ips,
         valid_attachments,
     })
 }
@@ -382,13 +379,13 @@ fn ipam_type(o: &Map<String, Value>) -> Result<Option<String>> {
     Ok(Some(t.to_string()))
 }
 
-/// `runtimeConfig.ips` and `runtimeConfig.mac` (the `ips` and `mac`
-/// capabilities); other capabilities a runtime passes are for other plugins
-/// of the list: ignored.
-fn runtime_config(o: &Map<String, Value>) -> Result<(Vec<IpNet>, Option<MacAddr>)> {
-    let mut runtime_ips = Vec::new();
+/// `runtimeConfig.mac` (the `mac` capability), and `runtimeConfig.ips`
+/// (the `ips` capability, read by the IPAM plugin) checked to be addresses;
+/// other capabilities a runtime passes are for other plugins of the list:
+/// ignored.
+fn runtime_config(o: &Map<String, Value>) -> Result<Option<MacAddr>> {
     let mut runtime_mac = None;
-    let Some(rc) = object(o, "runtimeConfig")? else { return Ok((runtime_ips, runtime_mac)) };
+    let Some(rc) = object(o, "runtimeConfig")? else { return Ok(runtime_mac) };
     if let Some(m) = rc.get("mac").filter(|v| !v.is_null()) {
         let s = m.as_str().ok_or_else(|| bad("runtimeConfig.mac", m, "must be a string"))?;
         runtime_mac = Some(mac("runtimeConfig.mac", s)?);
@@ -398,14 +395,12 @@ fn runtime_config(o: &Map<String, Value>) -> Result<(Vec<IpNet>, Option<MacAddr>
         for (i, ip) in list.iter().enumerate() {
             let field = format!("runtimeConfig.ips[{i}]");
             let s = ip.as_str().ok_or_else(|| bad(&field, ip, "must be a string"))?;
-            let net = s
-                .parse::<IpNet>()
+            s.parse::<IpNet>()
                 .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
                 .map_err(|_| bad(&field, ip, "is not an address (with or without /prefix)"))?;
-            runtime_ips.push(net);
         }
     }
-    Ok((runtime_ips, runtime_mac))
+    Ok(runtime_mac)
 }
 
 /// `cni.dev/valid-attachments` (or libcni 1.2.0's `cni.dev/attachments`).

@@ -10,6 +10,7 @@ mod docker;
 mod engine;
 mod errors;
 mod netlink;
+mod ops;
 mod readback;
 mod runtime;
 mod specs;

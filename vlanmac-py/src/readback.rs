@@ -3,101 +3,95 @@
 use pyo3::{prelude::*, types::PyDict};
 use vlanmac_core::readback;
 
-/// A link (`ip -d addr show`).
-#[pyclass(module = "vlanmac", name = "Link", frozen, get_all)]
+/// A link (`ip -d addr show`): vlanmac-core's `LinkSummary`, the one place
+/// that decides how a link reads (`vlanmac show` prints the same).
+#[pyclass(module = "vlanmac", name = "Link", frozen)]
 #[derive(Clone)]
-pub struct PyLink {
-    /// Interface index.
-    pub index: u32,
-    /// Interface name.
-    pub name: String,
-    /// `vlan`, `macvlan`, `ipvlan`, `veth`, `loopback`, `device`, or another kind.
-    pub kind: String,
-    /// VLAN id (VLANs).
-    pub vlan_id: Option<u16>,
-    /// `802.1Q` or `802.1ad` (VLANs).
-    pub vlan_protocol: Option<String>,
-    /// macvlan/ipvlan mode.
-    pub mode: Option<String>,
-    /// The lower device's name (or `ifN` when it is in another namespace).
-    pub parent: Option<String>,
-    /// MAC address.
-    pub mac: Option<String>,
-    /// MTU.
-    pub mtu: Option<u32>,
-    /// Administratively up.
-    pub up: bool,
-    /// Operational state (`UP`, `DOWN`, `UNKNOWN`, ...).
-    pub state: String,
-    /// Interface alias.
-    pub alias: Option<String>,
-    /// Addresses as `addr/prefix`.
-    pub addresses: Vec<String>,
-}
+pub struct PyLink(readback::LinkSummary);
 
 impl From<&readback::Link> for PyLink {
     fn from(l: &readback::Link) -> Self {
-        let s = readback::LinkSummary::from(l);
-        PyLink {
-            index: s.index,
-            name: s.name,
-            kind: s.kind,
-            vlan_id: s.vlan_id,
-            vlan_protocol: s.vlan_protocol,
-            mode: s.mode,
-            parent: s.parent,
-            mac: s.mac,
-            mtu: s.mtu,
-            up: s.up,
-            state: s.state,
-            alias: s.alias,
-            addresses: s.addresses,
-        }
+        PyLink(readback::LinkSummary::from(l))
     }
+}
+
+/// The fields of `LinkSummary` Python sees, each a read-only attribute and
+/// a key of `to_dict()`.
+macro_rules! link_fields {
+    ($($(#[doc = $doc:literal])* $field:ident: $ty:ty),* $(,)?) => {
+        #[pymethods]
+        impl PyLink {
+            $(
+                $(#[doc = $doc])*
+                #[getter]
+                fn $field(&self) -> $ty {
+                    self.0.$field.clone()
+                }
+            )*
+
+            /// The fields as a dict.
+            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+                let d = PyDict::new(py);
+                $(d.set_item(stringify!($field), &self.0.$field)?;)*
+                Ok(d)
+            }
+        }
+    };
+}
+
+link_fields! {
+    /// Interface index.
+    index: u32,
+    /// Interface name.
+    name: String,
+    /// `vlan`, `macvlan`, `ipvlan`, `veth`, `loopback`, `device`, or another kind.
+    kind: String,
+    /// VLAN id (VLANs).
+    vlan_id: Option<u16>,
+    /// `802.1Q` or `802.1ad` (VLANs).
+    vlan_protocol: Option<String>,
+    /// macvlan/ipvlan mode.
+    mode: Option<String>,
+    /// The lower device's name (or `ifN` when it is in another namespace).
+    parent: Option<String>,
+    /// MAC address.
+    mac: Option<String>,
+    /// MTU.
+    mtu: Option<u32>,
+    /// Administratively up.
+    up: bool,
+    /// Operational state (`UP`, `DOWN`, `UNKNOWN`, ...).
+    state: String,
+    /// Interface alias.
+    alias: Option<String>,
+    /// Addresses as `addr/prefix`.
+    addresses: Vec<String>,
 }
 
 #[pymethods]
 impl PyLink {
     fn __repr__(&self) -> String {
-        let mut s = format!("Link({:?}, kind={:?}", self.name, self.kind);
-        if let Some(v) = self.vlan_id {
+        let l = &self.0;
+        let mut s = format!("Link({:?}, kind={:?}", l.name, l.kind);
+        if let Some(v) = l.vlan_id {
             s.push_str(&format!(", vlan_id={v}"));
         }
-        if let Some(m) = &self.mode {
+        if let Some(m) = &l.mode {
             s.push_str(&format!(", mode={m:?}"));
         }
-        if let Some(p) = &self.parent {
+        if let Some(p) = &l.parent {
             s.push_str(&format!(", parent={p:?}"));
         }
-        if let Some(m) = &self.mac {
+        if let Some(m) = &l.mac {
             s.push_str(&format!(", mac={m:?}"));
         }
         s.push_str(&format!(
             ", mtu={}, up={}, addresses={:?})",
-            self.mtu.map(|m| m.to_string()).unwrap_or_else(|| "None".into()),
-            if self.up { "True" } else { "False" },
-            self.addresses
+            l.mtu.map(|m| m.to_string()).unwrap_or_else(|| "None".into()),
+            if l.up { "True" } else { "False" },
+            l.addresses
         ));
         s
-    }
-
-    /// The fields as a dict.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        d.set_item("index", self.index)?;
-        d.set_item("name", &self.name)?;
-        d.set_item("kind", &self.kind)?;
-        d.set_item("vlan_id", self.vlan_id)?;
-        d.set_item("vlan_protocol", &self.vlan_protocol)?;
-        d.set_item("mode", &self.mode)?;
-        d.set_item("parent", &self.parent)?;
-        d.set_item("mac", &self.mac)?;
-        d.set_item("mtu", self.mtu)?;
-        d.set_item("up", self.up)?;
-        d.set_item("state", &self.state)?;
-        d.set_item("alias", &self.alias)?;
-        d.set_item("addresses", &self.addresses)?;
-        Ok(d)
     }
 }
 

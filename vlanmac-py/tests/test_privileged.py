@@ -209,3 +209,33 @@ def test_aio_batch(netns):
     link, addrs = asyncio.run(go())
     assert link.kind == "macvlan"
     assert addrs == [("mv0", "10.6.0.1/24")]  # and no IPv6 link-local
+
+
+def test_netlink_and_batch_do_the_same(netns):
+    # ipv6_addrgen on Netlink (it was on Batch only); add_veth, set_link(netns=),
+    # replace_address and replace_route on Batch (they were on Netlink only).
+    other = f"{netns}-o"
+    vlanmac.create_netns(other)
+    try:
+        with vlanmac.Netlink(netns=netns) as nl:
+            nl.add_veth("t0", "t1")
+            nl.add_macvlan("t0", "a0", ipv6_addrgen=False)
+            with nl.batch() as b:
+                b.add_veth("p0", "p1", peer_netns=other)
+                b.add_macvlan("t0", "m0", ipv6_addrgen=False)
+                b.add_macvlan("t0", "m1", ipv6_addrgen=False)
+                b.set_link("m0", netns=other)
+                b.set_link("a0", up=True)
+                b.add_address("a0", "10.7.0.1/24")
+                b.replace_address("a0", "10.7.0.1/24", nodad=True)
+                b.replace_route("10.8.0.0/16", dev="a0")
+            links = {l["ifname"]: l for l in ip_json(netns, "-d", "link", "show")}
+            assert links["a0"]["inet6_addr_gen_mode"] == "none", links["a0"]
+            assert links["m1"]["inet6_addr_gen_mode"] == "none", links["m1"]
+            # (A move to another namespace resets the link's IPv6 settings: the kernel's doing.)
+            moved = {l["ifname"]: l for l in ip_json(other, "-d", "link", "show")}
+            assert "p1" in moved and "m0" in moved and "m0" not in links, moved
+            routes = ip_json(netns, "route", "show", "10.8.0.0/16")
+            assert [r["dev"] for r in routes] == ["a0"], routes
+    finally:
+        vlanmac.delete_netns(other)

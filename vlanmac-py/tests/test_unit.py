@@ -100,3 +100,35 @@ def test_aio_twins_follow_the_sync_api():
     for name in ("plan", "apply", "verify", "down"):
         assert inspect.iscoroutinefunction(getattr(topo, name)), name
     assert inspect.iscoroutinefunction(vlanmac.aio.list_netns)
+
+
+# The change operations, defined once (vlanmac-py/src/ops.rs) for both.
+CHANGE_OPERATIONS = (
+    "add_vlan", "add_macvlan", "add_ipvlan", "add_veth", "set_link", "delete_link",
+    "add_address", "replace_address", "delete_address", "add_route", "replace_route", "delete_route",
+)
+
+
+def test_netlink_and_batch_take_the_same_arguments():
+    import inspect
+
+    for name in CHANGE_OPERATIONS:
+        on_netlink = inspect.signature(getattr(vlanmac.Netlink, name))
+        on_batch = inspect.signature(getattr(vlanmac.Batch, name))
+        assert on_netlink == on_batch, f"{name}: Netlink{on_netlink} but Batch{on_batch}"
+        assert getattr(vlanmac.Netlink, name).__doc__ == getattr(vlanmac.Batch, name).__doc__, name
+    assert "ipv6_addrgen" in inspect.signature(vlanmac.Netlink.add_macvlan).parameters
+    # Every change operation of one is on the other, and on the asyncio twins.
+    def changes(cls):
+        return {n for n in dir(cls) if n.startswith(("add_", "set_", "delete_", "replace_"))}
+
+    assert changes(vlanmac.Netlink) == changes(vlanmac.Batch) == set(CHANGE_OPERATIONS)
+    assert changes(vlanmac.aio.Netlink) == changes(vlanmac.aio.Batch) == set(CHANGE_OPERATIONS)
+
+
+def test_link_is_the_core_summary():
+    # Python's Link reads every field of vlanmac-core's LinkSummary, and to_dict has them all.
+    fields = ["index", "name", "kind", "vlan_id", "vlan_protocol", "mode", "parent", "mac", "mtu", "up", "state",
+              "alias", "addresses"]
+    for f in fields:
+        assert isinstance(getattr(vlanmac.Link, f), property) or hasattr(vlanmac.Link, f), f

@@ -140,11 +140,14 @@ class Batch:
     add_vlan = _Same(_vlanmac.Batch.add_vlan)
     add_macvlan = _Same(_vlanmac.Batch.add_macvlan)
     add_ipvlan = _Same(_vlanmac.Batch.add_ipvlan)
+    add_veth = _Same(_vlanmac.Batch.add_veth)
     set_link = _Same(_vlanmac.Batch.set_link)
     delete_link = _Same(_vlanmac.Batch.delete_link)
     add_address = _Same(_vlanmac.Batch.add_address)
+    replace_address = _Same(_vlanmac.Batch.replace_address)
     delete_address = _Same(_vlanmac.Batch.delete_address)
     add_route = _Same(_vlanmac.Batch.add_route)
+    replace_route = _Same(_vlanmac.Batch.replace_route)
     delete_route = _Same(_vlanmac.Batch.delete_route)
 
     def __len__(self) -> int:
