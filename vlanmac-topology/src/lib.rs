@@ -93,6 +93,15 @@ impl Topology {
         reading::plan_topology(self, &opts.shared).await
     }
 
+    /// How many checks `verify` makes of this topology with `plan` (the
+    /// number its report's first line gives), worked out without the
+    /// kernel: the same checks, made against a kernel that holds nothing.
+    pub fn check_count(&self, plan: CheckPlan) -> vlanmac_core::Result<usize> {
+        let opts = Options { check_plan: plan, ..Options::default() };
+        let report = futures::executor::block_on(verify::verify(self, reading::unobserved(self)?, &opts))?;
+        Ok(report.checks.len())
+    }
+
     /// What the topology needs a container runtime for (`container
     /// endpoints`, `docker networks`, or both), if anything.
     pub fn runtime_needs(&self) -> Option<String> {

@@ -115,3 +115,14 @@ pub(crate) async fn observe_for_verify(t: &Topology, shared: &Shared) -> Result<
     let desired = desired_state(t, &places, &seen)?;
     Ok(Observed { places, handles, seen, desired })
 }
+
+/// What verify checks against on a kernel that holds nothing of `t`:
+/// every place absent, nothing opened. A verify over it makes the checks
+/// of a real one (each failed, none sent), without the kernel.
+pub(crate) fn unobserved(t: &Topology) -> Result<Observed> {
+    let places = places_allowing_absent(t);
+    let seen: Vec<Seen> = places.iter().map(|_| Seen::default()).collect();
+    let desired = desired_state(t, &places, &seen)?;
+    let handles = Handles::new(&places, Shared::default());
+    Ok(Observed { places, handles, seen, desired })
+}

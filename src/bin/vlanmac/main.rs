@@ -2,6 +2,8 @@
 //! operation or check failed, 2 invalid input (the message names the field).
 
 mod demo;
+#[cfg(test)]
+mod docs_tests;
 mod manual;
 mod output;
 mod render;
