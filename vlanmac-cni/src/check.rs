@@ -33,7 +33,8 @@ fn kind_ok(l: &Link, driver: Driver) -> bool {
     }
 }
 
-/// CHECK.
+/// CHECK, in steps: the interface `prevResult` names, the parent it must
+/// hang off, the interface itself, its addresses and routes.
 pub fn check(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
     let (Some(netns), Some(ifname)) = (&inv.netns, &inv.ifname) else {
         return Err(CniError::new(Code::InvalidEnvironment, "CNI_NETNS and CNI_IFNAME are required for CHECK"));
@@ -53,33 +54,39 @@ pub fn check(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
         .iter()
         .position(|i| i.name == ifname.as_str() && i.sandbox.as_deref() == Some(sandbox.as_str()))
         .ok_or_else(|| differs(format!("prevResult has no interface {ifname} in {sandbox}")))?;
-    let expected = &prev.interfaces[index];
-
-    let host = handles::host()?;
-    let master = vlan::master(&host, conf)?;
-    let parent = match conf.vlan_name(&IfName::new(master.name.clone())?).transpose()? {
-        Some(v) => {
-            let l =
-                block_on(host.link(&v)).map_err(|_| differs(format!("VLAN {v} is missing from {}", master.name)))?;
-            if l.kind.vlan_id() != conf.vlan.map(|v| v.get())
-                || l.parent.as_ref().map(|p| p.index) != Some(master.index)
-            {
-                return Err(differs(format!(
-                    "{v} is not VLAN {} on {}",
-                    conf.vlan.map(|v| v.get()).unwrap_or(0),
-                    master.name
-                )));
-            }
-            l
-        }
-        None => master,
-    };
-
+    let parent = expected_parent(conf)?;
     let links = block_on(pod.nl.links()).map_err(from_core)?;
     let l = links
         .iter()
         .find(|l| l.name == ifname.as_str())
         .ok_or_else(|| differs(format!("{ifname} is missing from {sandbox}")))?;
+    check_link(l, conf, inv, &parent, prev.interfaces[index].mac.as_deref())?;
+    for ip in prev.ips.iter().filter(|ip| ip.interface.is_none_or(|i| i == index)) {
+        if !l.addresses.iter().any(|a| a.net == ip.address) {
+            return Err(differs(format!("{ifname} lacks address {}", ip.address)));
+        }
+    }
+    check_routes(&pod, &prev)
+}
+
+/// The link the pod's interface must hang off: the configured VLAN on the
+/// master (which must be that VLAN), or the master.
+fn expected_parent(conf: &NetConf) -> Result<Link> {
+    let host = handles::host()?;
+    let master = vlan::master(&host, conf)?;
+    let Some(v) = conf.vlan_name(&IfName::new(master.name.clone())?).transpose()? else { return Ok(master) };
+    let l = block_on(host.link(&v)).map_err(|_| differs(format!("VLAN {v} is missing from {}", master.name)))?;
+    if l.kind.vlan_id() != conf.vlan.map(|v| v.get()) || l.parent.as_ref().map(|p| p.index) != Some(master.index) {
+        let id = conf.vlan.map(|v| v.get()).unwrap_or(0);
+        return Err(differs(format!("{v} is not VLAN {id} on {}", master.name)));
+    }
+    Ok(l)
+}
+
+/// The interface: of the configured kind and mode, made by vlanmac-cni for
+/// this attachment, on `parent`, with the MAC `prevResult` gives.
+fn check_link(l: &Link, conf: &NetConf, inv: &Invocation, parent: &Link, mac: Option<&str>) -> Result<()> {
+    let ifname = &l.name;
     if !kind_ok(l, conf.driver) {
         return Err(differs(format!(
             "{ifname} is a {} {:?}, not a {} {:?}",
@@ -99,17 +106,18 @@ pub fn check(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
     if l.parent.as_ref().map(|p| p.index) != Some(parent.index) {
         return Err(differs(format!("{ifname} is not on {}", parent.name)));
     }
-    if let Some(mac) = &expected.mac {
+    if let Some(mac) = mac {
         let have = l.mac.map(|m| m.to_string()).unwrap_or_default();
         if !have.eq_ignore_ascii_case(mac) {
             return Err(differs(format!("{ifname} has MAC {have}, prevResult says {mac}")));
         }
     }
-    for ip in prev.ips.iter().filter(|ip| ip.interface.is_none_or(|i| i == index)) {
-        if !l.addresses.iter().any(|a| a.net == ip.address) {
-            return Err(differs(format!("{ifname} lacks address {}", ip.address)));
-        }
-    }
+    Ok(())
+}
+
+/// Every route of `prevResult` (through its family's gateway when it names
+/// none) is in the pod.
+fn check_routes(pod: &pod::Pod, prev: &CniResult) -> Result<()> {
     let routes = block_on(pod.nl.routes()).map_err(from_core)?;
     let (gw4, gw6) = (
         prev.ips.iter().filter_map(|i| i.gateway).find(|g| g.is_ipv4()),

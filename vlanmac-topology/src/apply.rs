@@ -221,34 +221,16 @@ impl Run<'_> {
             let undo = match &changes[k].action {
                 Action::CreateLink { link } => {
                     let undo = Undo::Link { place: link.place, dev: link.name.clone() };
-                    let spec = self.link_spec(link).map_err(|e| (k, e))?;
-                    match &link.kind {
-                        DesiredKind::VethPeer => {
-                            self.journal.push(undo);
-                            continue;
-                        }
-                        DesiredKind::VethTrunk { peer_place } => {
-                            let spec = NewLink {
-                                kind: Veth::new(link.name.clone()).peer_in(get(*peer_place, k)?).into(),
-                                ..spec
-                            };
-                            let peer_alias = LinkUpdate::new().alias(self.mark()).map_err(|e| (k, e.into()))?;
-                            batch.add_link(get(link.place, k)?, spec);
-                            owners.push((k, Some(undo)));
-                            // The peer, made by the same request in the group,
-                            // gets the alias too (once it exists: the next wave).
-                            batch.set_link(get(*peer_place, k)?, &link.name, peer_alias);
-                            owners.push((k, None));
-                            continue;
-                        }
-                        DesiredKind::Macvlan { parent_place, .. } | DesiredKind::Ipvlan { parent_place, .. } => {
-                            batch.add_link_into(get(*parent_place, k)?, spec, get(link.place, k)?);
-                        }
-                        DesiredKind::Vlan { .. } => {
-                            batch.add_link(get(link.place, k)?, spec);
-                        }
+                    let requests = self.create_link(h, &mut batch, link).map_err(|e| (k, e))?;
+                    if requests == 0 {
+                        // A veth's peer: made by its trunk's request.
+                        self.journal.push(undo);
+                        continue;
                     }
-                    undo
+                    owners.push((k, Some(undo)));
+                    // The rest of its requests undo nothing of their own.
+                    owners.extend((1..requests).map(|_| (k, None)));
+                    continue;
                 }
                 Action::SetLink { place, dev, update, undo } => {
                     batch.set_link(get(*place, k)?, dev, update.clone());
@@ -303,6 +285,33 @@ impl Run<'_> {
             (None, Some(k)) if report.interrupted => Err((k, Error::Interrupted { before: changes[k].to_string() })),
             _ => Ok(()),
         }
+    }
+
+    /// Adds the requests that create link `l` to `batch` (through the
+    /// handles `h`); returns how many (0 for a veth's peer, which its
+    /// trunk's request makes).
+    fn create_link<'h>(&self, h: &'h Handles, batch: &mut Batch<'h>, l: &DesiredLink) -> Result<usize> {
+        let spec = self.link_spec(l)?;
+        Ok(match &l.kind {
+            DesiredKind::VethPeer => 0,
+            DesiredKind::VethTrunk { peer_place } => {
+                let peer = h.get(*peer_place)?;
+                let spec = NewLink { kind: Veth::new(l.name.clone()).peer_in(peer).into(), ..spec };
+                batch.add_link(h.get(l.place)?, spec);
+                // The peer, made by the same request in the group, gets the
+                // alias too (once it exists: the next wave).
+                batch.set_link(peer, &l.name, LinkUpdate::new().alias(self.mark())?);
+                2
+            }
+            DesiredKind::Macvlan { parent_place, .. } | DesiredKind::Ipvlan { parent_place, .. } => {
+                batch.add_link_into(h.get(*parent_place)?, spec, h.get(l.place)?);
+                1
+            }
+            DesiredKind::Vlan { .. } => {
+                batch.add_link(h.get(l.place)?, spec);
+                1
+            }
+        })
     }
 
     /// The link `l` as vlanmac creates it: marked with the topology's group

@@ -279,4 +279,12 @@ mod tests {
             assert!(c.next_hop.to_string().ends_with(".0.1"), "{c:?}");
         }
     }
+
+    #[test]
+    fn check_counts_are_known_without_the_kernel() {
+        let t = crate::from_yaml(include_str!("../../../examples/seed.yaml"), "seed").unwrap();
+        let mesh = t.check_count(CheckPlan::Mesh).unwrap();
+        let linear = t.check_count(CheckPlan::Linear).unwrap();
+        assert!(mesh > linear && linear > 0, "mesh {mesh}, linear {linear}");
+    }
 }
