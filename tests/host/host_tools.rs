@@ -199,51 +199,92 @@ fn nmcli_offline_reads_each_keyfile_back_field_for_field() {
     assert!(text.contains("protocol=802.1ad") && text.contains("not expressible: host shim shim50 (ipvlan"), "{text}");
 }
 
+/// A root for `systemd-analyze verify --root`: the system's own units, the
+/// CLI where a unit's ExecStart names it, and `files` (from, to).
+struct UnitRoot {
+    root: TempDir,
+    exec: String,
+}
+
+impl UnitRoot {
+    /// `unit` (a file of dist/systemd) installed as `/etc/systemd/system/NAME`.
+    fn new(unit: &str, name: &str, files: &[(PathBuf, &str)]) -> (UnitRoot, String) {
+        let unit = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/systemd").join(unit);
+        let text = std::fs::read_to_string(&unit).unwrap();
+        let exec = text
+            .lines()
+            .find_map(|l| l.strip_prefix("ExecStart="))
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        let u = UnitRoot { root: TempDir::new(&format!("systemd-{}", name.replace('@', "-"))), exec };
+        std::fs::create_dir_all(u.path("/usr/lib/systemd")).unwrap();
+        let status =
+            Command::new("cp").arg("-r").arg("/usr/lib/systemd/system").arg(u.path("/usr/lib/systemd/")).status();
+        assert!(status.is_ok_and(|s| s.success()));
+        u.copy(&unit, &format!("/etc/systemd/system/{name}"));
+        u.copy(Path::new(env!("CARGO_BIN_EXE_vlanmac")), &u.exec.clone());
+        for (from, to) in files {
+            u.copy(from, to);
+        }
+        (u, text)
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.root.0.join(p.trim_start_matches('/'))
+    }
+
+    fn copy(&self, from: &Path, to: &str) {
+        let to = self.path(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, &to).unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), to.display()));
+    }
+
+    /// `systemd-analyze verify --root=ROOT --man=no UNIT`: success and stderr.
+    fn verify(&self, unit: &str) -> (bool, String) {
+        let out = Command::new("systemd-analyze")
+            .arg("verify")
+            .arg(format!("--root={}", self.root.0.display()))
+            .arg("--man=no")
+            .arg(unit)
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
+    /// Verified without a message; and it does check: without the binary
+    /// the same unit fails.
+    fn verify_and_check_it_checks(&self, unit: &str) {
+        let (ok, err) = self.verify(unit);
+        assert!(ok && err.trim().is_empty(), "systemd-analyze verify {unit}: {err}");
+        std::fs::remove_file(self.path(&self.exec)).unwrap();
+        let (ok, err) = self.verify(unit);
+        assert!(!ok && err.contains("is not executable"), "{err}");
+    }
+}
+
 #[test]
 fn systemd_analyze_verifies_the_unit_template() {
     if !have("systemd-analyze", "systemd_analyze_verifies_the_unit_template") {
         return;
     }
-    let unit = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/systemd/vlanmac@.service");
+    // The unit, its Docker drop-in for one instance, and a topology.
     let dropin = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/systemd/docker.conf");
-    let text = std::fs::read_to_string(&unit).unwrap();
-    let exec =
-        text.lines().find_map(|l| l.strip_prefix("ExecStart=")).unwrap().split_whitespace().next().unwrap().to_string();
-    // A root with the system's own units, the unit, its Docker drop-in for
-    // one instance, the CLI where ExecStart names it, and a topology.
-    let root = TempDir::new("systemd");
-    let r = |p: &str| root.0.join(p.trim_start_matches('/'));
-    let cp = |from: &Path, to: PathBuf| {
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(from, &to).unwrap_or_else(|e| panic!("copy {} to {}: {e}", from.display(), to.display()));
-    };
-    std::fs::create_dir_all(r("/usr/lib/systemd")).unwrap();
-    let status = Command::new("cp").arg("-r").arg("/usr/lib/systemd/system").arg(r("/usr/lib/systemd/")).status();
-    assert!(status.is_ok_and(|s| s.success()));
-    cp(&unit, r("/etc/systemd/system/vlanmac@.service"));
-    cp(&dropin, r("/etc/systemd/system/vlanmac@seed.service.d/docker.conf"));
-    cp(Path::new(env!("CARGO_BIN_EXE_vlanmac")), r(&exec));
-    cp(Path::new(SEED), r("/etc/vlanmac/seed.yaml"));
-    let verify = |instance: &str| {
-        let out = Command::new("systemd-analyze")
-            .arg("verify")
-            .arg(format!("--root={}", root.0.display()))
-            .arg("--man=no")
-            .arg(instance)
-            .output()
-            .unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
-    };
-    let (ok, err) = verify("vlanmac@seed.service");
-    assert!(ok && err.trim().is_empty(), "systemd-analyze verify: {err}");
+    let (root, text) = UnitRoot::new(
+        "vlanmac@.service",
+        "vlanmac@.service",
+        &[
+            (dropin, "/etc/systemd/system/vlanmac@seed.service.d/docker.conf"),
+            (PathBuf::from(SEED), "/etc/vlanmac/seed.yaml"),
+        ],
+    );
+    root.verify_and_check_it_checks("vlanmac@seed.service");
     record_tool(&format!(
         "systemd-analyze verify vlanmac@seed.service ({}): exit 0, no message (dist/systemd/vlanmac@.service with the docker.conf drop-in)",
         version("systemd-analyze", &["--version"])
     ));
-    // It does check: without the binary the same unit fails.
-    std::fs::remove_file(r(&exec)).unwrap();
-    let (ok, err) = verify("vlanmac@seed.service");
-    assert!(!ok && err.contains("is not executable"), "{err}");
     // Oneshot, apply on start, down on stop, the topology from /etc/vlanmac.
     for line in [
         "Type=oneshot",
@@ -254,6 +295,35 @@ fn systemd_analyze_verifies_the_unit_template() {
     ] {
         assert!(text.lines().any(|l| l == line), "{line}");
     }
+}
+
+/// dist/systemd/vlanmac-agent.service: a notify service with a watchdog,
+/// reloaded with SIGHUP, never taking anything down on stop.
+#[test]
+fn systemd_analyze_verifies_the_agent_unit() {
+    if !have("systemd-analyze", "systemd_analyze_verifies_the_agent_unit") {
+        return;
+    }
+    let (root, text) = UnitRoot::new(
+        "vlanmac-agent.service",
+        "vlanmac-agent.service",
+        &[(PathBuf::from(SEED), "/etc/vlanmac/topologies/seed.yaml"), (PathBuf::from("/bin/kill"), "/bin/kill")],
+    );
+    root.verify_and_check_it_checks("vlanmac-agent.service");
+    record_tool(&format!(
+        "systemd-analyze verify vlanmac-agent.service ({}): exit 0, no message (dist/systemd/vlanmac-agent.service, Type=notify)",
+        version("systemd-analyze", &["--version"])
+    ));
+    for line in [
+        "Type=notify",
+        "NotifyAccess=main",
+        "ExecStart=/usr/local/bin/vlanmac agent /etc/vlanmac/topologies",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "WatchdogSec=30",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line}");
+    }
+    assert!(!text.lines().any(|l| l.starts_with("ExecStop")), "the agent never takes anything down");
 }
 
 /// `--format json` gives the addresses and MACs `vlanmac apply` makes,

@@ -4,12 +4,15 @@
 //! skipped on a kernel without them, and fail inside the kernel VM
 //! (`VLANMAC_REQUIRE_KERNEL=1`).
 
+mod agent_common;
 mod common;
 mod crash_common;
 mod docker_common;
 mod topo_common;
 
 mod addresses;
+mod agent;
+mod agent_vlan;
 mod bad_input;
 mod concurrency;
 mod crash;
@@ -22,6 +25,7 @@ mod ipvlan;
 mod leaks;
 mod links;
 mod macvlan;
+mod monitor;
 mod namespaces;
 mod neighbours;
 mod outside_faults;

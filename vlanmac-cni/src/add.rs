@@ -163,6 +163,7 @@ fn vlan_and_record(rb: &mut Rollback<'_>, master: &Link, vlan_name: Option<&IfNa
         master: master.name.clone(),
         vlan: vlan_name.map(|v| v.to_string()),
         mode: Some(rb.conf.driver.to_string()),
+        cni_path: rb.inv.path.iter().map(|p| p.display().to_string()).collect(),
         config,
         file: Default::default(),
     };

@@ -3,8 +3,9 @@
 //! the plugin has a record of goes as DEL would remove it: its interface
 //! when its namespace is still the one it was made in (only the interface
 //! carrying its mark), its IPAM lease (released with the configuration it
-//! was taken with), its record, and VLANs left with no user. Then the IPAM
-//! plugin gets the GC too, if it speaks 1.1.
+//! was taken with), its record, and VLANs left with no user; so does every
+//! attachment of the network whose namespace is gone. Then the IPAM plugin
+//! gets the GC too, if it speaks 1.1.
 
 use crate::{
     error::{CniError, Code, Result},
@@ -36,6 +37,9 @@ pub fn gc(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<()> {
             .or_else(|| conf.ipam_type.as_ref().map(|t| Release { plugin: t.clone(), netconf: raw.to_vec() }));
         teardown::remove(&host, &r, release, &teardown::invocation_for(inv, &r), Some(hold(&lock)?), None)?;
     }
+    // Attachments of this network whose namespace is gone, valid or not
+    // (a runtime that lost track of a pod still lists it).
+    crate::collect::collect_dead(Some(&conf.name));
     if let Some(t) = &conf.ipam_type {
         if ipam::supports(t, inv, "1.1.0") {
             ipam::Call { plugin: t, verb: Verb::Gc, inv, netconf: raw, hold: None }.run()?;

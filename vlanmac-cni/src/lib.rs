@@ -10,8 +10,9 @@
 //! The binary `vlanmac-cni` reads the `CNI_*` environment and the network
 //! configuration on stdin, and prints the result or the spec's error object
 //! on stdout (see docs/CNI.md). [`run`] is that whole invocation; [`error`]
-//! and [`version`] are what the binary needs besides. Everything else is
-//! the plugin's own.
+//! and [`version`] are what the binary needs besides; [`collect_dead`] is
+//! what `vlanmac agent` collects attachments of gone pods with. Everything
+//! else is the plugin's own.
 //!
 //! The types are the plugin's own small serde types rather than the
 //! `cni-plugin` crate's: its last release (0.2.1) predates spec 1.1 (no
@@ -21,6 +22,7 @@
 mod add;
 mod attachment;
 mod check;
+mod collect;
 mod del;
 pub mod error;
 mod gc;
@@ -39,6 +41,7 @@ mod unique_json;
 pub mod version;
 mod vlan;
 
+pub use collect::collect_dead;
 use error::{CniError, Code};
 use invocation::{Invocation, Verb};
 

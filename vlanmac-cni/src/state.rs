@@ -59,6 +59,10 @@ pub struct Record {
     /// cannot be shared).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
+    /// `CNI_PATH` of the ADD: where the IPAM plugin is, for a DEL made
+    /// without the runtime (see `collect.rs`).
+    #[serde(rename = "cniPath", default, skip_serializing_if = "Vec::is_empty")]
+    pub cni_path: Vec<String>,
     /// The network configuration of the ADD (without `prevResult`): what GC
     /// and a later ADD give the IPAM plugin when they release its lease.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -55,7 +55,7 @@ pub use netlink_packet_route;
 
 pub use error::{Error, KernelError, Result};
 pub use interrupt::Interrupt;
-pub use netlink::{FaultInjector, Netlink, RequestStats, Shared};
+pub use netlink::{monitor::Monitor, FaultInjector, Netlink, RequestStats, Shared};
 pub use netns::NetnsRef;
 pub use ops::{temp_link_left_behind, temp_link_owner, Batch, BatchReport, Edit, TEMP_PREFIX};
 pub use readback::{Address, Link, LinkKind, Neighbour, OperState, Route};

@@ -4,7 +4,10 @@
 //! networks, containers connected with `--ip`/`--ip6`. The engine
 //! (vlanmac-topology's `Engine`) decides what to do; this only does it.
 
-use std::sync::OnceLock;
+use std::{collections::HashMap, sync::OnceLock};
+
+use bollard::query_parameters::EventsOptions;
+use futures::stream::{BoxStream, StreamExt};
 
 use vlanmac_topology::{Connection, ContainerRuntime, Network, NetworkState};
 
@@ -129,6 +132,39 @@ impl ContainerRuntime for Docker {
         c.networks.remove("none");
         c.networks.entry(conn.network.clone()).or_default();
         Ok(made)
+    }
+
+    fn events(&self, containers: Vec<String>, networks: Vec<String>) -> BoxStream<'static, Result<String>> {
+        let docker = match self.adapter() {
+            Ok(d) => d.clone(),
+            Err(e) => return futures::stream::once(async move { Err(e) }).boxed(),
+        };
+        let follow = |kind: &str, events: &[&str], names: Vec<String>| {
+            let filters: HashMap<String, Vec<String>> = [
+                ("type".to_string(), vec![kind.to_string()]),
+                ("event".to_string(), events.iter().map(|e| e.to_string()).collect()),
+                (kind.to_string(), names),
+            ]
+            .into();
+            let socket = docker.socket().to_string();
+            docker.bollard().events(Some(EventsOptions { since: None, until: None, filters: Some(filters) })).map(
+                move |e| match e {
+                    // The actor's `name`: the container's, or the network's.
+                    Ok(m) => {
+                        Ok(m.actor.and_then(|a| a.attributes).and_then(|a| a.get("name").cloned()).unwrap_or_default())
+                    }
+                    Err(e) => Err(Error::from_bollard("follow events", &socket, e)),
+                },
+            )
+        };
+        let mut streams = Vec::new();
+        if !containers.is_empty() {
+            streams.push(follow("container", &["start", "die", "destroy"], containers).boxed());
+        }
+        if !networks.is_empty() {
+            streams.push(follow("network", &["connect", "disconnect", "destroy"], networks).boxed());
+        }
+        futures::stream::select_all(streams).boxed()
     }
 
     async fn disconnect(&self, network: &str, container: &str) -> Result<()> {

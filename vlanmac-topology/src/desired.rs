@@ -30,6 +30,9 @@ pub struct DesiredLink {
     pub external: bool,
     /// Created with IPv6 address generation off (IPv4-only network).
     pub no_ipv6: bool,
+    /// For an endpoint's link: the index of its attachment in the
+    /// endpoint's `attach` list (its name may be the runtime's choice).
+    pub attachment: Option<usize>,
 }
 
 /// The kind of a desired link.
@@ -156,6 +159,7 @@ fn lab(d: &mut Desired, t: &Topology, router: Option<usize>) {
             mtu: None,
             external: false,
             no_ipv6: false,
+            attachment: None,
         });
         d.links.push(DesiredLink {
             place: r,
@@ -165,6 +169,7 @@ fn lab(d: &mut Desired, t: &Topology, router: Option<usize>) {
             mtu: None,
             external: false,
             no_ipv6: false,
+            attachment: None,
         });
         d.sysctls.extend(router_sysctls(&lab.trunk).into_iter().map(|(k, v)| (r, k, v)));
     }
@@ -194,6 +199,7 @@ fn vlans(d: &mut Desired, t: &Topology, router: Option<usize>) {
                 mtu: None,
                 external: false,
                 no_ipv6: false,
+                attachment: None,
             });
         }
     }
@@ -240,6 +246,7 @@ fn shims(d: &mut Desired, t: &Topology) {
             mtu: n.mtu,
             external: false,
             no_ipv6: !n.ipv6_link_local,
+            attachment: None,
         });
         for ip in [shim.ipv4.map(IpAddr::V4), shim.ipv6.map(IpAddr::V6)].into_iter().flatten() {
             if let Some(s) = n.subnet_of(ip) {
@@ -284,6 +291,7 @@ fn endpoints(d: &mut Desired, t: &Topology, places: &[Place], assigned: &Assignm
                 mtu: n.mtu,
                 external,
                 no_ipv6: !n.ipv6_link_local,
+                attachment: Some(i),
             });
             if let (Some(v4), Some(s)) = (asg.ipv4, n.subnet_v4()) {
                 let s = n.subnet_of(IpAddr::V4(v4)).unwrap_or(s);

@@ -8,6 +8,8 @@
 //! [`Topology`] taking [`Options`] (without a runtime).
 #![deny(missing_docs)]
 
+#[cfg(feature = "agent")]
+pub mod agent;
 mod engine;
 mod error;
 pub mod file;

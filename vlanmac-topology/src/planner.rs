@@ -43,7 +43,33 @@ pub(crate) fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Pla
 pub(crate) fn desired_state(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<Desired> {
     let (present, current) = ipam_inputs(places, seen);
     let assigned = ipam::assign(t, &present, &current)?;
-    Ok(super::desired::desired(t, places, &assigned))
+    let mut d = super::desired::desired(t, places, &assigned);
+    follow_runtime_names(&mut d, seen);
+    Ok(d)
+}
+
+/// Links a runtime makes (Docker's) are named by the runtime: a container
+/// disconnected and connected again gets `eth1` where it had `eth0`. An
+/// external link not seen under its name but seen, under another, with
+/// the MAC it must have, is that link: its addresses and routes follow it.
+fn follow_runtime_names(d: &mut Desired, seen: &[Seen]) {
+    for i in 0..d.links.len() {
+        let l = &d.links[i];
+        let (Some(mac), Some(s)) = (l.mac, seen.get(l.place)) else { continue };
+        if !l.external || s.link(l.name.as_str()).is_some_and(|x| x.mac == Some(mac)) {
+            continue;
+        }
+        let Some(found) = s.links.iter().find(|x| x.mac == Some(mac)) else { continue };
+        let Ok(name) = IfName::new(found.name.clone()) else { continue };
+        let (place, old) = (l.place, l.name.clone());
+        for (_, dev, _) in d.addresses.iter_mut().filter(|(p, dev, _)| *p == place && *dev == old) {
+            *dev = name.clone();
+        }
+        for (_, r) in d.routes.iter_mut().filter(|(p, r)| *p == place && r.dev.as_ref() == Some(&old)) {
+            r.dev = Some(name.clone());
+        }
+        d.links[i].name = name;
+    }
 }
 
 /// One plan being computed.
@@ -413,4 +439,71 @@ fn check_kind(want: &DesiredLink, have: &vlanmac_core::readback::Link, place: &P
         _ => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use vlanmac_core::{
+        netlink_packet_route::link::{LinkAttribute, LinkMessage},
+        readback::Link,
+        spec::MacAddr,
+    };
+
+    use super::*;
+    use crate::desired::DesiredKind;
+
+    fn seen_link(index: u32, name: &str, mac: [u8; 6]) -> Link {
+        let mut m = LinkMessage::default();
+        m.header.index = index;
+        m.attributes.push(LinkAttribute::IfName(name.into()));
+        m.attributes.push(LinkAttribute::Address(mac.to_vec()));
+        Link::from_message(&m).unwrap()
+    }
+
+    /// Docker connected a container again: its link is `eth1` now. The
+    /// desired link (by its MAC), its address and its route follow it;
+    /// a link the topology makes keeps its name.
+    #[test]
+    fn runtime_made_links_are_followed_by_their_mac() {
+        let mac: MacAddr = "02:42:0a:47:14:04".parse().unwrap();
+        let eth0 = IfName::new("eth0").unwrap();
+        let link = |external| DesiredLink {
+            place: 1,
+            name: eth0.clone(),
+            kind: DesiredKind::VethPeer,
+            mac: Some(mac),
+            mtu: None,
+            external,
+            no_ipv6: false,
+            attachment: Some(0),
+        };
+        let addr: AddressSpec = "10.71.20.4/24".parse().unwrap();
+        let route = RouteSpec::default_via("10.71.20.1".parse().unwrap()).with_dev(eth0.clone());
+        let seen = vec![
+            Seen::default(),
+            Seen {
+                exists: true,
+                links: vec![seen_link(7, "eth1", [2, 0x42, 10, 0x47, 0x14, 4])],
+                routes: Vec::new(),
+                sysctls: HashMap::new(),
+                left_behind: Vec::new(),
+            },
+        ];
+        let mut d = Desired {
+            links: vec![link(true)],
+            addresses: vec![(1, eth0.clone(), addr)],
+            routes: vec![(1, route)],
+            sysctls: Vec::new(),
+        };
+        follow_runtime_names(&mut d, &seen);
+        assert_eq!(d.links[0].name.as_str(), "eth1");
+        assert_eq!(d.addresses[0].1.as_str(), "eth1");
+        assert_eq!(d.routes[0].1.dev.as_ref().map(|d| d.as_str()), Some("eth1"));
+        // vlanmac's own links are named by the topology.
+        let mut ours = Desired { links: vec![link(false)], ..Desired::default() };
+        follow_runtime_names(&mut ours, &seen);
+        assert_eq!(ours.links[0].name.as_str(), "eth0");
+    }
 }

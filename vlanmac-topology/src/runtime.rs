@@ -8,6 +8,8 @@
 
 use std::{future::Future, net::IpAddr};
 
+use futures::stream::{BoxStream, StreamExt};
+
 use vlanmac_core::spec::MacAddr;
 
 use crate::Network;
@@ -108,6 +110,22 @@ pub trait ContainerRuntime: Send + Sync {
     /// Disconnects container `container` from `network` (`docker network
     /// disconnect`).
     fn disconnect(&self, network: &str, container: &str) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// The runtime's events (`docker events`) about the containers called
+    /// `containers` (started, died, destroyed) and the runtime networks
+    /// called `networks` (a container connected or disconnected, the
+    /// network removed), each the name of the container or network, for as
+    /// long as the stream is read: what the agent follows restarts and lost
+    /// attachments with. Called after [`ContainerRuntime::start`]. A
+    /// runtime without events yields nothing.
+    fn events(
+        &self,
+        containers: Vec<String>,
+        networks: Vec<String>,
+    ) -> BoxStream<'static, Result<String, Self::Error>> {
+        let _ = (containers, networks);
+        futures::stream::pending().boxed()
+    }
 
     /// Removes runtime network `name` if `topology` made it; with
     /// `dry_run`, only says whether it would. Whether it (would have) gone.

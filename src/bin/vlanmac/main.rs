@@ -1,10 +1,12 @@
 //! The `vlanmac` command line. Exit codes: 0 success, 1 an
 //! operation or check failed, 2 invalid input (the message names the field).
 
+mod agent;
 mod demo;
 #[cfg(test)]
 mod docs_tests;
 mod manual;
+mod notify;
 mod output;
 mod render;
 mod show;
@@ -120,6 +122,34 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Keep topologies true: apply each, then repair what drifts (systemd Type=notify).
+    ///
+    /// Each PATH is a topology file or a folder of them (default
+    /// /etc/vlanmac/topologies): files added are applied, changed applied
+    /// again, removed taken down; SIGHUP re-reads them; SIGTERM stops the
+    /// agent and leaves every topology as it is. See docs/AGENT.md.
+    Agent {
+        /// Topology files or folders.
+        paths: Vec<PathBuf>,
+        /// Serve OpenMetrics text at http://ADDR/metrics (e.g. 127.0.0.1:9464).
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<std::net::SocketAddr>,
+        /// Where `vlanmac status` asks (one agent per socket).
+        #[arg(long, default_value = agent::SOCKET)]
+        socket: PathBuf,
+        /// Look at every topology this often even without a notification.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+        resync: u64,
+    },
+    /// How the running agent's topologies stand: converged, repairing, flapping, failed.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The agent's socket.
+        #[arg(long, default_value = agent::SOCKET)]
+        socket: PathBuf,
+    },
     /// The seed walkthrough in throwaway namespaces: apply, verify, tear down.
     Demo {
         /// Also through Docker (needs the Docker adapter).
@@ -226,6 +256,11 @@ async fn run(cmd: Command) -> Result<ExitCode, Error> {
         }
         Command::Man { out } => return manual::write(Cli::command(), &out).map_err(Into::into),
         Command::Demo { docker, keep } => return demo::demo(docker, keep).await,
+        Command::Agent { paths, metrics, socket, resync } => {
+            let resync = std::time::Duration::from_secs(resync.max(1));
+            return agent::run(agent::Args { paths, metrics, socket, resync }).await;
+        }
+        Command::Status { json, socket } => return agent::status(&socket, json),
     }
     Ok(ExitCode::SUCCESS)
 }

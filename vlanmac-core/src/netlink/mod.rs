@@ -15,6 +15,7 @@
 mod dump;
 pub(crate) mod extack;
 mod faults;
+pub mod monitor;
 mod socket;
 mod stats;
 

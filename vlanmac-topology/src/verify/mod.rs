@@ -50,18 +50,22 @@ fn interfaces(t: &Topology, places: &[Place], desired: &Desired) -> Vec<Iface> {
         let Some(place) = places.iter().position(|p| p.endpoint() == Some(e.name.as_str())) else {
             continue;
         };
-        for a in &e.attach {
+        for (i, a) in e.attach.iter().enumerate() {
+            // The attachment's link, by its name there (a runtime may have
+            // named it otherwise than the topology).
+            let link = desired.links.iter().find(|l| l.place == place && l.attachment == Some(i));
+            let ifname = link.map_or(&a.ifname, |l| &l.name);
             let addrs = desired
                 .addresses
                 .iter()
-                .filter(|(p, d, _)| *p == place && d == &a.ifname)
+                .filter(|(p, d, _)| *p == place && d == ifname)
                 .map(|(_, _, x)| x.addr())
                 .collect();
-            let mac = desired.links.iter().find(|l| l.place == place && l.name == a.ifname).and_then(|l| l.mac);
+            let mac = link.and_then(|l| l.mac);
             ifaces.push(Iface {
                 place,
                 endpoint: e.name.clone(),
-                ifname: a.ifname.to_string(),
+                ifname: ifname.to_string(),
                 network: a.network.clone(),
                 addrs,
                 mac,
