@@ -14,3 +14,8 @@ pub use vlanmac_core::*;
 pub use vlanmac_docker as docker;
 pub use vlanmac_topology as topology;
 pub use vlanmac_topology::{render, verify};
+
+/// docs/AGENT.md, whose Rust example is compiled as a doctest.
+#[cfg(all(doctest, feature = "docker"))]
+#[doc = include_str!("../docs/AGENT.md")]
+struct AgentDoc;

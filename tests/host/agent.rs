@@ -208,6 +208,7 @@ fn foreign_links_are_left_alone_and_fights_are_backed_off() {
         ),
     )
     .unwrap();
+    let _guard_c = TopoGuard(vlanmac::topology::Topology::from_path(&fc).unwrap());
     let failed = run.wait_until("the topology with a foreign link reported", |s| {
         s["topologies"].as_array().into_iter().flatten().any(|t| t["name"] == c.as_str() && t["state"] == "failed")
     });
@@ -307,6 +308,7 @@ fn killed_at_any_write_it_converges_on_restart() {
     std::fs::write(&fa, lab(&a, 4)).unwrap();
     let t = vlanmac::topology::from_yaml(&lab(&a, 4), "x").unwrap();
     let names = namespaces_of(&t);
+    let _guard = TopoGuard(t.clone());
     // Writes of a first apply from nothing, measured with the CLI.
     let (code, out, _) = cli(&["apply", "--json", fa.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");

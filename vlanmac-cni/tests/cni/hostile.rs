@@ -89,6 +89,32 @@ fn gc_releases_the_leases_of_what_it_collects() {
     assert_eq!(link_names(pod2.name.as_str()), ["lo"]);
 }
 
+/// GC also collects the attachments whose namespace is gone (a
+/// force-deleted pod), even when the runtime still lists them as valid:
+/// their leases are released; a live pod's attachment stays.
+#[test]
+fn gc_collects_attachments_whose_namespace_is_gone() {
+    if !reference_or_skip("gc_collects_attachments_whose_namespace_is_gone") {
+        return;
+    }
+    let rt = Rt::new("hl5");
+    let conf = rt.conf("gonenet", "10.199.5.0/24", json!({ "cniVersion": "1.1.0" }));
+    let (pod1, pod2) = (TestNs::new("gg1"), TestNs::new("gg2"));
+    let a1 = addr_of(rt.exec(PLUGIN, "ADD", &conf, "k1", Some(pod1.name.as_str()), "net1").ok());
+    let a2 = addr_of(rt.exec(PLUGIN, "ADD", &conf, "k2", Some(pod2.name.as_str()), "net1").ok());
+    // pod1 force-deleted: its namespace goes, no DEL.
+    vlanmac::netns::delete_blocking(&pod1.name).unwrap();
+    let mut gc = conf.clone();
+    gc["cni.dev/valid-attachments"] =
+        json!([{ "containerID": "k1", "ifname": "net1" }, { "containerID": "k2", "ifname": "net1" }]);
+    rt.exec(PLUGIN, "GC", &gc, "", None, "").ok();
+    assert_eq!(rt.lease_owner("gonenet", &a1), None, "the gone pod's lease stayed");
+    assert_eq!(rt.lease_owner("gonenet", &a2).as_deref(), Some("k2 net1"), "a live pod's lease went");
+    assert_eq!(rt.recorded().len(), 1, "{:?}", rt.recorded());
+    assert_eq!(link_names(pod2.name.as_str()), ["lo", "net1"], "a live pod's net1 went");
+    rt.exec(PLUGIN, "DEL", &conf, "k2", Some(pod2.name.as_str()), "net1").ok();
+}
+
 /// Below 1280 the kernel gives a link no IPv6: ADD with IPAM still works
 /// (as the reference plugin's does).
 #[test]

@@ -78,8 +78,9 @@ pub struct AgentOptions {
     /// long (and at the latest ten times this after it began). Default:
     /// 50 ms.
     pub settle: Duration,
-    /// A repair this soon after the previous one of the same topology
-    /// counts as flapping. Default: 10 s.
+    /// A change repaired again within this long after its last repair
+    /// continues a streak; the third repair in a row of one change is
+    /// flapping. Default: 10 s.
     pub flap_window: Duration,
     /// The longest a flapping (or failing) topology is left alone.
     /// Default: 60 s.
@@ -167,7 +168,7 @@ pub enum Control {
     Stop,
 }
 
-/// Extra work done when a named namespace disappears and at every resync:
+/// Extra work done at start, when a named namespace disappears and at every resync:
 /// vlanmac-cni's collection of attachments whose namespace is gone. Returns
 /// what it collected, one line each.
 pub type Sweep = Box<dyn FnMut() -> Vec<String> + Send>;
@@ -225,7 +226,8 @@ impl<R: ContainerRuntime + 'static, F: Fn() -> R> Agent<R, F> {
         }
     }
 
-    /// Runs `sweep` whenever a named namespace disappears and at every resync.
+    /// Runs `sweep` at start, whenever a named namespace disappears and at
+    /// every resync.
     pub fn with_sweep(mut self, sweep: Sweep) -> Self {
         self.sweep = Some(sweep);
         self
