@@ -254,11 +254,15 @@ impl UnitRoot {
         (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
     }
 
-    /// Verified without a message; and it does check: without the binary
-    /// the same unit fails.
-    fn verify_and_check_it_checks(&self, unit: &str) {
+    /// Verified without a message (recorded with `what`); and it does
+    /// check: without the binary the same unit fails.
+    fn verify_and_check_it_checks(&self, unit: &str, what: &str) {
         let (ok, err) = self.verify(unit);
         assert!(ok && err.trim().is_empty(), "systemd-analyze verify {unit}: {err}");
+        record_tool(&format!(
+            "systemd-analyze verify {unit} ({}): exit 0, no message ({what})",
+            version("systemd-analyze", &["--version"])
+        ));
         std::fs::remove_file(self.path(&self.exec)).unwrap();
         let (ok, err) = self.verify(unit);
         assert!(!ok && err.contains("is not executable"), "{err}");
@@ -280,20 +284,27 @@ fn systemd_analyze_verifies_the_unit_template() {
             (PathBuf::from(SEED), "/etc/vlanmac/seed.yaml"),
         ],
     );
-    root.verify_and_check_it_checks("vlanmac@seed.service");
-    record_tool(&format!(
-        "systemd-analyze verify vlanmac@seed.service ({}): exit 0, no message (dist/systemd/vlanmac@.service with the docker.conf drop-in)",
-        version("systemd-analyze", &["--version"])
-    ));
+    root.verify_and_check_it_checks(
+        "vlanmac@seed.service",
+        "dist/systemd/vlanmac@.service with the docker.conf drop-in",
+    );
     // Oneshot, apply on start, down on stop, the topology from /etc/vlanmac.
-    for line in [
-        "Type=oneshot",
-        "RemainAfterExit=yes",
-        "ExecStart=/usr/local/bin/vlanmac apply /etc/vlanmac/%i.yaml",
-        "ExecStop=/usr/local/bin/vlanmac down /etc/vlanmac/%i.yaml",
-        "After=network-online.target docker.service",
-    ] {
-        assert!(text.lines().any(|l| l == line), "{line}");
+    has_lines(
+        &text,
+        &[
+            "Type=oneshot",
+            "RemainAfterExit=yes",
+            "ExecStart=/usr/local/bin/vlanmac apply /etc/vlanmac/%i.yaml",
+            "ExecStop=/usr/local/bin/vlanmac down /etc/vlanmac/%i.yaml",
+            "After=network-online.target docker.service",
+        ],
+    );
+}
+
+/// Every line of `lines` is a line of the unit `text`.
+fn has_lines(text: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(text.lines().any(|l| l == *line), "{line}");
     }
 }
 
@@ -309,20 +320,17 @@ fn systemd_analyze_verifies_the_agent_unit() {
         "vlanmac-agent.service",
         &[(PathBuf::from(SEED), "/etc/vlanmac/topologies/seed.yaml"), (PathBuf::from("/bin/kill"), "/bin/kill")],
     );
-    root.verify_and_check_it_checks("vlanmac-agent.service");
-    record_tool(&format!(
-        "systemd-analyze verify vlanmac-agent.service ({}): exit 0, no message (dist/systemd/vlanmac-agent.service, Type=notify)",
-        version("systemd-analyze", &["--version"])
-    ));
-    for line in [
-        "Type=notify",
-        "NotifyAccess=main",
-        "ExecStart=/usr/local/bin/vlanmac agent /etc/vlanmac/topologies",
-        "ExecReload=/bin/kill -HUP $MAINPID",
-        "WatchdogSec=30",
-    ] {
-        assert!(text.lines().any(|l| l == line), "{line}");
-    }
+    root.verify_and_check_it_checks("vlanmac-agent.service", "dist/systemd/vlanmac-agent.service, Type=notify");
+    has_lines(
+        &text,
+        &[
+            "Type=notify",
+            "NotifyAccess=main",
+            "ExecStart=/usr/local/bin/vlanmac agent /etc/vlanmac/topologies",
+            "ExecReload=/bin/kill -HUP $MAINPID",
+            "WatchdogSec=30",
+        ],
+    );
     assert!(!text.lines().any(|l| l.starts_with("ExecStop")), "the agent never takes anything down");
 }
 

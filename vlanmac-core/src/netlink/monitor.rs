@@ -15,7 +15,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::{link::LinkAttribute, route::RouteAttribute, RouteNetlinkMessage as M};
 
-use super::socket::split_datagram;
+use super::socket::{force_receive_buffer, split_datagram};
 use crate::{
     error::{Error, Result},
     netns::{run_in, NetnsRef},
@@ -88,20 +88,7 @@ impl Monitor {
                 .map_err(|e| Error::io(what.clone(), e))?;
             sock.bind(&netlink_sys::SocketAddr::new(0, GROUPS)).map_err(|e| Error::io(what.clone(), e))?;
             sock.set_non_blocking(true).map_err(|e| Error::io(what.clone(), e))?;
-            let size = RCVBUF as libc::c_int;
-            // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from a live c_int.
-            let forced = unsafe {
-                libc::setsockopt(
-                    sock.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    libc::SO_RCVBUFFORCE,
-                    (&size as *const libc::c_int).cast(),
-                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-                )
-            };
-            if forced != 0 {
-                let _ = sock.set_rx_buf_sz(size);
-            }
+            force_receive_buffer(&sock, RCVBUF);
             Ok(sock)
         })
         .await?;

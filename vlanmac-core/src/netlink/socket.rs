@@ -79,20 +79,7 @@ impl SyncSocket {
         // Best effort: old kernels lack these options; errors then carry no text.
         let _ = sock.set_ext_ack(true);
         let _ = sock.set_cap_ack(true);
-        let size = RCVBUF as libc::c_int;
-        // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from a live c_int.
-        let forced = unsafe {
-            libc::setsockopt(
-                sock.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUFFORCE,
-                (&size as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        if forced != 0 {
-            let _ = sock.set_rx_buf_sz(size);
-        }
+        force_receive_buffer(&sock, RCVBUF);
         // A kernel that never answers fails the request instead of hanging.
         let timeout = libc::timeval { tv_sec: RECV_TIMEOUT_SECS, tv_usec: 0 };
         // SAFETY: setsockopt reads a live timeval of the size given.
@@ -303,5 +290,24 @@ impl Fault {
             Fault::Io(e) => Error::io("receive netlink replies", clone_io(e)),
             Fault::Decode(d) => Error::Decode { what: "netlink reply".into(), detail: d.clone() },
         }
+    }
+}
+
+/// Asks for a receive buffer of `bytes` beyond `rmem_max` (SO_RCVBUFFORCE,
+/// as root), or as much as `rmem_max` allows; best effort.
+pub(crate) fn force_receive_buffer(sock: &netlink_sys::Socket, bytes: usize) {
+    let size = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: setsockopt reads `size_of::<c_int>()` bytes from a live c_int.
+    let forced = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&size as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if forced != 0 {
+        let _ = sock.set_rx_buf_sz(bytes);
     }
 }
