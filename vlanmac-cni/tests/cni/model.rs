@@ -280,7 +280,14 @@ fn step(w: &mut World, model: &mut Model, rng: &mut Rng) -> Result<(), String> {
             if out.status != 0 {
                 return Err(format!("GC failed: {}", out.text));
             }
-            let gone: Vec<_> = model.attachments.keys().filter(|k| !valid.contains(k)).cloned().collect();
+            // Also those whose namespace path holds no namespace now, valid
+            // or not (a path made again since is left alone).
+            let gone: Vec<_> = model
+                .attachments
+                .iter()
+                .filter(|(k, a)| !valid.contains(k) || !model.pods[a.pod].0)
+                .map(|(k, _)| k.clone())
+                .collect();
             for k in &gone {
                 model.remove(k);
             }
