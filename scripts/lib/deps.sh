@@ -25,6 +25,11 @@ ensure_deps() {
   command -v man >/dev/null || apt+=(man-db)
   command -v openssl >/dev/null || apt+=(openssl)
   command -v systemd-analyze >/dev/null || apt+=(systemd)
+  # netavark 2.1.0 is built from its crate (protoc for its build script);
+  # its own bats tests run with bats and jq.
+  command -v protoc >/dev/null || apt+=(protobuf-compiler)
+  command -v bats >/dev/null || apt+=(bats)
+  command -v jq >/dev/null || apt+=(jq)
   # podman (CNI backend) and runc run the CNI plugin's podman test; without
   # their recommends (no rootless networking stack, no extra runtimes).
   local bare=()
@@ -52,6 +57,19 @@ ensure_deps() {
     hash -r
   fi
   command -v cargo >/dev/null || { echo "cargo not found" >&2; return 1; }
+}
+
+# netavark 2.1.0 (bin/netavark) and a copy of its crate's test/ folder in
+# target/netavark, where vlanmac-netavark's tests look; built once.
+build_netavark() {
+  local dir=target/netavark src
+  src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/netavark-2.1.0 2>/dev/null | head -n 1)
+  if [ ! -x "$dir/bin/netavark" ] || [ -z "$src" ]; then
+    cargo install -q --debug --locked --force --root "$dir" netavark@2.1.0 || return 1
+    src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/netavark-2.1.0 2>/dev/null | head -n 1)
+  fi
+  [ -n "$src" ] || return 1
+  rm -rf "$dir/test" && cp -a "$src/test" "$dir/test"
 }
 
 # The newest installed Debian kernel image of series $1 (6.1: Debian 12's

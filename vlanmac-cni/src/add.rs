@@ -20,6 +20,7 @@ use futures::executor::block_on;
 use serde_json::Value;
 use vlanmac_core::{
     link::{Ipvlan, LinkKindSpec, Macvlan, NewLink},
+    lockfile::FileLock,
     readback::Link,
     spec::{AddressSpec, IfName, MacAddr, MacvlanMode, RouteSpec},
     Batch, Netlink, NetnsRef,
@@ -41,71 +42,30 @@ use crate::{
 
 /// ADD; returns the result in the configuration's version.
 pub fn add(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<Value> {
-    let (Some(netns), Some(ifname)) = (&inv.netns, &inv.ifname) else {
-        return Err(CniError::new(Code::InvalidEnvironment, "CNI_NETNS and CNI_IFNAME are required for ADD"));
-    };
-    let key = Key::of(conf, inv);
-    let pod = pod::open(netns)?;
-    let host = handles::host()?;
-    let lock = state::lock_attachment(&key)?;
-    replace_dead(&host, inv, &key, &lock)?;
-    if block_on(pod.nl.link_exists(ifname)).map_err(from_core)? {
-        return Err(CniError::new(
-            Code::Internal,
-            format!("CNI_IFNAME: {ifname} already exists in {}", netns.display()),
-        ));
-    }
-    let master = vlan::master(&host, conf)?;
-    check_mtu(conf, &master)?;
-    let vlan_name = conf.vlan_name(&IfName::new(master.name.clone())?).transpose()?;
-    // The IPAM plugin (a process) runs while the VLAN, the record and (when
-    // its MAC does not come from the address) the link are made.
-    let lease = match &conf.ipam_type {
-        Some(t) => Some(ipam::Pending::start(t, Verb::Add, inv, raw, Some(hold(&lock)?))),
-        None => None,
-    };
-    let mut rb = Rollback {
-        inv,
-        conf,
-        raw,
-        host: &host,
-        pod: &pod,
-        key: &key,
-        lease,
-        leased: false,
-        linked: false,
-        recorded: None,
-        committed: false,
-    };
-
-    let parent = vlan_and_record(&mut rb, &master, vlan_name.as_ref(), raw)?;
-    check_mtu(conf, &parent)?;
-    let mut spec = link_spec(conf, &key, ifname, &parent)?;
+    let mut a = Attaching::begin(inv, conf, raw)?;
     let mac_from_ip = conf.mac_from_ip && matches!(conf.driver, Driver::Macvlan(_));
     if !mac_from_ip {
-        if matches!(conf.driver, Driver::Macvlan(_)) {
-            spec.mac = mac_for(conf, inv, &[])?;
-        }
-        rb.make_link(&spec, &parent)?;
+        let mac = match conf.driver {
+            Driver::Macvlan(_) => mac_for(conf, inv, &[])?,
+            Driver::Ipvlan(_) => None,
+        };
+        a.make_link(mac)?;
     }
-    let mut result = rb.ipam_result()?;
+    let mut result = a.ipam_result()?;
     if mac_from_ip {
-        spec.mac = mac_for(conf, inv, &result.ips)?;
-        rb.make_link(&spec, &parent)?;
+        a.make_link(mac_for(conf, inv, &result.ips)?)?;
     }
-    configure(conf, &pod, ifname, &result)?;
-
-    let made = block_on(pod.nl.link(ifname)).map_err(from_core)?;
+    configure(conf, &a.pod, &a.ifname, &result)?;
+    let made = a.commit()?;
     result.interfaces = vec![Interface {
-        name: ifname.to_string(),
+        name: made.name.clone(),
         mac: made.mac.map(|m| m.to_string()),
         mtu: made.mtu,
-        sandbox: Some(netns.display().to_string()),
+        sandbox: Some(a.pod.path.display().to_string()),
     }];
     if let Some(Value::Object(dns)) = &conf.dns {
         result.dns = dns.clone();
     }
-    rb.committed = true;
     Ok(result.to_value(conf.version, &conf.cni_version))
 }
 
@@ -144,13 +104,13 @@ fn check_mtu(conf: &NetConf, parent: &Link) -> Result<()> {
 
 /// The VLAN (made or shared) and this attachment's record, under the
 /// master's lock; returns the parent of the pod's link.
-fn vlan_and_record(rb: &mut Rollback<'_>, master: &Link, vlan_name: Option<&IfName>, raw: &[u8]) -> Result<Link> {
+fn vlan_and_record(rb: &mut Attaching<'_>, master: &Link, vlan_name: Option<&IfName>) -> Result<Link> {
     let _lock = state::lock_master(&IfName::new(master.name.clone())?)?;
     let parent = match vlan_name {
-        Some(v) => vlan::ensure(rb.host, master, v, rb.conf)?,
+        Some(v) => vlan::ensure(&rb.host, master, v, rb.conf)?,
         None => master.clone(),
     };
-    let mut config: Option<Value> = serde_json::from_slice(raw).ok();
+    let mut config: Option<Value> = serde_json::from_slice(rb.raw).ok();
     if let Some(Value::Object(o)) = &mut config {
         o.remove("prevResult");
     }
@@ -168,7 +128,7 @@ fn vlan_and_record(rb: &mut Rollback<'_>, master: &Link, vlan_name: Option<&IfNa
         file: Default::default(),
     };
     state::write(&record)?;
-    rb.recorded = state::read(rb.key)?;
+    rb.recorded = state::read(&rb.key)?;
     Ok(parent)
 }
 
@@ -271,14 +231,23 @@ fn configure(conf: &NetConf, pod: &Pod, ifname: &IfName, result: &CniResult) -> 
     report.into_result().map_err(from_core)
 }
 
-/// What an unfinished ADD has done, undone on drop unless committed.
-struct Rollback<'a> {
+/// An ADD under way: the pod's namespace, the attachment's lock, what has
+/// been made so far (undone on drop unless committed). [`Attaching::begin`]
+/// takes the steps every front end shares up to the pod's link; the caller
+/// then makes the link ([`Attaching::make_link`]), configures it, and
+/// commits.
+pub struct Attaching<'a> {
     inv: &'a Invocation,
     conf: &'a NetConf,
     raw: &'a [u8],
-    host: &'a Netlink,
-    pod: &'a Pod,
-    key: &'a Key,
+    host: Netlink,
+    /// The pod's namespace.
+    pub pod: Pod,
+    /// The interface's name in the pod.
+    pub ifname: IfName,
+    key: Key,
+    /// The parent of the pod's link (the VLAN, or the master).
+    parent: Link,
     /// The IPAM ADD while it runs: joined before anything is undone.
     lease: Option<ipam::Pending>,
     /// Whether this ADD's own IPAM ADD succeeded (its lease is ours).
@@ -288,13 +257,70 @@ struct Rollback<'a> {
     /// This attachment's record, once written.
     recorded: Option<Record>,
     committed: bool,
+    /// The attachment's lock: a field, so that it is let go only after
+    /// `drop` has undone what needs undoing.
+    _lock: FileLock,
 }
 
-impl Rollback<'_> {
-    /// The pod's link, made in the pod's namespace from the runtime's.
-    fn make_link(&mut self, spec: &NewLink, parent: &Link) -> Result<()> {
+impl<'a> Attaching<'a> {
+    /// The pod's namespace checked and the attachment's lock taken; an
+    /// earlier attachment of the key refused while live, removed when dead;
+    /// the master found and the MTU checked; the IPAM plugin started; the
+    /// VLAN made (or shared) and the attachment recorded.
+    pub fn begin(inv: &'a Invocation, conf: &'a NetConf, raw: &'a [u8]) -> Result<Attaching<'a>> {
+        let (Some(netns), Some(ifname)) = (&inv.netns, &inv.ifname) else {
+            return Err(CniError::new(Code::InvalidEnvironment, "CNI_NETNS and CNI_IFNAME are required for ADD"));
+        };
+        let key = Key::of(conf, inv);
+        let pod = pod::open(netns)?;
+        let host = handles::host()?;
+        let lock = state::lock_attachment(&key)?;
+        replace_dead(&host, inv, &key, &lock)?;
+        if block_on(pod.nl.link_exists(ifname)).map_err(from_core)? {
+            return Err(CniError::new(
+                Code::Internal,
+                format!("CNI_IFNAME: {ifname} already exists in {}", netns.display()),
+            ));
+        }
+        let master = vlan::master(&host, conf)?;
+        check_mtu(conf, &master)?;
+        let vlan_name = conf.vlan_name(&IfName::new(master.name.clone())?).transpose()?;
+        // The IPAM plugin (a process) runs while the VLAN, the record and
+        // (when its MAC does not come from the address) the link are made.
+        let lease = match &conf.ipam_type {
+            Some(t) => Some(ipam::Pending::start(t, Verb::Add, inv, raw, Some(hold(&lock)?))),
+            None => None,
+        };
+        let mut a = Attaching {
+            inv,
+            conf,
+            raw,
+            host,
+            pod,
+            ifname: ifname.clone(),
+            key,
+            parent: master.clone(),
+            lease,
+            leased: false,
+            linked: false,
+            recorded: None,
+            committed: false,
+            _lock: lock,
+        };
+        a.parent = vlan_and_record(&mut a, &master, vlan_name.as_ref())?;
+        check_mtu(conf, &a.parent)?;
+        Ok(a)
+    }
+
+    /// The pod's link, made in the pod's namespace from the runtime's, on
+    /// the parent, in the attachment's group, renamed to its name with the
+    /// attachment's mark; `mac` for a macvlan (an ipvlan has its parent's).
+    pub fn make_link(&mut self, mac: Option<MacAddr>) -> Result<()> {
+        let mut spec = link_spec(self.conf, &self.key, &self.ifname, &self.parent)?;
+        spec.mac = mac;
         self.linked = true;
-        block_on(self.host.add_link_into(spec, &self.pod.nl)).map_err(|e| link_refused(e, self.conf, &parent.name))
+        block_on(self.host.add_link_into(&spec, &self.pod.nl))
+            .map_err(|e| link_refused(e, self.conf, &self.parent.name))
     }
 
     /// The IPAM plugin's result, with its addresses on interface 0.
@@ -315,9 +341,16 @@ impl Rollback<'_> {
             ..CniResult::default()
         })
     }
+
+    /// Keeps what was made; returns the pod's link as the kernel has it.
+    pub fn commit(&mut self) -> Result<Link> {
+        let made = block_on(self.pod.nl.link(&self.ifname)).map_err(from_core)?;
+        self.committed = true;
+        Ok(made)
+    }
 }
 
-impl Drop for Rollback<'_> {
+impl Drop for Attaching<'_> {
     fn drop(&mut self) {
         if self.committed {
             return;
@@ -326,13 +359,13 @@ impl Drop for Rollback<'_> {
             self.leased = lease.wait().is_ok();
         }
         if self.linked {
-            let _ = self.pod.delete_attachment(self.key);
+            let _ = self.pod.delete_attachment(&self.key);
         }
         if let (true, Some(t)) = (self.leased, &self.conf.ipam_type) {
             let _ = ipam::Call { plugin: t, verb: Verb::Del, inv: self.inv, netconf: self.raw, hold: None }.run();
         }
         if let Some(r) = &self.recorded {
-            let _ = teardown::detach(self.host, r);
+            let _ = teardown::detach(&self.host, r);
         }
     }
 }

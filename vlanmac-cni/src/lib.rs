@@ -11,7 +11,8 @@
 //! configuration on stdin, and prints the result or the spec's error object
 //! on stdout (see docs/CNI.md). [`run`] is that whole invocation; [`error`]
 //! and [`version`] are what the binary needs besides; [`collect_dead`] is
-//! what `vlanmac agent` collects attachments of gone pods with. Everything
+//! what `vlanmac agent` collects attachments of gone pods with; [`attach`]
+//! is ADD and DEL for another front end (the netavark plugin). Everything
 //! else is the plugin's own.
 //!
 //! The types are the plugin's own small serde types rather than the
@@ -20,6 +21,7 @@
 //! helpers, where this plugin must still undo a failed ADD.
 
 mod add;
+pub mod attach;
 mod attachment;
 mod check;
 mod collect;

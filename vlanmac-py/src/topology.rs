@@ -69,7 +69,7 @@ impl PyTopology {
 
     /// `vlanmac render --format FORMAT`: the topology rendered (dot, svg,
     /// netplan, networkmanager, systemd-networkd, json, cni, multus,
-    /// cisco-router, cisco-switch).
+    /// podman, cisco-router, cisco-switch).
     fn render(&self, format: &str) -> PyResult<String> {
         let f: topology::render::Format = format.parse().map_err(crate::errors::raise)?;
         topology::render::render(&self.inner, f).map_err(crate::errors::raise)

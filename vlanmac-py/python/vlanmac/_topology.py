@@ -247,7 +247,7 @@ class Topology:
         ``"svg"``), the host side for a network manager
         (``"systemd-networkd"``, ``"netplan"``, ``"networkmanager"``), the
         resolved topology (``"json"``), CNI configurations (``"cni"``,
-        ``"multus"``) or the upstream router's and switch's configuration
+        ``"multus"``), podman networks (``"podman"``) or the upstream router's and switch's configuration
         (``"cisco-router"``, ``"cisco-switch"``). A format it does not know
         raises ``InvalidSpecError`` (field ``format``)."""
         return self._native.render(format)

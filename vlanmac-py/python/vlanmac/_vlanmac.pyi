@@ -10,7 +10,8 @@ _IpvlanFlags = Literal["bridge", "private", "vepa"]
 _VlanProtocol = Literal["802.1Q", "802.1ad"]
 
 _RenderFormat = Literal[
-    "cisco-router", "cisco-switch", "dot", "svg", "systemd-networkd", "netplan", "networkmanager", "json", "cni", "multus"
+    "cisco-router", "cisco-switch", "dot", "svg", "systemd-networkd", "netplan", "networkmanager", "json", "cni", "multus",
+    "podman",
 ]
 
 __version__: str

@@ -83,6 +83,11 @@ fn multus_golden() {
     assert_eq!(super::multus(&seed()), include_str!("../../../tests/golden/seed.multus"));
 }
 
+#[test]
+fn podman_golden() {
+    assert_eq!(super::podman(&seed()), include_str!("../../../tests/golden/seed.podman"));
+}
+
 /// The seed's CNI configuration for VLAN 10: the trunk, the VLAN, and
 /// host-local pools that skip the gateway and the seed's static addresses
 /// (container0 .2, container1 .3).

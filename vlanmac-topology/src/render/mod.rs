@@ -3,7 +3,8 @@
 //! the network managers that bring it back after a reboot
 //! (systemd-networkd units, netplan, NetworkManager keyfiles), CNI
 //! configurations (conflists, Multus NetworkAttachmentDefinitions) that put
-//! containers on the topology's networks through vlanmac-cni, and the
+//! containers on the topology's networks through vlanmac-cni, `podman
+//! network create` commands for the netavark plugin, and the
 //! resolved topology as JSON; the diagram as DOT or SVG. Pure functions.
 
 mod cisco;
@@ -14,6 +15,7 @@ mod golden_tests;
 mod netplan;
 mod networkd;
 mod networkmanager;
+mod podman;
 mod resolved;
 #[cfg(feature = "svg")]
 mod svg;
@@ -24,6 +26,7 @@ pub use dot::dot;
 pub use netplan::netplan;
 pub use networkd::systemd_networkd;
 pub use networkmanager::{networkmanager, NM_CONNECTIONS};
+pub use podman::podman;
 pub use resolved::resolved;
 #[cfg(feature = "svg")]
 pub use svg::svg;
@@ -114,11 +117,13 @@ pub enum Format {
     Cni,
     /// [`multus`].
     Multus,
+    /// [`podman`].
+    Podman,
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 10] = [
+    pub const ALL: [Format; 11] = [
         Format::CiscoRouter,
         Format::CiscoSwitch,
         Format::Dot,
@@ -129,6 +134,7 @@ impl Format {
         Format::Json,
         Format::Cni,
         Format::Multus,
+        Format::Podman,
     ];
 
     /// What it renders, in one line (the CLI's `--help`, man page and
@@ -147,6 +153,7 @@ impl Format {
             Format::Json => "The resolved topology: link names, IPAM-filled addresses, MACs",
             Format::Cni => "One vlanmac-cni conflist per network (podman, containerd)",
             Format::Multus => "One Multus NetworkAttachmentDefinition per network (Kubernetes)",
+            Format::Podman => "One `podman network create -d vlanmac` per network (podman 5/6, netavark plugin)",
         }
     }
 
@@ -163,6 +170,7 @@ impl Format {
             Format::Json => "json",
             Format::Cni => "cni",
             Format::Multus => "multus",
+            Format::Podman => "podman",
         }
     }
 }
@@ -196,5 +204,6 @@ pub fn render(t: &crate::Topology, format: Format) -> vlanmac_core::Result<Strin
         Format::Json => resolved(t)?,
         Format::Cni => cni(t),
         Format::Multus => multus(t),
+        Format::Podman => podman(t),
     })
 }
