@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod plugin;
 pub mod scale;
 
 use std::{

@@ -14,38 +14,24 @@
 //! The bench enters a namespace of its own before anything else, so the
 //! plugins it starts work there, never in the machine's.
 
+#[path = "../../benches/common/mod.rs"]
+mod common;
+
 use std::{
     io::Write,
     path::{Path, PathBuf},
     process::{Command, Stdio},
-    time::{Duration, Instant},
 };
 
-use vlanmac_core::{netns, spec::NetnsName};
+use common::{
+    ip,
+    plugin::{measure, print_ratios},
+    Ns,
+};
+use vlanmac_core::spec::NetnsName;
 
 const PLUGIN: &str = env!("CARGO_BIN_EXE_vlanmac-cni");
 const REFERENCE: &str = "/usr/lib/cni/macvlan";
-
-struct Ns(NetnsName);
-
-impl Ns {
-    fn new(tag: &str) -> Ns {
-        let n = NetnsName::new(format!("vmc{}-{tag}", std::process::id() % 100000)).expect("netns name");
-        netns::create_blocking(&n).expect("create netns");
-        Ns(n)
-    }
-}
-
-impl Drop for Ns {
-    fn drop(&mut self) {
-        let _ = netns::delete_blocking(&self.0);
-    }
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
 
 /// One plugin invocation; panics unless it succeeds.
 fn exec(plugin: &str, verb: &str, conf: &str, id: &str, pod: &NetnsName, state: &Path) {
@@ -65,34 +51,6 @@ fn exec(plugin: &str, verb: &str, conf: &str, id: &str, pod: &NetnsName, state: 
     child.stdin.take().expect("stdin").write_all(conf.as_bytes()).expect("write conf");
     let out = child.wait_with_output().expect("wait plugin");
     assert!(out.status.success(), "{plugin} {verb}: {}", String::from_utf8_lossy(&out.stdout));
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v.get(v.len() / 2).copied().unwrap_or_default()
-}
-
-/// ADD+DEL of `n` attachments, `par` at a time: each pair's time, and the wall time.
-fn run(plugin: &str, conf: &str, pods: &[Ns], par: usize, state: &Path) -> (Vec<Duration>, Duration) {
-    let t0 = Instant::now();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let times = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..par {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= pods.len() {
-                    break;
-                }
-                let id = format!("b{i}");
-                let start = Instant::now();
-                exec(plugin, "ADD", conf, &id, &pods[i].0, state);
-                exec(plugin, "DEL", conf, &id, &pods[i].0, state);
-                times.lock().unwrap_or_else(|p| p.into_inner()).push(start.elapsed());
-            });
-        }
-    });
-    (times.into_inner().unwrap_or_default(), t0.elapsed())
 }
 
 fn conf(kind: &str, name: &str, master: &str, vlan: Option<u16>, data: &Path) -> String {
@@ -136,24 +94,19 @@ fn main() {
     let state = dir.join("state");
     let ours = conf("vlanmac-cni", "bench-ours", "trunk0", ours_vlan, &dir.join("leases"));
     let theirs = conf("macvlan", "bench-ref", ref_master, None, &dir.join("leases"));
-    // Rounds interleave the plugins, so a slow spell of the machine falls on both.
     let configs = [
         ("vlanmac-cni", PLUGIN, &ours, 1),
         ("vlanmac-cni", PLUGIN, &ours, 8),
         ("reference macvlan", REFERENCE, &theirs, 1),
         ("reference macvlan", REFERENCE, &theirs, 8),
     ];
-    let mut rows: Vec<(String, Vec<Duration>, Vec<Duration>)> = configs
-        .iter()
-        .map(|(label, _, _, par)| (format!("{label}, {par} at a time"), Vec::new(), Vec::new()))
-        .collect();
-    for _ in 0..rounds {
-        for (row, (_, plugin, c, par)) in rows.iter_mut().zip(&configs) {
-            let (p, w) = run(plugin, c, &pods, *par, &state);
-            row.1.push(median(p));
-            row.2.push(w);
-        }
-    }
+    let ways: Vec<(String, usize)> = configs.iter().map(|(label, _, _, par)| (label.to_string(), *par)).collect();
+    let rows = measure(rounds, n, &ways, |w, i| {
+        let (_, plugin, c, _) = configs[w];
+        let id = format!("b{i}");
+        exec(plugin, "ADD", c, &id, &pods[i].0, &state);
+        exec(plugin, "DEL", c, &id, &pods[i].0, &state);
+    });
     let _ = std::fs::remove_dir_all(&dir);
     println!(
         "\n## CNI ADD+DEL, {n} attachments, {}; medians of {rounds} rounds\n",
@@ -163,17 +116,5 @@ fn main() {
             "both on the trunk"
         }
     );
-    println!("| plugin | median ADD+DEL | vs reference | wall, all {n} | vs reference |");
-    println!("|---|---|---|---|---|");
-    for (i, (label, pairs, walls)) in rows.iter().enumerate() {
-        let (pair, wall) = (median(pairs.clone()), median(walls.clone()));
-        let reference = &rows[if i < 2 { i + 2 } else { i }];
-        let pair_ratio = pair.as_secs_f64() / median(reference.1.clone()).as_secs_f64();
-        let wall_ratio = wall.as_secs_f64() / median(reference.2.clone()).as_secs_f64();
-        println!(
-            "| {label} | {:.1} ms | {pair_ratio:.2}x | {:.0} ms | {wall_ratio:.2}x |",
-            pair.as_secs_f64() * 1e3,
-            wall.as_secs_f64() * 1e3
-        );
-    }
+    print_ratios("plugin", "ADD+DEL", "reference", n, &rows, |i| if i < 2 { i + 2 } else { i });
 }

@@ -22,11 +22,13 @@ use std::{
     io::Write,
     path::{Path, PathBuf},
     process::{Command, Stdio},
-    sync::atomic::{AtomicUsize, Ordering},
-    time::{Duration, Instant},
 };
 
-use common::{ip, median, Ns};
+use common::{
+    ip,
+    plugin::{measure, print_ratios},
+    Ns,
+};
 use serde_json::{json, Value};
 
 const PLUGIN: &str = env!("CARGO_BIN_EXE_vlanmac-netavark");
@@ -110,27 +112,6 @@ impl Setup<'_> {
             }
         }
     }
-
-    /// All pods, `par` at a time: each pair's time, and the wall time.
-    fn run(&self, pods: &[Ns], par: usize) -> (Vec<Duration>, Duration) {
-        let t0 = Instant::now();
-        let next = AtomicUsize::new(0);
-        let times = std::sync::Mutex::new(Vec::new());
-        std::thread::scope(|s| {
-            for _ in 0..par {
-                s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= pods.len() {
-                        break;
-                    }
-                    let start = Instant::now();
-                    self.pair(i, &pods[i]);
-                    times.lock().unwrap_or_else(|p| p.into_inner()).push(start.elapsed());
-                });
-            }
-        });
-        (times.into_inner().unwrap_or_default(), t0.elapsed())
-    }
 }
 
 fn network(name: &str, driver: &str, parent: &str, options: Value) -> Value {
@@ -200,21 +181,9 @@ fn main() {
             )
         })
         .collect();
-    // Rounds interleave the ways, so a slow spell of the machine falls on all.
-    let mut rows: Vec<(String, usize, Vec<Duration>, Vec<Duration>)> = Vec::new();
-    for par in [1, 8] {
-        for (label, _) in &built {
-            rows.push((label.clone(), par, Vec::new(), Vec::new()));
-        }
-    }
-    for _ in 0..rounds {
-        for row in rows.iter_mut() {
-            let setup = &built.iter().find(|(l, _)| *l == row.0).expect("setup").1;
-            let (p, w) = setup.run(&pods, row.1);
-            row.2.push(median(p));
-            row.3.push(w);
-        }
-    }
+    let ways: Vec<(String, usize)> =
+        [1, 8].into_iter().flat_map(|par| built.iter().map(move |(label, _)| (label.clone(), par))).collect();
+    let rows = measure(rounds, n, &ways, |w, i| built[w % built.len()].1.pair(i, &pods[i]));
     let _ = std::fs::remove_dir_all(&dir);
     println!(
         "\n## netavark setup+teardown, {n} containers, {}; medians of {rounds} rounds\n",
@@ -224,19 +193,6 @@ fn main() {
             "both on the trunk"
         }
     );
-    println!("| way | at a time | median setup+teardown | vs built-in | wall, all {n} | vs built-in |");
-    println!("|---|---|---|---|---|---|");
-    for row in &rows {
-        let builtin = rows.iter().find(|r| r.0 == "netavark, built-in macvlan" && r.1 == row.1).unwrap_or(row);
-        let (pair, wall) = (median(row.2.clone()), median(row.3.clone()));
-        let pr = pair.as_secs_f64() / median(builtin.2.clone()).as_secs_f64();
-        let wr = wall.as_secs_f64() / median(builtin.3.clone()).as_secs_f64();
-        println!(
-            "| {} | {} | {:.1} ms | {pr:.2}x | {:.0} ms | {wr:.2}x |",
-            row.0,
-            row.1,
-            pair.as_secs_f64() * 1e3,
-            wall.as_secs_f64() * 1e3
-        );
-    }
+    // Each row against the built-in driver's row of the same parallelism.
+    print_ratios("way", "setup+teardown", "built-in", n, &rows, |i| i / 3 * 3 + 1);
 }

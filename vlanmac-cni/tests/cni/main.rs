@@ -7,6 +7,8 @@
 #[allow(dead_code)]
 #[path = "../../../tests/host/common.rs"]
 mod common;
+#[allow(dead_code)]
+mod process;
 mod support;
 
 mod errors;

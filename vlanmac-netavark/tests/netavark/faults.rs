@@ -23,7 +23,7 @@ pub fn each_failed_write_leaves_nothing(host: &Host, net: &Value, host_links: &[
         }
         let e = out.error();
         assert!(e.contains("injected"), "write {k}: {e}");
-        assert_eq!(link_names(&pod), ["lo"], "write {k} failed: {e}");
+        assert_eq!(link_names(pod.name.as_str()), ["lo"], "write {k} failed: {e}");
         assert_eq!(host.links(), host_links, "write {k} failed: {e}");
         assert!(host.records().is_empty(), "write {k}: {:?}", host.records());
         assert!(k < 50, "setup never succeeded");
@@ -48,7 +48,7 @@ pub fn killed_setups_converge(host: &Host, net: &Value, host_links: &[&str]) {
     for ms in [0u64, 1, 2, 3, 5, 8, 13, 21, 34] {
         let out = host.plugin_killed(&["setup", &path], &ex, Duration::from_millis(ms));
         host.teardown(&pod, &ex).ok();
-        assert_eq!(link_names(&pod), ["lo"], "killed after {ms} ms ({})", out.status);
+        assert_eq!(link_names(pod.name.as_str()), ["lo"], "killed after {ms} ms ({})", out.status);
         assert_eq!(host.links(), host_links, "killed after {ms} ms");
         assert!(host.records().is_empty(), "killed after {ms} ms: {:?}", host.records());
         // And the next setup works.

@@ -7,6 +7,9 @@
 #[allow(dead_code)]
 #[path = "../../../tests/host/common.rs"]
 mod common;
+#[allow(dead_code)]
+#[path = "../../../vlanmac-cni/tests/cni/process.rs"]
+mod process;
 mod support;
 
 mod bats;

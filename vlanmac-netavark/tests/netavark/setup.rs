@@ -47,12 +47,12 @@ fn setup_puts_the_container_on_the_parent_as_netavarks_macvlan_does() {
     assert_eq!(host.records().len(), 1);
 
     host.teardown(&pod, &ex).ok();
-    assert_eq!(link_names(&pod), ["lo"]);
+    assert_eq!(link_names(pod.name.as_str()), ["lo"]);
     assert_eq!(host.links(), ["lo", "trunk0"]);
     assert!(host.records().is_empty(), "{:?}", host.records());
     // Idempotent.
     host.teardown(&pod, &ex).ok();
-    assert_eq!(link_names(&pod), ["lo"]);
+    assert_eq!(link_names(pod.name.as_str()), ["lo"]);
 }
 
 #[test]
@@ -108,11 +108,11 @@ fn a_bad_request_fails_naming_the_field_and_makes_nothing() {
     for (ex, want) in &cases {
         let e = host.setup(&pod, ex).error();
         assert!(e.starts_with(want), "want {want:?}, got {e}");
-        assert_eq!(link_names(&pod), ["lo", "net1", "x1"], "after {want}");
+        assert_eq!(link_names(pod.name.as_str()), ["lo", "net1", "x1"], "after {want}");
         assert_eq!(host.links(), ["lo", "trunk0"], "after {want}");
         assert!(host.records().is_empty(), "after {want}: {:?}", host.records());
     }
     // The container's own net1 is not the plugin's: teardown leaves it.
     host.teardown(&pod, &cases.last().unwrap().0).ok();
-    assert_eq!(link_names(&pod), ["lo", "net1", "x1"]);
+    assert_eq!(link_names(pod.name.as_str()), ["lo", "net1", "x1"]);
 }

@@ -5,71 +5,18 @@
 //! netavark 2.1.0's own binary where scripts/test built it.
 
 use std::{
-    io::Write,
     path::{Path, PathBuf},
     process::{Command, Stdio},
-    sync::atomic::{AtomicU32, Ordering},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use serde_json::{json, Value};
 
 use crate::common::*;
+pub use crate::process::*;
 
 /// The plugin, as built with these tests.
 pub const PLUGIN: &str = env!("CARGO_BIN_EXE_vlanmac-netavark");
-
-/// What an invocation printed and how it exited.
-#[derive(Debug, Clone)]
-pub struct Out {
-    pub status: i32,
-    pub json: Value,
-    pub text: String,
-}
-
-impl Out {
-    pub fn ok(&self) -> &Value {
-        assert_eq!(self.status, 0, "failed: {}", self.text);
-        &self.json
-    }
-
-    /// The plugin's `{"error": ...}` message (it must have failed).
-    pub fn error(&self) -> String {
-        assert_eq!(self.status, 1, "did not fail with status 1: {}", self.text);
-        self.json["error"].as_str().unwrap_or_else(|| panic!("no error object: {}", self.text)).to_string()
-    }
-}
-
-/// Feeds `stdin` to `child`, kills it after `deadline` (status -2).
-pub fn finish(mut child: std::process::Child, stdin: &[u8], deadline: Duration) -> Out {
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let start = Instant::now();
-    let mut killed = false;
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > deadline {
-            let _ = child.kill();
-            killed = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_micros(500));
-    }
-    let out = child.wait_with_output().unwrap();
-    let _ = writer.join();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let text = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    Out {
-        status: if killed { -2 } else { out.status.code().unwrap_or(-1) },
-        json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
-        text,
-    }
-}
-
-/// How long one invocation may take before the test calls it hung.
-pub const DEADLINE: Duration = Duration::from_secs(60);
 
 /// A host namespace with a trunk, containers, and a state directory.
 pub struct Host {
@@ -80,21 +27,8 @@ pub struct Host {
 
 impl Host {
     pub fn new(tag: &str) -> Host {
-        static SEQ: AtomicU32 = AtomicU32::new(0);
-        let ns = TestNs::new(&format!("{tag}h"));
-        let far = TestNs::new(&format!("{tag}f"));
-        let far_path = format!("/run/netns/{}", far.name);
-        ns.ip(&["link", "add", "trunk0", "type", "veth", "peer", "name", "trunk1", "netns", &far_path]);
-        ns.ip(&["link", "set", "trunk0", "up"]);
-        ns.ip(&["link", "set", "lo", "up"]);
-        far.ip(&["link", "set", "trunk1", "up"]);
-        let dir = std::env::temp_dir().join(format!(
-            "vlanmac-netavark-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(dir.join("state")).unwrap();
-        Host { ns, far, dir }
+        let (ns, far) = runtime_with_trunk(tag);
+        Host { ns, far, dir: scratch_dir("vlanmac-netavark") }
     }
 
     /// A command run inside the host namespace with this fixture's state.
@@ -149,7 +83,7 @@ impl Host {
 
     /// Names of the links in the host namespace.
     pub fn links(&self) -> Vec<String> {
-        link_names(&self.ns)
+        link_names(self.ns.name.as_str())
     }
 }
 
@@ -161,22 +95,6 @@ impl Drop for Host {
 
 pub fn netns_path(ns: &TestNs) -> String {
     format!("/run/netns/{}", ns.name)
-}
-
-pub fn ip_path() -> &'static str {
-    ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].into_iter().find(|p| Path::new(p).exists()).unwrap_or("ip")
-}
-
-pub fn link_names(ns: &TestNs) -> Vec<String> {
-    let mut v: Vec<String> = ns
-        .ip_json(&["link", "show"])
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|l| l["ifname"].as_str().map(str::to_string))
-        .collect();
-    v.sort();
-    v
 }
 
 /// A network as `podman network create -d vlanmac` would hand it over:

@@ -96,7 +96,7 @@ async fn netavark_puts_containers_on_two_vlans_that_reach_each_other_through_the
     // The VLAN exists exactly while a container uses it.
     netavark(&host, &bin, "teardown", &p1, &o1).ok();
     assert!(host.ns.has_link("trunk0.10"), "c2 still uses VLAN 10");
-    assert_eq!(link_names(&p1), ["lo"]);
+    assert_eq!(link_names(p1.name.as_str()), ["lo"]);
     netavark(&host, &bin, "teardown", &p2, &o2).ok();
     assert!(!host.ns.has_link("trunk0.10"), "VLAN 10 goes with its last container");
     netavark(&host, &bin, "teardown", &p3, &o3).ok();
@@ -127,7 +127,7 @@ async fn a_vlan_the_plugin_did_not_make_is_used_and_never_removed() {
     host.ns.ip(&["link", "add", "link", "trunk0", "name", "trunk0.31", "type", "vlan", "id", "32"]);
     let e = host.setup(&pod, &ex).error();
     assert!(e.starts_with("vlan: trunk0.31 exists but is not VLAN 31"), "{e}");
-    assert_eq!(link_names(&pod), ["lo"]);
+    assert_eq!(link_names(pod.name.as_str()), ["lo"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -175,4 +175,48 @@ async fn ipvlan_on_a_vlan_in_each_mode() {
         host.teardown(&pod, &ex).ok();
         assert_eq!(host.links(), ["lo", "trunk0"]);
     }
+}
+
+/// vlanmac-cni, built beside these tests in the workspace's target
+/// directory (scripts/test builds the whole workspace).
+fn cni_plugin() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let p = exe.parent()?.parent()?.join("vlanmac-cni");
+    p.exists().then_some(p)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cni_pod_and_a_podman_container_share_one_vlan() {
+    if !require(Feature::Vlan8021q, "vlan::a_cni_pod_and_a_podman_container_share_one_vlan").await {
+        return;
+    }
+    let cni = cni_plugin().expect("vlanmac-cni is built beside the tests");
+    let host = Host::new("nvshare");
+    let (pod, ctr) = (TestNs::new("nvscni"), TestNs::new("nvspod"));
+    let conf = json!({"cniVersion": "1.1.0", "name": "cni10", "type": "vlanmac-cni", "master": "trunk0", "vlan": 10});
+    let cni_run = |verb: &str| {
+        let child = host
+            .command(
+                cni.to_str().unwrap(),
+                &[],
+                &[
+                    ("CNI_COMMAND", verb),
+                    ("CNI_CONTAINERID", "k1"),
+                    ("CNI_IFNAME", "net1"),
+                    ("CNI_NETNS", &netns_path(&pod)),
+                    ("CNI_PATH", "/usr/lib/cni"),
+                ],
+            )
+            .spawn()
+            .unwrap();
+        finish(child, conf.to_string().as_bytes(), DEADLINE)
+    };
+    assert_eq!(cni_run("ADD").status, 0, "CNI ADD");
+    let ex = exec("c1", &network("v10", "10.88.0.0/16", json!({"vlan": "10"})), &["10.88.0.2"]);
+    host.setup(&ctr, &ex).ok();
+    assert_eq!(host.ns.link_json("trunk0.10")["ifalias"], "vlanmac:cni:cni10,cni:podman:v10", "one VLAN, two owners");
+    assert_eq!(cni_run("DEL").status, 0, "CNI DEL");
+    assert_eq!(host.ns.link_json("trunk0.10")["ifalias"], "vlanmac:cni:podman:v10", "the container still uses it");
+    host.teardown(&ctr, &ex).ok();
+    assert_eq!(host.links(), ["lo", "trunk0"], "the VLAN went with its last user");
 }
