@@ -220,3 +220,38 @@ async fn a_cni_pod_and_a_podman_container_share_one_vlan() {
     host.teardown(&ctr, &ex).ok();
     assert_eq!(host.links(), ["lo", "trunk0"], "the VLAN went with its last user");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eight_containers_at_once_share_one_vlan_that_goes_with_the_last() {
+    if !require(Feature::Vlan8021q, "vlan::eight_containers_at_once_share_one_vlan").await {
+        return;
+    }
+    let host = Host::new("nvconc");
+    let net = network("v10", "10.88.0.0/16", json!({"vlan": "10"}));
+    let pods: Vec<TestNs> = (0..8).map(|i| TestNs::new(&format!("nvc{i}"))).collect();
+    let execs: Vec<Value> = (0..8).map(|i| exec(&format!("c{i}"), &net, &[&format!("10.88.0.{}", 10 + i)])).collect();
+    let all = |verb: &str| -> Vec<Out> {
+        std::thread::scope(|s| {
+            let handles: Vec<_> =
+                pods.iter().zip(&execs).map(|(p, e)| s.spawn(|| host.plugin(&[verb, &netns_path(p)], e))).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    };
+    for out in all("setup") {
+        out.ok();
+    }
+    assert_eq!(host.ns.link_json("trunk0.10")["ifalias"], "vlanmac:cni:podman:v10");
+    for (i, p) in pods.iter().enumerate() {
+        let l = p.link_json("eth0");
+        assert_eq!(l["link_index"], host.ns.link_json("trunk0.10")["ifindex"], "container {i} on the VLAN");
+    }
+    assert_eq!(host.records().len(), 8);
+    for out in all("teardown") {
+        out.ok();
+    }
+    assert_eq!(host.links(), ["lo", "trunk0"], "the VLAN went with the last of the eight");
+    assert!(host.records().is_empty(), "{:?}", host.records());
+    for p in &pods {
+        assert_eq!(link_names(p.name.as_str()), ["lo"]);
+    }
+}
