@@ -19,3 +19,8 @@ pub use vlanmac_topology::{render, verify};
 #[cfg(all(doctest, feature = "docker"))]
 #[doc = include_str!("../docs/AGENT.md")]
 struct AgentDoc;
+
+/// docs/DHCP.md, whose Rust example is compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/DHCP.md")]
+struct DhcpDoc;

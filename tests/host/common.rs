@@ -118,7 +118,8 @@ pub fn global_addresses(link: &Value) -> std::collections::BTreeSet<String> {
 }
 
 /// The oracle is iproute2's `ip`; the kernel VM has a minimal PATH.
-fn ip_bin() -> &'static str {
+/// The `ip` binary.
+pub fn ip_bin() -> &'static str {
     ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())

@@ -17,6 +17,7 @@ mod bad_input;
 mod concurrency;
 mod crash;
 mod crash_seed;
+mod dhcp;
 mod docker;
 mod docker_topology;
 mod errors;

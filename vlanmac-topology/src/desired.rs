@@ -133,7 +133,11 @@ pub fn router_sysctls(trunk: &IfName) -> Vec<(String, &'static str)> {
 
 fn with_prefix(ip: IpAddr, prefix: u8) -> AddressSpec {
     // The prefix comes from a validated subnet of the same family.
-    AddressSpec { net: ipnet::IpNet::new(ip, prefix).unwrap_or(ipnet::IpNet::from(ip)), nodad: ip.is_ipv6() }
+    AddressSpec {
+        net: ipnet::IpNet::new(ip, prefix).unwrap_or(ipnet::IpNet::from(ip)),
+        nodad: ip.is_ipv6(),
+        lifetimes: None,
+    }
 }
 
 /// Builds the desired state of `t` over `places` (from [`super::places::places`]).

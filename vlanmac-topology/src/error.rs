@@ -1,7 +1,8 @@
 //! The engine's one error type: what vlanmac-core reports (the topology's
 //! own failures among them: invalid input naming the field, a conflict, an
 //! apply stopped and rolled back), what the container runtime reports, and
-//! a topology that needs a runtime the engine was not given.
+//! a topology that needs a runtime the engine was not given, and an
+//! interface that got no DHCP lease.
 
 /// Every way an [`Engine`](crate::Engine) verb can fail.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +42,17 @@ pub enum Error {
         runtime: &'static str,
         /// The container, as the topology names it.
         container: String,
+    },
+    /// No DHCP lease for an interface: no server answered within the
+    /// timeout, or the server refused (DHCPNAK) each time.
+    #[error("DHCP on {interface}: {reason}")]
+    Dhcp {
+        /// The interface, as the caller labelled it (`endpoint c2 eth0 on
+        /// network vlan20`).
+        interface: String,
+        /// What happened: what the client waited for and how often it asked,
+        /// or what the server said.
+        reason: String,
     },
     /// The topology has container endpoints or runtime networks, and the
     /// engine has no container runtime.

@@ -10,6 +10,7 @@
 
 #[cfg(feature = "agent")]
 pub mod agent;
+pub mod dhcp;
 mod engine;
 mod error;
 pub mod file;

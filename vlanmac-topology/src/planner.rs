@@ -262,7 +262,7 @@ impl<'a> Planner<'a> {
                 let wanted =
                     self.d.addresses.iter().any(|(p, dev, w)| *p == l.place && dev == &l.name && w.net == a.net);
                 if !wanted {
-                    let addr = AddressSpec { net: a.net, nodad: a.nodad };
+                    let addr = AddressSpec { net: a.net, nodad: a.nodad, lifetimes: None };
                     self.push(
                         Sign::Remove,
                         l.place,

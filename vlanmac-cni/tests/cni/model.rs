@@ -214,7 +214,7 @@ fn step(w: &mut World, model: &mut Model, rng: &mut Rng) -> Result<(), String> {
         // ADD that fails after the lock: MTU above the master's, a failing IPAM plugin.
         30..=37 => {
             let mut conf = w.conf.clone();
-            if roll % 2 == 0 {
+            if roll.is_multiple_of(2) {
                 conf["mtu"] = json!(9000);
             } else {
                 conf["ipam"]["type"] = json!("failing-ipam");
@@ -227,7 +227,7 @@ fn step(w: &mut World, model: &mut Model, rng: &mut Rng) -> Result<(), String> {
         }
         // Input refused before anything: not JSON; a FIFO as CNI_NETNS.
         38..=41 => {
-            if roll % 2 == 0 {
+            if roll.is_multiple_of(2) {
                 let out = w.run("ADD", &json!("{\"cniVersion\": "), &key, Some(w.path(p)));
                 expect_failure(&out, "not JSON")?;
             } else {
@@ -241,7 +241,7 @@ fn step(w: &mut World, model: &mut Model, rng: &mut Rng) -> Result<(), String> {
         }
         // DEL: with the pod's namespace, without one.
         42..=61 => {
-            let netns = (roll % 5 != 0).then(|| w.path(p));
+            let netns = (!roll.is_multiple_of(5)).then(|| w.path(p));
             let out = w.run("DEL", &w.conf.clone(), &key, netns.clone());
             if out.status != 0 {
                 return Err(format!("DEL failed: {}", out.text));

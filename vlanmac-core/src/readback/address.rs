@@ -21,6 +21,12 @@ pub struct Address {
     pub permanent: bool,
     /// `scope link` (e.g. IPv6 fe80::/64).
     pub link_scope: bool,
+    /// Seconds left before the kernel deletes it (`valid_lft`); `None`:
+    /// forever.
+    pub valid_lft: Option<u32>,
+    /// Seconds left before it is deprecated (`preferred_lft`); `None`:
+    /// forever.
+    pub preferred_lft: Option<u32>,
 }
 
 impl Address {
@@ -30,8 +36,14 @@ impl Address {
         let mut local: Option<IpAddr> = None;
         let mut address: Option<IpAddr> = None;
         let mut flags = AddressFlags::from_bits_retain(u32::from(m.header.flags.bits()));
+        let (mut valid_lft, mut preferred_lft) = (None, None);
+        let finite = |secs: u32| (secs != u32::MAX).then_some(secs);
         for a in &m.attributes {
             match a {
+                AddressAttribute::CacheInfo(c) => {
+                    valid_lft = finite(c.ifa_valid);
+                    preferred_lft = finite(c.ifa_preferred);
+                }
                 AddressAttribute::Local(ip) => local = Some(*ip),
                 AddressAttribute::Address(ip) => address = Some(*ip),
                 AddressAttribute::Flags(f) => flags = *f,
@@ -50,6 +62,8 @@ impl Address {
             dadfailed: flags.contains(AddressFlags::Dadfailed),
             permanent: flags.contains(AddressFlags::Permanent),
             link_scope: m.header.scope == AddressScope::Link,
+            valid_lft,
+            preferred_lft,
         })
     }
 }
@@ -70,6 +84,13 @@ mod tests {
         let a = Address::from_message(&m).unwrap();
         assert_eq!(a.net.to_string(), "2001:db8:babe:10::3/64");
         assert!(a.nodad && a.permanent && !a.tentative);
+        assert_eq!((a.valid_lft, a.preferred_lft), (None, None));
+        let mut info = netlink_packet_route::address::CacheInfo::default();
+        info.ifa_preferred = u32::MAX;
+        info.ifa_valid = 90;
+        m.attributes.push(AddressAttribute::CacheInfo(info));
+        let a = Address::from_message(&m).unwrap();
+        assert_eq!((a.valid_lft, a.preferred_lft), (Some(90), None));
         m.header.prefix_len = 200;
         assert!(Address::from_message(&m).is_none());
         assert!(Address::from_message(&AddressMessage::default()).is_none());

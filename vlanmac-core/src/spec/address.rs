@@ -2,7 +2,7 @@ use std::{fmt, net::IpAddr, str::FromStr};
 
 use ipnet::IpNet;
 use netlink_packet_route::{
-    address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope},
+    address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, AddressScope, CacheInfo},
     AddressFamily,
 };
 
@@ -27,6 +27,51 @@ pub struct AddressSpec {
     /// usable at once. Defaults to `true` for IPv6 (as Docker does); ignored
     /// for IPv4.
     pub nodad: bool,
+    /// How long the kernel keeps the address (`valid_lft` / `preferred_lft`);
+    /// `None`: forever. A DHCP lease's address carries the lease's time, so
+    /// the kernel itself drops it when nobody renews it.
+    pub lifetimes: Option<Lifetimes>,
+}
+
+/// An address's lifetimes in seconds (`ip addr add ... valid_lft 120
+/// preferred_lft 120`): when `valid` runs out the kernel deletes the
+/// address; after `preferred` it is kept but no longer chosen as a source.
+///
+/// ```
+/// use vlanmac_core::spec::Lifetimes;
+/// let l = Lifetimes::new(120, 120).unwrap();
+/// assert_eq!((l.valid(), l.preferred()), (120, 120));
+/// assert!(Lifetimes::new(60, 120).is_err());   // preferred beyond valid
+/// assert!(Lifetimes::new(0, 0).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Lifetimes {
+    valid: u32,
+    preferred: u32,
+}
+
+impl Lifetimes {
+    /// `valid_lft VALID preferred_lft PREFERRED`; the kernel's rules: both
+    /// above 0, `preferred` at most `valid` (`u32::MAX` is "forever").
+    pub fn new(valid: u32, preferred: u32) -> Result<Self, SpecError> {
+        if valid == 0 {
+            return Err(SpecError::new("valid_lft", valid, "must be at least 1 second"));
+        }
+        if preferred > valid {
+            return Err(SpecError::new("preferred_lft", preferred, format!("is beyond valid_lft {valid}")));
+        }
+        Ok(Lifetimes { valid, preferred })
+    }
+
+    /// Seconds until the kernel deletes the address.
+    pub fn valid(&self) -> u32 {
+        self.valid
+    }
+
+    /// Seconds until the address is deprecated.
+    pub fn preferred(&self) -> u32 {
+        self.preferred
+    }
 }
 
 impl AddressSpec {
@@ -43,7 +88,14 @@ impl AddressSpec {
     /// An address `addr/prefix`; checks the prefix length against the family.
     pub fn new(addr: IpAddr, prefix_len: u8) -> Result<Self, SpecError> {
         let net = prefix::ip_net("address", addr, prefix_len)?;
-        Ok(AddressSpec { net, nodad: addr.is_ipv6() })
+        Ok(AddressSpec { net, nodad: addr.is_ipv6(), lifetimes: None })
+    }
+
+    /// Returns the same address with lifetimes (`valid_lft`, `preferred_lft`).
+    #[must_use]
+    pub fn with_lifetimes(mut self, lifetimes: Lifetimes) -> Self {
+        self.lifetimes = Some(lifetimes);
+        self
     }
 
     /// Returns the same address with `nodad` set as given.
@@ -70,23 +122,47 @@ impl fmt::Display for AddressSpec {
         if self.nodad && self.net.addr().is_ipv6() {
             f.write_str(" nodad")?;
         }
+        if let Some(l) = self.lifetimes {
+            write!(f, " valid_lft {} preferred_lft {}", l.valid, l.preferred)?;
+        }
         Ok(())
     }
 }
 
 impl FromStr for AddressSpec {
     type Err = SpecError;
-    /// Parses `ADDR/PREFIX`, optionally followed by ` nodad` or ` dad`.
+    /// Parses `ADDR/PREFIX`, optionally followed by ` nodad` or ` dad` and
+    /// ` valid_lft SECS preferred_lft SECS` (as `ip addr` prints them).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut words = s.split_whitespace();
         let net = prefix::parse_ip_with_prefix("address", words.next().unwrap_or(""))?;
-        let mut spec = AddressSpec { net, nodad: net.addr().is_ipv6() };
-        for w in words {
+        let mut spec = AddressSpec { net, nodad: net.addr().is_ipv6(), lifetimes: None };
+        let (mut valid, mut preferred) = (None, None);
+        while let Some(w) = words.next() {
             match w {
                 "nodad" => spec.nodad = true,
                 "dad" => spec.nodad = false,
-                _ => return Err(SpecError::new("address", s, format!("has unknown flag {w:?} (known: nodad, dad)"))),
+                "valid_lft" | "preferred_lft" => {
+                    let v = words.next().unwrap_or("");
+                    let secs: u32 = v.parse().map_err(|_| SpecError::new(w, v, "is not a number of seconds"))?;
+                    if w == "valid_lft" {
+                        valid = Some(secs);
+                    } else {
+                        preferred = Some(secs);
+                    }
+                }
+                _ => {
+                    return Err(SpecError::new(
+                        "address",
+                        s,
+                        format!("has unknown flag {w:?} (known: nodad, dad, valid_lft, preferred_lft)"),
+                    ))
+                }
             }
+        }
+        if valid.is_some() || preferred.is_some() {
+            let valid = valid.unwrap_or(u32::MAX);
+            spec.lifetimes = Some(Lifetimes::new(valid, preferred.unwrap_or(valid))?);
         }
         Ok(spec)
     }
@@ -106,12 +182,41 @@ pub(crate) fn address_message(index: u32, addr: &AddressSpec) -> AddressMessage 
         m.header.flags = AddressHeaderFlags::Nodad;
         m.attributes.push(AddressAttribute::Flags(AddressFlags::Nodad));
     }
+    if let Some(l) = addr.lifetimes {
+        let mut info = CacheInfo::default();
+        info.ifa_preferred = l.preferred;
+        info.ifa_valid = l.valid;
+        m.attributes.push(AddressAttribute::CacheInfo(info));
+    }
     m
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lifetimes_go_into_cacheinfo_and_round_trip() {
+        let a: AddressSpec = "10.0.20.57/24 valid_lft 120 preferred_lft 100".parse().unwrap();
+        assert_eq!(a.lifetimes, Some(Lifetimes::new(120, 100).unwrap()));
+        assert_eq!(a.to_string(), "10.0.20.57/24 valid_lft 120 preferred_lft 100");
+        let m = address_message(7, &a);
+        assert!(m
+            .attributes
+            .iter()
+            .any(|x| matches!(x, AddressAttribute::CacheInfo(CacheInfo { ifa_valid: 120, ifa_preferred: 100, .. }))));
+        let only_valid: AddressSpec = "10.0.20.57/24 valid_lft 60".parse().unwrap();
+        assert_eq!(only_valid.lifetimes, Some(Lifetimes::new(60, 60).unwrap()));
+        for bad in ["10.0.20.57/24 valid_lft", "10.0.20.57/24 valid_lft x", "10.0.20.57/24 valid_lft 5 preferred_lft 6"]
+        {
+            let e = bad.parse::<AddressSpec>().unwrap_err();
+            assert!(e.to_string().contains("_lft"), "{bad}: {e}");
+        }
+        assert!(!address_message(7, &"10.0.20.57/24".parse().unwrap())
+            .attributes
+            .iter()
+            .any(|x| matches!(x, AddressAttribute::CacheInfo(_))));
+    }
 
     #[test]
     fn v6_nodad_message() {

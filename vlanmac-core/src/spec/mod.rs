@@ -19,7 +19,7 @@ mod subnet;
 mod vlan;
 
 pub(crate) use address::address_message;
-pub use address::AddressSpec;
+pub use address::{AddressSpec, Lifetimes};
 pub use error::SpecError;
 pub use ifname::IfName;
 pub use ipvlan::{IpvlanFlags, IpvlanMode};
