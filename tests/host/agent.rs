@@ -275,6 +275,22 @@ fn files_signals_and_one_agent_per_socket() {
     });
     assert!(link(&format!("{b}-e2"), "eth0").is_some(), "the last good version stopped: {s}");
     assert!(run.metrics().contains("vlanmac_config_errors_total"), "{}", run.metrics());
+    // A repair of the last good version keeps the file's error reported
+    // (a successful apply once cleared it: seen as a flaky failure above,
+    // when a repair of the changed file came after the refusal).
+    let e0 = format!("{b}-e0");
+    let repairs = |s: &serde_json::Value| {
+        s["topologies"].as_array().into_iter().flatten().find(|t| t["name"] == b.as_str()).map(|t| t["repairs"].clone())
+    };
+    let before = repairs(&run.status());
+    let flushed = std::process::Command::new("ip").args(["-n", &e0, "addr", "flush", "dev", "eth0"]).status().unwrap();
+    assert!(flushed.success());
+    let s = run.wait_until("the flushed address repaired", |s| repairs(s) != before);
+    let t = s["topologies"].as_array().unwrap().iter().find(|t| t["name"] == b.as_str()).unwrap();
+    assert!(
+        t["error"].as_str().is_some_and(|e| e.contains("networks.lan.mtu")),
+        "a repair cleared the refused file's error: {s}"
+    );
     // Removed: taken down.
     std::fs::remove_file(&fb).unwrap();
     run.wait_for("a file removed taken down", || !Path::new(&format!("/run/netns/{b}-e0")).exists());

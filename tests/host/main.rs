@@ -7,6 +7,7 @@
 mod agent_common;
 mod common;
 mod crash_common;
+mod dnsmasq;
 mod docker_common;
 mod topo_common;
 
@@ -17,7 +18,7 @@ mod bad_input;
 mod concurrency;
 mod crash;
 mod crash_seed;
-mod dhcp;
+mod dhcp_client;
 mod docker;
 mod docker_topology;
 mod errors;

@@ -4,7 +4,9 @@
 //! (or shared) in the runtime's namespace and the attachment recorded; a
 //! macvlan or ipvlan made in the pod's namespace under a temporary name and
 //! renamed there while the IPAM plugin runs (after it, when the MAC comes
-//! from the address), marked as this attachment's from its creation; then
+//! from the address; before it, for a plugin that works on the interface,
+//! such as the reference `dhcp`), marked as this attachment's from its
+//! creation; then
 //! addresses (IPv6 without DAD), up, routes. What the reference macvlan
 //! plugin sets for the same configuration is set the same way
 //! (`arp_notify`/`ndisc_notify` with IPAM, routes without a gateway through
@@ -42,8 +44,14 @@ use crate::{
 
 /// ADD; returns the result in the configuration's version.
 pub fn add(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<Value> {
-    let mut a = Attaching::begin(inv, conf, raw)?;
     let mac_from_ip = conf.mac_from_ip && matches!(conf.driver, Driver::Macvlan(_));
+    if let (true, Some(t)) = (mac_from_ip, conf.ipam_type.as_deref().filter(|t| ipam::needs_interface(t))) {
+        return Err(CniError::new(
+            Code::InvalidConfig,
+            format!("macFromIP: the MAC would come from the address, and IPAM plugin {t} needs the interface (its MAC) first"),
+        ));
+    }
+    let mut a = Attaching::begin(inv, conf, raw)?;
     if !mac_from_ip {
         let mac = match conf.driver {
             Driver::Macvlan(_) => mac_for(conf, inv, &[])?,
@@ -51,6 +59,7 @@ pub fn add(inv: &Invocation, conf: &NetConf, raw: &[u8]) -> Result<Value> {
         };
         a.make_link(mac)?;
     }
+    a.start_ipam()?;
     let mut result = a.ipam_result()?;
     if mac_from_ip {
         a.make_link(mac_for(conf, inv, &result.ips)?)?;
@@ -286,8 +295,10 @@ impl<'a> Attaching<'a> {
         check_mtu(conf, &master)?;
         let vlan_name = conf.vlan_name(&IfName::new(master.name.clone())?).transpose()?;
         // The IPAM plugin (a process) runs while the VLAN, the record and
-        // (when its MAC does not come from the address) the link are made.
-        let lease = match &conf.ipam_type {
+        // (when its MAC does not come from the address) the link are made;
+        // one that works on the interface, once the link is made
+        // (`start_ipam`).
+        let lease = match conf.ipam_type.as_deref().filter(|t| !ipam::needs_interface(t)) {
             Some(t) => Some(ipam::Pending::start(t, Verb::Add, inv, raw, Some(hold(&lock)?))),
             None => None,
         };
@@ -321,6 +332,15 @@ impl<'a> Attaching<'a> {
         self.linked = true;
         block_on(self.host.add_link_into(&spec, &self.pod.nl))
             .map_err(|e| link_refused(e, self.conf, &self.parent.name))
+    }
+
+    /// Starts the IPAM plugin if `begin` did not (one that works on the
+    /// interface, now that the link is made).
+    fn start_ipam(&mut self) -> Result<()> {
+        if let (Some(t), None, false) = (&self.conf.ipam_type, &self.lease, self.leased) {
+            self.lease = Some(ipam::Pending::start(t, Verb::Add, self.inv, self.raw, Some(hold(&self._lock)?)));
+        }
+        Ok(())
     }
 
     /// The IPAM plugin's result, with its addresses on interface 0.
@@ -358,11 +378,21 @@ impl Drop for Attaching<'_> {
         if let Some(lease) = self.lease.take() {
             self.leased = lease.wait().is_ok();
         }
+        let release = |a: &Self| {
+            if let (true, Some(t)) = (a.leased, &a.conf.ipam_type) {
+                let _ = ipam::Call { plugin: t, verb: Verb::Del, inv: a.inv, netconf: a.raw, hold: None }.run();
+            }
+        };
+        // A plugin working on the interface releases from it, before it goes.
+        let first = self.conf.ipam_type.as_deref().is_some_and(ipam::needs_interface);
+        if first {
+            release(self);
+        }
         if self.linked {
             let _ = self.pod.delete_attachment(&self.key);
         }
-        if let (true, Some(t)) = (self.leased, &self.conf.ipam_type) {
-            let _ = ipam::Call { plugin: t, verb: Verb::Del, inv: self.inv, netconf: self.raw, hold: None }.run();
+        if !first {
+            release(self);
         }
         if let Some(r) = &self.recorded {
             let _ = teardown::detach(&self.host, r);

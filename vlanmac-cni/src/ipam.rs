@@ -281,6 +281,16 @@ pub fn supports(name: &str, inv: &Invocation, version: &str) -> bool {
 
 /// `ipam.type` of a recorded network configuration (see
 /// [`crate::state::Record::config`]), if it names a plugin.
+/// Whether IPAM plugin `name` works on the pod's interface itself, so ADD
+/// runs it once the interface exists and DEL before it goes (as the
+/// reference macvlan plugin does for every plugin): the reference `dhcp`
+/// plugin, whose daemon takes the lease on the interface inside the pod's
+/// namespace and sends DHCPRELEASE from it. Others (host-local, static)
+/// run while the link is made.
+pub fn needs_interface(name: &str) -> bool {
+    name == "dhcp"
+}
+
 pub fn type_of(config: &Value) -> Option<String> {
     let t = config.get("ipam")?.get("type")?.as_str()?;
     (!t.is_empty() && !t.contains('/') && t != "." && t != "..").then(|| t.to_string())

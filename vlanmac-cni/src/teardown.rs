@@ -48,7 +48,8 @@ impl Release {
 /// attachment's namespace open (DEL), else in the namespace `r` names if
 /// that is still the one it was made in; the lease is released (`release`,
 /// run as `inv` with `hold` for the IPAM plugin to hold) while the kernel
-/// deletes the link. An IPAM failure is reported before the record and the
+/// deletes the link, or before, for a plugin that works on the interface
+/// ([`ipam::needs_interface`]). An IPAM failure is reported before the record and the
 /// VLAN go, so the same call again finishes the job.
 pub fn remove(
     host: &Netlink,
@@ -58,7 +59,14 @@ pub fn remove(
     hold: Option<OwnedFd>,
     here: Option<&Pod>,
 ) -> Result<()> {
-    let lease = release.map(|rel| ipam::Pending::start(&rel.plugin, Verb::Del, inv, &rel.netconf, hold));
+    let mut lease = release.map(|rel| {
+        let first = ipam::needs_interface(&rel.plugin);
+        (ipam::Pending::start(&rel.plugin, Verb::Del, inv, &rel.netconf, hold), first)
+    });
+    // A plugin working on the interface releases before it goes.
+    if let Some((pending, true)) = lease.take() {
+        pending.wait()?;
+    }
     match here.filter(|p| p.holds(r)) {
         Some(p) => p.delete_attachment(&r.key())?,
         None => {
@@ -67,8 +75,8 @@ pub fn remove(
             }
         }
     }
-    if let Some(lease) = lease {
-        lease.wait()?;
+    if let Some((pending, _)) = lease {
+        pending.wait()?;
     }
     detach(host, r)
 }

@@ -8,9 +8,13 @@
 #[path = "../../../tests/host/common.rs"]
 mod common;
 #[allow(dead_code)]
+#[path = "../../../tests/host/dnsmasq.rs"]
+mod dnsmasq;
+#[allow(dead_code)]
 mod process;
 mod support;
 
+mod dhcp;
 mod errors;
 mod faults;
 mod hostile;

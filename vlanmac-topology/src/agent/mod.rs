@@ -202,6 +202,18 @@ struct Kept<R: ContainerRuntime> {
     status: TopologyStatus,
     /// The task following the runtime's events, once it is reachable.
     runtime_events: Option<Task>,
+    /// Why its file's current version was refused (the last good version
+    /// runs meanwhile); reported until the file is valid again, whatever
+    /// the applies of the last good version do.
+    refused: Option<String>,
+}
+
+impl<R: ContainerRuntime> Kept<R> {
+    /// The status's error after an apply that went well: the file's
+    /// refusal, if any.
+    fn settled(&mut self) {
+        self.status.error = self.refused.clone();
+    }
 }
 
 /// A namespace's monitor and the names of its links, by index (to tell
@@ -484,7 +496,7 @@ impl<R: ContainerRuntime + 'static, F: Fn() -> R> Agent<R, F> {
                 self.metrics.repaired(&name, &res.changes, took);
                 k.status.repairs += 1;
                 k.status.last_repair = Some(repair.clone());
-                k.status.error = None;
+                k.settled();
                 let _ = events.send(AgentEvent::Repaired { topology: name.clone(), repair });
                 if k.flap.flapping() {
                     tracing::warn!(target: "vlanmac::agent", topology = %name, backoff_s = k.flap.backoff().as_secs(), "flapping: its repairs keep being undone");
@@ -499,13 +511,16 @@ impl<R: ContainerRuntime + 'static, F: Fn() -> R> Agent<R, F> {
                 k.failures = 0;
                 k.fresh = false;
                 k.flap.converged(Instant::now());
-                k.status.error = None;
+                k.settled();
             }
             Err(e) => {
                 k.failures += 1;
                 let error = e.to_string();
                 tracing::warn!(target: "vlanmac::agent", topology = %name, cause = %cause, "apply failed: {error}");
-                k.status.error = Some(error.clone());
+                k.status.error = Some(match &k.refused {
+                    Some(r) => format!("{error}; {r}"),
+                    None => error.clone(),
+                });
                 let _ = events.send(AgentEvent::Failed { topology: name.clone(), error });
                 // Tried again after a backoff (a foreign object in the way
                 // stays until someone removes it).
@@ -603,7 +618,11 @@ impl<R: ContainerRuntime + 'static, F: Fn() -> R> Agent<R, F> {
                 continue;
             }
             match kept.get_mut(&file) {
-                Some(k) if same(k.engine.topology(), &t) => k.status.error = None,
+                Some(k) if same(k.engine.topology(), &t) => {
+                    k.refused = None;
+                    k.settled();
+                    self.publish(k);
+                }
                 Some(k) => {
                     if k.engine.topology().name != t.name {
                         // A new name: the old topology goes first.
@@ -615,7 +634,8 @@ impl<R: ContainerRuntime + 'static, F: Fn() -> R> Agent<R, F> {
                     k.interest = Interest::of(&t);
                     k.engine = Engine::with_runtime(t, (self.runtime)());
                     k.runtime_events = None;
-                    k.status.error = None;
+                    k.refused = None;
+                    k.settled();
                     k.fresh = true;
                     self.look(k, "file changed");
                     self.publish(k);
@@ -642,6 +662,7 @@ impl<R: ContainerRuntime + 'static, F: Fn() -> R> Agent<R, F> {
                         status,
                         runtime_events: None,
                         fresh: true,
+                        refused: None,
                     };
                     self.look(&mut k, "file added");
                     self.publish(&k);
@@ -657,7 +678,9 @@ impl<R: ContainerRuntime + 'static, F: Fn() -> R> Agent<R, F> {
             let _ = events.send(AgentEvent::FileRefused { file: file.clone(), error: e.clone() });
             match kept.values_mut().find(|k| k.status.file == file) {
                 Some(k) => {
-                    k.status.error = Some(format!("file refused, its last good version kept: {e}"));
+                    let refused = format!("file refused, its last good version kept: {e}");
+                    k.refused = Some(refused.clone());
+                    k.status.error = Some(refused);
                     self.publish(k);
                 }
                 None => {

@@ -6,12 +6,10 @@
 
 use std::{
     net::Ipv4Addr,
-    path::PathBuf,
-    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
-use crate::common::*;
+use crate::{common::*, dnsmasq::Dnsmasq};
 use vlanmac::{
     link::{Macvlan, NewLink},
     spec::{MacAddr, MacvlanMode},
@@ -22,109 +20,42 @@ use vlanmac::{
 };
 
 /// The lab: a server namespace with dnsmasq on `s0` (10.77.0.1/24, range
-/// .100–.199, 2-minute leases: dnsmasq's shortest), the trunk `t0` in a
-/// switch namespace. Drop stops dnsmasq by its PID, then the namespaces go.
+/// .100–.199), the trunk `t0` in a switch namespace. The server stops
+/// before the namespaces go (fields drop in order).
 struct Lab {
+    server_process: Option<Dnsmasq>,
     switch: TestNs,
-    server: TestNs,
-    dir: PathBuf,
-    dnsmasq: Option<Child>,
+    _server: TestNs,
 }
 
 const ROUTER: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 
-fn dnsmasq_bin() -> Option<&'static str> {
-    ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].into_iter().find(|p| std::path::Path::new(p).exists())
-}
-
 impl Lab {
-    async fn new(tag: &str, serve: bool) -> Option<Lab> {
-        let Some(bin) = dnsmasq_bin() else {
-            // scripts/test installs dnsmasq-base: missing there is a failure.
-            assert!(std::env::var("VLANMAC_REQUIRE_TOOLS").is_err(), "dnsmasq is not installed");
-            record_skip(&format!("dhcp::{tag}"), "dnsmasq (dnsmasq-base) is not installed");
-            return None;
-        };
+    async fn new(test: &str, serve: bool) -> Option<Lab> {
+        let tag = test.trim_start_matches("dhcp_client::").get(..6).unwrap_or("dh");
         let switch = TestNs::new(&format!("{tag}sw"));
         let server = TestNs::new(&format!("{tag}srv"));
         veth_trunk(&switch, &server, "t0", "s0").await;
         server.ip(&["addr", "add", "10.77.0.1/24", "dev", "s0"]);
-        let dir = std::env::temp_dir().join(format!("vlanmac-dhcp-{}-{}", std::process::id(), server.name));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut lab = Lab { switch, server, dir, dnsmasq: None };
-        if serve {
-            lab.start_server(bin);
-        }
-        Some(lab)
+        let server_process = if serve {
+            Some(Dnsmasq::start(test, server.name.as_str(), "s0", "10.77.0.100", "10.77.0.199", "10.77.0.1")?)
+        } else {
+            None
+        };
+        Some(Lab { server_process, switch, _server: server })
     }
 
-    fn leases_path(&self) -> PathBuf {
-        self.dir.join("leases")
-    }
-
-    fn start_server(&mut self, bin: &str) {
-        let child = Command::new(ip_bin())
-            .args(["netns", "exec", self.server.name.as_str(), bin])
-            .args([
-                "--keep-in-foreground",
-                "--conf-file=/dev/null",
-                "--port=0",
-                "--interface=s0",
-                "--bind-interfaces",
-                "--user=root",
-                "--group=root",
-                "--dhcp-authoritative",
-                // No ping of an address before offering it: dnsmasq waits
-                // up to 3 s for an echo reply per DISCOVER, one after
-                // another (20 clients: a minute). The lab's addresses are
-                // all handed out by this server.
-                "--no-ping",
-                "--dhcp-range=10.77.0.100,10.77.0.199,255.255.255.0,2m",
-                "--dhcp-option=option:router,10.77.0.1",
-                "--dhcp-option=option:domain-name,lab.example",
-            ])
-            .arg(format!("--dhcp-leasefile={}", self.leases_path().display()))
-            .arg(format!("--pid-file={}", self.dir.join("pid").display()))
-            .arg(format!("--log-facility={}", self.dir.join("log").display()))
-            .arg("--log-dhcp")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start dnsmasq");
-        self.dnsmasq = Some(child);
-        // Ready once it listens on port 67 in its namespace.
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            let out = Command::new(ip_bin())
-                .args(["netns", "exec", self.server.name.as_str(), "cat", "/proc/net/udp"])
-                .output()
-                .unwrap();
-            // Port 67 is 0043 in /proc/net/udp's hex.
-            if String::from_utf8_lossy(&out.stdout).contains(":0043 ") {
-                return;
-            }
-            if let Some(Ok(Some(status))) = self.dnsmasq.as_mut().map(|c| c.try_wait()) {
-                panic!("dnsmasq exited ({status}): {}", self.log());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("dnsmasq did not listen on port 67 within 10 s: {}", self.log());
+    fn server(&self) -> &Dnsmasq {
+        self.server_process.as_ref().expect("this lab serves DHCP")
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+        self.server().log()
     }
 
-    /// The server's lease file: (MAC, address) per lease.
+    /// (MAC, address) per lease in the server's lease file.
     fn leases(&self) -> Vec<(String, Ipv4Addr)> {
-        std::fs::read_to_string(self.leases_path())
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                Some((f.get(1)?.to_string(), f.get(2)?.parse().ok()?))
-            })
-            .collect()
+        self.server().leases().into_iter().map(|l| (l.mac, l.addr)).collect()
     }
 
     /// A client namespace with macvlan `eth0` (MAC `mac`) on the trunk, up.
@@ -139,35 +70,21 @@ impl Lab {
     }
 }
 
-impl Drop for Lab {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.dnsmasq.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 fn mac(i: u8) -> MacAddr {
     MacAddr::new([0x02, 0x77, 0, 0, 0, i]).unwrap()
 }
 
-/// Waits up to 5 s for the server's lease file to say `pred`.
+/// Waits for the server's lease file to say `pred` of (MAC, address) pairs.
 fn wait_leases(lab: &Lab, what: &str, pred: impl Fn(&[(String, Ipv4Addr)]) -> bool) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(5) {
-        if pred(&lab.leases()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("the server's lease file never showed {what}: {:?}\n{}", lab.leases(), lab.log());
+    lab.server().wait_leases(what, |l| {
+        let pairs: Vec<(String, Ipv4Addr)> = l.iter().map(|x| (x.mac.clone(), x.addr)).collect();
+        pred(&pairs)
+    });
 }
 
 #[tokio::test]
 async fn acquire_install_renew_release_against_dnsmasq() {
-    let Some(lab) = Lab::new("dh1", true).await else { return };
+    let Some(lab) = Lab::new("dhcp_client::acquire", true).await else { return };
     let (ns, iface) = lab.client("dh1c", mac(1)).await;
     let mut out =
         dhcp::exchange(vec![(iface.clone(), Goal::Acquire { previous: None })], Duration::from_secs(10)).await.unwrap();
@@ -217,7 +134,7 @@ async fn acquire_install_renew_release_against_dnsmasq() {
 
 #[tokio::test]
 async fn twenty_interfaces_acquire_at_once_all_distinct() {
-    let Some(lab) = Lab::new("dh20", true).await else { return };
+    let Some(lab) = Lab::new("dhcp_client::twenty", true).await else { return };
     let mut held = Vec::new();
     let mut jobs = Vec::new();
     for i in 0..20u8 {
@@ -243,7 +160,7 @@ async fn twenty_interfaces_acquire_at_once_all_distinct() {
 
 #[tokio::test]
 async fn the_same_mac_gets_the_same_address_back_and_a_refused_reboot_discovers() {
-    let Some(lab) = Lab::new("dhrb", true).await else { return };
+    let Some(lab) = Lab::new("dhcp_client::reboot", true).await else { return };
     let first = {
         let (ns, iface) = lab.client("dhrb1", mac(40)).await;
         let mut out =
@@ -282,7 +199,7 @@ async fn the_same_mac_gets_the_same_address_back_and_a_refused_reboot_discovers(
 
 #[tokio::test]
 async fn no_server_fails_within_the_timeout_naming_the_interface() {
-    let Some(lab) = Lab::new("dhno", false).await else { return };
+    let Some(lab) = Lab::new("dhcp_client::noserv", false).await else { return };
     let (_ns, mut iface) = lab.client("dhnoc", mac(60)).await;
     iface.label = "endpoint c2 eth0 on network vlan20".into();
     let start = Instant::now();
