@@ -30,8 +30,10 @@ ensure_deps() {
   command -v protoc >/dev/null || apt+=(protobuf-compiler)
   command -v bats >/dev/null || apt+=(bats)
   command -v jq >/dev/null || apt+=(jq)
-  # The DHCP client's tests serve leases with Debian's dnsmasq.
+  # The DHCP client's tests serve leases with Debian's dnsmasq; its bench
+  # compares it with dhclient (and busybox's udhcpc, above).
   [ -x /usr/sbin/dnsmasq ] || apt+=(dnsmasq-base)
+  command -v dhclient >/dev/null || apt+=(isc-dhcp-client)
   # podman (CNI backend) and runc run the CNI plugin's podman test; without
   # their recommends (no rootless networking stack, no extra runtimes).
   local bare=()
