@@ -265,6 +265,11 @@ fn files_signals_and_one_agent_per_socket() {
     std::fs::write(&fb, lab(&b, 3)).unwrap();
     run.wait_for("a file changed applied", || link(&format!("{b}-e2"), "eth0").is_some());
     // Refused: the last good version keeps running, the field is named.
+    // (A copy of the good version, outside the watched folder, is what the
+    // fixture takes down if the test fails before the file is removed.)
+    let good_b = run.dir.0.join("b-good.yaml");
+    std::fs::write(&good_b, lab(&b, 3)).unwrap();
+    run.files.push(good_b);
     std::fs::write(&fb, lab(&b, 3).replace("mtu: 1500", "mtu: 99999")).unwrap();
     let s = run.wait_until("a refused file reported", |s| {
         s["topologies"]
