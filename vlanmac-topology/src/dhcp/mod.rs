@@ -1,8 +1,10 @@
 //! vlanmac's own DHCPv4 client, in process: leases for interfaces in any
 //! namespace, many at once, installed with the lease's lifetimes.
 //!
-//! - `message.rs`: the requests and answers (RFC 2131), encoded and decoded
-//!   by the `dhcproto` crate;
+//! - [`message`]: the requests and answers (RFC 2131), encoded and decoded
+//!   by the `dhcproto` crate (public: a datagram from the network is
+//!   decoded by [`message::reply`], which never panics; `scripts/fuzz`
+//!   runs it under libFuzzer);
 //! - `lease.rs`: a granted lease, its timers (T1, T2, expiry), its JSON;
 //! - `machine.rs`: the client's states as a value fed with datagrams
 //!   (SELECTING, REQUESTING, INIT-REBOOT, RENEWING, REBINDING), no I/O;
@@ -45,7 +47,7 @@
 mod exchange;
 mod lease;
 mod machine;
-mod message;
+pub mod message;
 
 pub use exchange::{exchange, release, Interface, Outcome};
 pub use lease::{unix_now, Lease};
