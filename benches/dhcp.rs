@@ -143,7 +143,10 @@ fn dhclient(lab: &Lab, i: usize) {
 }
 
 fn udhcpc(lab: &Lab, i: usize) {
-    run_in(lab.endpoints[i].name(), &["busybox", "udhcpc", "-q", "-n", "-f", "-i", "eth0", "-s", "/bin/true", "-t", "5"]);
+    run_in(
+        lab.endpoints[i].name(),
+        &["busybox", "udhcpc", "-q", "-n", "-f", "-i", "eth0", "-s", "/bin/true", "-t", "5"],
+    );
 }
 
 /// The wall time of one way, with a fresh server; checks the server's
