@@ -92,7 +92,7 @@ fn open_socket(ifname: &IfName) -> std::result::Result<OwnedFd, Errno> {
 
 /// Opens each interface's socket in its namespace on the calling thread
 /// (the caller's own namespace first, before the thread leaves it).
-fn open_sockets(ifaces: &[(Interface, Option<OwnedFd>)]) -> Result<Vec<OwnedFd>> {
+fn open_sockets(ifaces: &[(Interface, Option<OwnedFd>)]) -> vlanmac_core::Result<Vec<OwnedFd>> {
     let order: Vec<usize> = (0..ifaces.len())
         .filter(|i| ifaces[*i].1.is_none())
         .chain((0..ifaces.len()).filter(|i| ifaces[*i].1.is_some()))
@@ -121,7 +121,7 @@ fn open_sockets(ifaces: &[(Interface, Option<OwnedFd>)]) -> Result<Vec<OwnedFd>>
         out[i] = Some(fd);
     }
     out.into_iter()
-        .map(|fd| fd.ok_or_else(|| Error::Core(vlanmac_core::Error::Internal("a DHCP socket was not opened".into()))))
+        .map(|fd| fd.ok_or_else(|| vlanmac_core::Error::Internal("a DHCP socket was not opened".into())))
         .collect()
 }
 
@@ -212,10 +212,7 @@ pub async fn exchange(jobs: Vec<(Interface, Goal)>, timeout: Duration) -> Result
         goals.push(goal);
     }
     let out = netns::spawn_blocking(move || {
-        let fds = open_sockets(&with_ns).map_err(|e| match e {
-            Error::Core(c) => c,
-            other => vlanmac_core::Error::Internal(other.to_string()),
-        })?;
+        let fds = open_sockets(&with_ns)?;
         let start = Instant::now();
         let deadline = start + timeout;
         let mut runs: Vec<Running> = fds
@@ -276,10 +273,7 @@ pub async fn release(iface: &Interface, lease: &Lease) -> Result<()> {
         message::request(message::Ask::Release { addr: lease.address, server: lease.server }, &lease.mac, xid(), None);
     let (iface, server) = (iface.clone(), lease.server);
     netns::spawn_blocking(move || {
-        let fds = open_sockets(&[(iface.clone(), ns)]).map_err(|e| match e {
-            Error::Core(c) => c,
-            other => vlanmac_core::Error::Internal(other.to_string()),
-        })?;
+        let fds = open_sockets(&[(iface.clone(), ns)])?;
         let fd = fds.into_iter().next().ok_or_else(|| vlanmac_core::Error::Internal("no DHCP socket".into()))?;
         let to = SockaddrIn::from(SocketAddrV4::new(server, SERVER_PORT));
         socket::sendto(std::os::fd::AsRawFd::as_raw_fd(&fd), &bytes, &to, MsgFlags::empty()).map_err(|e| {
