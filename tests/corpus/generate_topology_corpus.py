@@ -109,6 +109,26 @@ sub("ep-netns-and-pid", "endpoints.container0", "  container0:\n    attach:", " 
 sub("ep-name-as-netns-bad", "endpoints", "  container0:\n", "  'con/tainer0':\n")
 sub("ep-attach-not-list", "endpoints.container0.attach", "  container0:\n    attach:\n      - { network: macvlan10, ipv4: 10.0.10.2, ipv6: \"2001:db8:babe:10::2\" }\n", "  container0:\n    attach: macvlan10\n")
 sub("ep-attach-network-twice", "endpoints.container1.attach[1].network", "- { network: macvlan20, ipv4: 10.0.20.3, ipv6: \"2001:db8:babe:20::3\" }", "- { network: macvlan10, ipv4: 10.0.10.13 }")
+def subs(desc, field, pairs):
+    text = body
+    for frm, to in pairs:
+        assert frm in text, frm
+        text = text.replace(frm, to, 1)
+    cases.append((desc, field, text))
+# served addresses (DHCP, SLAAC)
+DHCP10 = ("    vlan: 10\n    mode: bridge\n", "    vlan: 10\n    mode: bridge\n    dhcp: true\n")
+sub("ep-ipv6-dhcp", "endpoints.container0.attach[0].ipv6", 'ipv6: "2001:db8:babe:10::2"', "ipv6: dhcp")
+sub("ep-ipv4-slaac", "endpoints.container0.attach[0].ipv4", "ipv4: 10.0.10.2,", "ipv4: slaac,")
+sub("ep-ipv4-dhcp-unserved", "endpoints.container0.attach[0].ipv4", "ipv4: 10.0.10.2,", "ipv4: dhcp,")
+sub("ep-ipv6-slaac-unserved", "endpoints.container0.attach[0].ipv6", 'ipv6: "2001:db8:babe:10::2"', "ipv6: slaac")
+sub("net-dhcp-not-bool", "networks.macvlan10.dhcp", "    vlan: 10\n    mode: bridge\n", "    vlan: 10\n    mode: bridge\n    dhcp: maybe\n")
+sub("net-dhcp-ipvlan", "networks.macvlan10.dhcp", "    vlan: 10\n    mode: bridge\n", "    vlan: 10\n    driver: ipvlan\n    dhcp: true\n")
+sub("net-dhcp-docker", "networks.macvlan10.dhcp", "    vlan: 10\n    mode: bridge\n", "    vlan: 10\n    mode: bridge\n    dhcp: true\n    docker: true\n")
+subs("net-dhcp-lab-no-gateway", "networks.macvlan10.subnets", [DHCP10, ("{ subnet: 10.0.10.0/24, gateway: 10.0.10.1 }", "{ subnet: 10.0.10.0/24 }")])
+subs("net-slaac-not-64", "networks.macvlan10.subnets", [DHCP10, ('"2001:db8:babe:10::/64", gateway: "2001:db8:babe:10::1"', '"2001:db8:babe:10::/80", gateway: "2001:db8:babe:10::1"'), ('ipv6: "2001:db8:babe:10::2"', "ipv6: slaac")])
+subs("ep-slaac-dotted-name", "endpoints.container0.attach[0].name", [DHCP10, ('ipv4: 10.0.10.2, ipv6: "2001:db8:babe:10::2"', "name: e.0, ipv6: slaac")])
+sub("lab-lease-short", "lab.dhcp_lease_time", "router: seed-router\n", "router: seed-router\n  dhcp_lease_time: 60\n")
+sub("lab-lease-text", "lab.dhcp_lease_time", "router: seed-router\n", "router: seed-router\n  dhcp_lease_time: long\n")
 raw("not-yaml", "", "name: [unclosed\n")
 raw("yaml-list", "", "- a\n- b\n")
 raw("yaml-scalar", "", "just text\n")

@@ -19,6 +19,7 @@ mod concurrency;
 mod crash;
 mod crash_seed;
 mod dhcp_client;
+mod dhcp_topology;
 mod docker;
 mod docker_topology;
 mod errors;

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use super::{
     desired::{DesiredKind, DesiredLink},
-    marks,
+    lab_server::LabServer,
+    leases, marks,
     model::Topology,
     observe::Handles,
     options::Options,
@@ -40,6 +41,11 @@ pub struct ApplyResult {
     /// choices included (attachments made by an adapter, such as Docker's,
     /// too: the addresses it asks for), in endpoint order.
     pub addresses: Vec<EndpointAddress>,
+    /// The DHCP leases the endpoints hold after the apply (their addresses
+    /// are in `addresses` too). Without an agent to renew them they lapse
+    /// at their end, and the kernel drops the addresses.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leases: Vec<leases::LeaseStatus>,
 }
 
 /// Plans and applies `t`.
@@ -101,6 +107,7 @@ async fn apply_once(t: &Topology, opts: &Options) -> Result<ApplyResult> {
                 Segment::Namespaces => run.namespaces(changes, range).await,
                 Segment::Netlink => run.netlink(changes, range).await,
                 Segment::Sysctl => run.sysctls(changes, range).await,
+                Segment::Served => run.served(changes, range, opts).await,
             },
         };
         if let Err((k, e)) = done {
@@ -108,12 +115,22 @@ async fn apply_once(t: &Topology, opts: &Options) -> Result<ApplyResult> {
             return Err(Error::Apply { step: changes[k].to_string(), source: Box::new(e), rollback });
         }
     }
+    let held = leases::held(t, &desired);
+    let mut addresses = endpoint_addresses(&places, &desired);
+    addresses.extend(held.iter().map(|(x, l)| EndpointAddress {
+        endpoint: x.endpoint.clone(),
+        interface: x.dev.to_string(),
+        address: l.address.into(),
+        prefix_len: l.prefix_len,
+    }));
+    let now = crate::dhcp::unix_now();
     Ok(ApplyResult {
         topology: t.name.clone(),
         changed: !plan.changes.is_empty(),
         changes: plan.changes,
         writes: opts.shared.stats.writes() - writes_before,
-        addresses: endpoint_addresses(&places, &desired),
+        addresses,
+        leases: held.iter().map(|(x, l)| leases::status(x, l, &places, now)).collect(),
     })
 }
 
@@ -124,6 +141,8 @@ enum Segment {
     Namespaces,
     /// Sysctl writes (files under /proc/sys, inside the namespace).
     Sysctl,
+    /// The lab's DHCP server and the DHCP leases (all asked for at once).
+    Served,
     /// Everything else: one packed [`Batch`].
     Netlink,
 }
@@ -133,6 +152,7 @@ impl Segment {
         match action {
             Action::CreateNetns { .. } => Segment::Namespaces,
             Action::SetSysctl { .. } => Segment::Sysctl,
+            Action::StartLabServer { .. } | Action::AcquireLease { .. } | Action::AwaitSlaac { .. } => Segment::Served,
             _ => Segment::Netlink,
         }
     }
@@ -205,6 +225,63 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// The lab's DHCP server (started first: the leases come from it),
+    /// then every lease of the range at once; each journaled.
+    async fn served(
+        &mut self,
+        changes: &[Change],
+        range: Range<usize>,
+        opts: &Options,
+    ) -> std::result::Result<(), StepError> {
+        let mut wanted = Vec::new();
+        let mut slaac = Vec::new();
+        for k in range {
+            match &changes[k].action {
+                Action::StartLabServer { place } => {
+                    self.interrupt.check(|| changes[k].to_string()).map_err(|e| (k, e))?;
+                    let server = LabServer::of(self.t)
+                        .ok_or_else(|| (k, Error::Internal("no lab DHCP server to start".into())))?;
+                    if server.ensure(&self.places[*place].nsref).await.map_err(|e| (k, e))? {
+                        self.journal.push(Undo::LabServer { server });
+                    }
+                }
+                Action::AcquireLease { lease, previous } => wanted.push((k, (lease.clone(), *previous))),
+                Action::AwaitSlaac { place, dev } => slaac.push((k, *place, dev.clone())),
+                _ => {}
+            }
+        }
+        let timeout = opts.dhcp_timeout.unwrap_or(leases::DEFAULT_TIMEOUT);
+        let places: Vec<usize> =
+            wanted.iter().map(|(_, (x, _))| x.place).chain(slaac.iter().map(|(_, p, _)| *p)).collect();
+        if let Some(first) = wanted.first().map(|w| w.0).or(slaac.first().map(|s| s.0)) {
+            self.interrupt.check(|| changes[first].to_string()).map_err(|e| (first, e))?;
+            self.handles.ensure_all(&places).await.map_err(|e| (first, e))?;
+        }
+        let mut failed = None;
+        if let Some(&(first, _)) = wanted.first() {
+            let h = &self.handles;
+            let asks: Vec<_> = wanted.iter().map(|(_, w)| w.clone()).collect();
+            let got = leases::acquire(&self.t.name, &asks, self.places, |p| h.get(p).ok(), timeout)
+                .await
+                .map_err(|e| (first, e))?;
+            for ((k, (x, _)), res) in wanted.into_iter().zip(got) {
+                match res {
+                    Ok(lease) => self.journal.push(Undo::Lease { topology: self.t.name.clone(), wanted: x, lease }),
+                    Err(e) => failed = failed.or(Some((k, e))),
+                }
+            }
+        }
+        if failed.is_none() {
+            let h = &self.handles;
+            let waits = slaac.iter().map(|(k, place, dev)| async move {
+                let nl = h.get(*place).map_err(|e| (*k, e))?;
+                leases::await_slaac(nl, dev, timeout).await.map_err(|e| (*k, e))
+            });
+            failed = futures::future::join_all(waits).await.into_iter().find_map(|r| r.err());
+        }
+        failed.map_or(Ok(()), Err)
+    }
+
     /// The netlink changes in `range` as one batch; what succeeded is
     /// journaled in plan order.
     async fn netlink(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
@@ -262,7 +339,12 @@ impl Run<'_> {
                     owners.push((k, None));
                     continue;
                 }
-                Action::CreateNetns { .. } | Action::SetSysctl { .. } | Action::External => continue,
+                Action::CreateNetns { .. }
+                | Action::SetSysctl { .. }
+                | Action::StartLabServer { .. }
+                | Action::AcquireLease { .. }
+                | Action::AwaitSlaac { .. }
+                | Action::External => continue,
             };
             owners.push((k, Some(undo)));
         }

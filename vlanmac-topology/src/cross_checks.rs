@@ -18,6 +18,7 @@ type R<T> = Result<T, SpecError>;
 /// Checks that need the whole topology.
 pub(super) fn cross_checks(t: &Topology) -> R<()> {
     addresses_fit(t)?;
+    served_addresses(t)?;
     subnets_disjoint(t)?;
     one_protocol_per_tag(t)?;
     passthru_alone(t)?;
@@ -55,6 +56,70 @@ fn addresses_fit(t: &Topology) -> R<()> {
             }
             if let Some(v6) = a.ipv6 {
                 address_in_network(&format!("{p}.ipv6"), IpAddr::V6(v6), n, &mut used)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `ipv4: dhcp` and `ipv6: slaac` only on networks that serve addresses,
+/// and such networks fit for it: macvlan (a MAC of their own), not a
+/// Docker network, and in a lab the subnets the lab's server serves from.
+fn served_addresses(t: &Topology) -> R<()> {
+    for n in t.networks.iter().filter(|n| n.dhcp) {
+        let p = format!("networks.{}", n.name);
+        if n.driver.kind() != "macvlan" {
+            return Err(SpecError::new(
+                format!("{p}.dhcp"),
+                true,
+                "needs driver macvlan (ipvlan links share the parent's MAC, by which DHCP servers tell clients apart)",
+            ));
+        }
+        if n.docker {
+            return Err(SpecError::new(
+                format!("{p}.dhcp"),
+                true,
+                "cannot be a Docker network (Docker's macvlan driver has no DHCP); \
+                 drop `docker: true` and attach containers by `container:` instead",
+            ));
+        }
+        let slaac = t.endpoints.iter().flat_map(|e| &e.attach).any(|a| a.network == n.name && a.ipv6_slaac);
+        if let Some(s) = n.subnet_v6().filter(|s| slaac && s.prefix_len() != 64) {
+            return Err(SpecError::new(
+                format!("{p}.subnets"),
+                s.subnet.net(),
+                "must be a /64 for `ipv6: slaac` (SLAAC forms addresses in /64 prefixes only)",
+            ));
+        }
+        if t.lab.is_some() {
+            if n.subnet_v4().and_then(|s| s.gateway()).is_none() {
+                return Err(SpecError::new(
+                    format!("{p}.subnets"),
+                    "no IPv4 subnet with a gateway",
+                    "is needed with `dhcp: true` in a lab: the lab router serves DHCP from its gateway address",
+                ));
+            }
+            if slaac && n.subnet_v6().and_then(|s| s.gateway()).is_none() {
+                return Err(SpecError::new(
+                    format!("{p}.subnets"),
+                    "no IPv6 subnet with a gateway",
+                    "is needed for `ipv6: slaac` in a lab: the lab router advertises its prefix from the gateway address",
+                ));
+            }
+        }
+    }
+    for e in &t.endpoints {
+        for (i, a) in e.attach.iter().enumerate() {
+            let p = format!("endpoints.{}.attach[{i}]", e.name);
+            let n = t.network_of(&p, a)?;
+            for (served, field, value) in [(a.ipv4_dhcp, "ipv4", "dhcp"), (a.ipv6_slaac, "ipv6", "slaac")] {
+                if served && !n.dhcp {
+                    return Err(SpecError::new(
+                        format!("{p}.{field}"),
+                        value,
+                        format!("needs networks.{}.dhcp: true (nothing serves addresses on that network)", n.name),
+                    ));
+                }
             }
         }
     }

@@ -101,6 +101,55 @@ pub struct Desired {
     pub routes: Vec<(usize, RouteSpec)>,
     /// Sysctls and the values they must have: (place, key, value).
     pub sysctls: Vec<(usize, String, &'static str)>,
+    /// Sysctls of endpoint interfaces, set before the links come up:
+    /// (place, key, value).
+    pub link_sysctls: Vec<(usize, String, &'static str)>,
+    /// Interfaces whose IPv4 address comes from a DHCP lease, not from
+    /// `addresses`.
+    pub dhcp: Vec<DesiredLease>,
+    /// Interfaces whose IPv6 addresses come from router advertisements
+    /// (SLAAC): (place, device).
+    pub slaac: Vec<(usize, IfName)>,
+}
+
+/// An interface that holds a DHCP lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredLease {
+    /// Index of the endpoint's place.
+    pub place: usize,
+    /// The interface there.
+    pub dev: IfName,
+    /// The endpoint's name.
+    pub endpoint: String,
+    /// The network's name.
+    pub network: String,
+    /// The interface's MAC (the client's identity to the server).
+    pub mac: MacAddr,
+    /// Whether the lease's router becomes the default route (the
+    /// endpoint's first interface).
+    pub default_route: bool,
+}
+
+/// The per-interface sysctls of an endpoint's interface on a `dhcp: true`
+/// network. With `ipv6: slaac`: router advertisements accepted and
+/// addresses formed from their prefixes, the default route learned from
+/// them only on the endpoint's first interface, solicited every second.
+/// Without: advertisements
+/// ignored (they are for the interfaces that asked for SLAAC only).
+pub fn served_sysctls(dev: &IfName, slaac: bool, first: bool) -> Vec<(String, &'static str)> {
+    if !slaac {
+        return vec![(format!("net.ipv6.conf.{dev}.accept_ra"), "0")];
+    }
+    vec![
+        (format!("net.ipv6.conf.{dev}.accept_ra"), "1"),
+        (format!("net.ipv6.conf.{dev}.autoconf"), "1"),
+        (format!("net.ipv6.conf.{dev}.accept_ra_defrtr"), if first { "1" } else { "0" }),
+        // Solicitations every second (the kernel's default: 3, 4 s apart),
+        // so a router that starts just after the link comes up (the lab's)
+        // is heard within a second.
+        (format!("net.ipv6.conf.{dev}.router_solicitation_interval"), "1"),
+        (format!("net.ipv6.conf.{dev}.router_solicitations"), "10"),
+    ]
 }
 
 /// The lab router's sysctls: it forwards (IPv4 and IPv6), and it never
@@ -294,9 +343,27 @@ fn endpoints(d: &mut Desired, t: &Topology, places: &[Place], assigned: &Assignm
                 mac,
                 mtu: n.mtu,
                 external,
-                no_ipv6: !n.ipv6_link_local,
+                // SLAAC needs the link-local address it solicits from.
+                no_ipv6: !n.ipv6_link_local && !a.ipv6_slaac,
                 attachment: Some(i),
             });
+            if a.ipv4_dhcp {
+                d.dhcp.push(DesiredLease {
+                    place,
+                    dev: a.ifname.clone(),
+                    endpoint: e.name.clone(),
+                    network: n.name.clone(),
+                    mac: asg.mac,
+                    default_route: i == 0,
+                });
+            }
+            if a.ipv6_slaac {
+                d.slaac.push((place, a.ifname.clone()));
+            }
+            if n.dhcp && !external {
+                let sysctls = served_sysctls(&a.ifname, a.ipv6_slaac, i == 0);
+                d.link_sysctls.extend(sysctls.into_iter().map(|(k, v)| (place, k, v)));
+            }
             if let (Some(v4), Some(s)) = (asg.ipv4, n.subnet_v4()) {
                 let s = n.subnet_of(IpAddr::V4(v4)).unwrap_or(s);
                 d.addresses.push((place, a.ifname.clone(), with_prefix(IpAddr::V4(v4), s.prefix_len())));
@@ -305,9 +372,10 @@ fn endpoints(d: &mut Desired, t: &Topology, places: &[Place], assigned: &Assignm
                 let s = n.subnet_of(IpAddr::V6(v6)).unwrap_or(s);
                 d.addresses.push((place, a.ifname.clone(), with_prefix(IpAddr::V6(v6), s.prefix_len())));
             }
-            // The first attachment's gateways are the default routes.
+            // The first attachment's gateways are the default routes (a
+            // lease's router and a router advertisement give their own).
             if i == 0 {
-                for s in &n.subnets {
+                for s in n.subnets.iter().filter(|s| if s.subnet.is_ipv6() { !a.ipv6_slaac } else { !a.ipv4_dhcp }) {
                     if let Some(gw) = s.gateway() {
                         d.routes.push((place, RouteSpec::default_via(gw).with_dev(a.ifname.clone())));
                     }

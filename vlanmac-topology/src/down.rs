@@ -15,7 +15,8 @@
 use serde::Serialize;
 
 use super::{
-    marks,
+    lab_server::LabServer,
+    leases, marks,
     model::Topology,
     observe::{exists, Handles},
     options::Options,
@@ -71,6 +72,10 @@ pub(crate) async fn down(t: &Topology, opts: &Options) -> Result<DownResult> {
         }
     }
 
+    // 0. DHCP leases given back while their interfaces still hold them
+    // (DHCPRELEASE is sent from the leased address).
+    removed.extend(leases::release_all(t, &places, dry).await);
+
     // 1. Endpoints: their namespaces whole, or their links by group.
     for (i, p) in places.iter().enumerate() {
         if !matches!(p.role, Role::Endpoint(_)) || !exists(p) {
@@ -113,7 +118,20 @@ pub(crate) async fn down(t: &Topology, opts: &Options) -> Result<DownResult> {
         remove_links(t, handles.nl(HOST).await?, host, dry, &mut removed).await?;
     }
 
-    // 3. The lab router, then the host namespace itself if it is ours.
+    // 3. The lab's DHCP server, the lab router, then the host namespace
+    // itself if it is ours.
+    let server = LabServer::of_name(&t.name);
+    if let Some(pid) = server.running() {
+        if !dry {
+            server.remove().await?;
+        }
+        removed.push(format!("lab DHCP server (dnsmasq pid {pid})"));
+    } else if !dry {
+        server.remove().await?; // its files, if a server died and left them
+    }
+    if !dry {
+        let _ = std::fs::remove_dir(super::lab_server::state_dir(&t.name));
+    }
     for (i, p) in places.iter().enumerate() {
         if p.role == Role::Router && exists(p) && own_ns[i] {
             delete_netns(&mut handles, i, p, dry, &mut removed).await?;

@@ -32,6 +32,9 @@ pub struct LabFile {
     pub trunk: String,
     /// The router-on-a-stick namespace holding the trunk's peer.
     pub router: String,
+    /// Lease time in seconds of the lab's DHCP server (for `dhcp: true`
+    /// networks): 120 (dnsmasq's shortest) or more; default 3600.
+    pub dhcp_lease_time: Option<u32>,
 }
 
 /// `networks.NAME:`
@@ -67,6 +70,12 @@ pub struct NetworkFile {
     /// the network has an IPv6 subnet; without, vlanmac switches IPv6
     /// address generation off (no DAD/MLD traffic, flat per-link cost).
     pub ipv6_link_local: Option<bool>,
+    /// Addresses are served on the network (DHCPv4, router
+    /// advertisements): its attachments may say `ipv4: dhcp` and
+    /// `ipv6: slaac`, and a lab topology runs a DHCP server for it on the
+    /// lab router. A `subnet` is then optional and only checks what the
+    /// server hands out (in a lab: where the server hands out from).
+    pub dhcp: Option<bool>,
 }
 
 /// `networks.NAME.subnets[i]`
@@ -116,9 +125,13 @@ pub struct EndpointFile {
 pub struct AttachFile {
     /// The network's name.
     pub network: String,
-    /// Static IPv4 (IPAM fills it in when omitted).
+    /// Static IPv4, or `dhcp` (a lease from the network's DHCP server;
+    /// the default on a `dhcp: true` network). IPAM fills it in when
+    /// omitted on other networks.
     pub ipv4: Option<String>,
-    /// Static IPv6 (IPAM fills it in when omitted and the network has IPv6).
+    /// Static IPv6, or `slaac` (an address from the router advertisements
+    /// of a `dhcp: true` network). IPAM fills it in when omitted and the
+    /// network has an IPv6 subnet.
     pub ipv6: Option<String>,
     /// MAC (default: 02:42 + the IPv4 address).
     pub mac: Option<String>,

@@ -57,7 +57,7 @@ fn assignable(s: &NetSubnet, a: IpAddr) -> bool {
 }
 
 /// Statically configured addresses of the topology (endpoints and shims).
-fn static_addresses(t: &Topology) -> HashSet<IpAddr> {
+pub(crate) fn static_addresses(t: &Topology) -> HashSet<IpAddr> {
     let mut set = HashSet::new();
     for e in &t.endpoints {
         for a in &e.attach {
@@ -78,7 +78,9 @@ fn needing(t: &Topology, n: &Network, v6: bool) -> usize {
     t.endpoints
         .iter()
         .flat_map(|e| &e.attach)
-        .filter(|a| a.network == n.name && if v6 { a.ipv6.is_none() } else { a.ipv4.is_none() })
+        .filter(|a| {
+            a.network == n.name && if v6 { a.ipv6.is_none() && !a.ipv6_slaac } else { a.ipv4.is_none() && !a.ipv4_dhcp }
+        })
         .count()
 }
 
@@ -173,7 +175,13 @@ pub fn assign(
             let p = format!("endpoints.{}.attach[{i}]", e.name);
             let n = t.network_of(&p, a)?;
             let (mut v4, mut v6) = sticky.get(&(e.name.clone(), i)).copied().unwrap_or_default();
-            if v4.is_none() && n.subnet_v4().is_some() {
+            if a.ipv4_dhcp {
+                v4 = None; // the lease's, not IPAM's
+            }
+            if a.ipv6_slaac {
+                v6 = None; // the router advertisement's
+            }
+            if v4.is_none() && !a.ipv4_dhcp && n.subnet_v4().is_some() {
                 v4 = next_free(n, false, &taken).map(|ip| match ip {
                     IpAddr::V4(x) => x,
                     IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
@@ -186,7 +194,7 @@ pub fn assign(
                     ));
                 }
             }
-            if v6.is_none() && n.has_ipv6() {
+            if v6.is_none() && !a.ipv6_slaac && n.has_ipv6() {
                 v6 = next_free(n, true, &taken).map(|ip| match ip {
                     IpAddr::V6(x) => x,
                     IpAddr::V4(_) => Ipv6Addr::UNSPECIFIED,

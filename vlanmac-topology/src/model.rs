@@ -33,6 +33,9 @@ pub struct Lab {
     pub trunk: IfName,
     /// The router's namespace; its side of the veth has the same name.
     pub router: NetnsName,
+    /// Lease time of the lab's DHCP server, seconds (`None`: an hour).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dhcp_lease_secs: Option<u32>,
 }
 
 /// How endpoints attach to a network.
@@ -97,6 +100,9 @@ pub struct Network {
     /// IPv6 address generation on the network's links (default: when it
     /// has an IPv6 subnet).
     pub ipv6_link_local: bool,
+    /// Addresses are served on the network (a DHCPv4 server, router
+    /// advertisements): attachments may take `ipv4: dhcp`, `ipv6: slaac`.
+    pub dhcp: bool,
 }
 
 impl Network {
@@ -195,10 +201,17 @@ pub struct Attachment {
     pub network: String,
     /// Interface name inside the endpoint.
     pub ifname: IfName,
-    /// Static IPv4 (`None`: IPAM).
+    /// Static IPv4 (`None`: IPAM, or DHCP when `ipv4_dhcp`).
     pub ipv4: Option<Ipv4Addr>,
-    /// Static IPv6 (`None`: IPAM if the network has IPv6).
+    /// Static IPv6 (`None`: IPAM if the network has IPv6, or SLAAC when
+    /// `ipv6_slaac`).
     pub ipv6: Option<Ipv6Addr>,
+    /// IPv4 from a DHCP lease (`ipv4: dhcp`): vlanmac's client acquires
+    /// it at apply, the agent renews it, down releases it.
+    pub ipv4_dhcp: bool,
+    /// IPv6 by SLAAC (`ipv6: slaac`): the interface accepts router
+    /// advertisements and forms its address from the advertised prefix.
+    pub ipv6_slaac: bool,
     /// MAC override.
     pub mac: Option<MacAddr>,
     /// Made by another engine (Docker connects a container to a network of

@@ -31,6 +31,10 @@ pub struct Options {
     /// (`vlanmac down --check`); the other operations ignore it (`plan` is
     /// apply's dry run).
     pub dry_run: bool,
+    /// How long `apply` waits for the DHCP leases of `ipv4: dhcp`
+    /// interfaces (all asked for at once); `None`: 10 s. An interface
+    /// without a lease by then fails the apply, rolled back.
+    pub dhcp_timeout: Option<std::time::Duration>,
 }
 
 impl Options {
@@ -48,6 +52,7 @@ impl std::fmt::Debug for Options {
             .field("interrupt", &self.interrupt)
             .field("check_plan", &self.check_plan)
             .field("dry_run", &self.dry_run)
+            .field("dhcp_timeout", &self.dhcp_timeout)
             .finish()
     }
 }

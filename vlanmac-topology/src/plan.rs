@@ -136,6 +136,21 @@ pub(crate) enum Action {
         place: usize,
         dev: IfName,
     },
+    /// Starts the lab's DHCP server in the router's namespace.
+    StartLabServer {
+        place: usize,
+    },
+    /// Acquires a DHCP lease for an interface (INIT-REBOOT with the
+    /// address held before, if any).
+    AcquireLease {
+        lease: super::desired::DesiredLease,
+        previous: Option<std::net::Ipv4Addr>,
+    },
+    /// Waits for an address formed from a router advertisement.
+    AwaitSlaac {
+        place: usize,
+        dev: IfName,
+    },
     /// Carried out by another engine (see [`Change::external`]).
     External,
 }
@@ -162,7 +177,9 @@ impl Action {
             | Action::ReplaceRoute { place, .. }
             | Action::SetSysctl { place, .. }
             | Action::DeleteLink { place, .. } => vec![*place],
-            Action::External => Vec::new(),
+            Action::AcquireLease { lease, .. } => vec![lease.place],
+            Action::AwaitSlaac { place, .. } => vec![*place],
+            Action::StartLabServer { .. } | Action::External => Vec::new(),
         }
     }
 }
@@ -174,6 +191,10 @@ pub struct Plan {
     pub topology: String,
     /// The changes; empty when the kernel already matches.
     pub changes: Vec<Change>,
+    /// DHCP interfaces that hold their lease (no change needed), with
+    /// what is left of it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leases: Vec<super::leases::LeaseStatus>,
 }
 
 impl Plan {
@@ -202,7 +223,10 @@ pub(crate) fn ipam_inputs(places: &[Place], seen: &[Seen]) -> (HashSet<IpAddr>, 
             let ips: Vec<IpAddr> = l.addresses.iter().filter(|a| !a.link_scope).map(|a| a.net.addr()).collect();
             present.extend(ips.iter().copied());
             if let Some(e) = p.endpoint() {
-                current.insert((e.to_string(), l.name.clone()), ips);
+                // Only configured addresses are IPAM's to keep: one from a
+                // lease or a router advertisement is the network's.
+                let configured = l.addresses.iter().filter(|a| !a.link_scope && a.permanent).map(|a| a.net.addr());
+                current.insert((e.to_string(), l.name.clone()), configured.collect());
             }
         }
     }

@@ -1,12 +1,14 @@
 //! The planner: the phases of a plan, each a method of [`Planner`] —
-//! namespaces, what a killed run left, links, addresses, links up, routes,
-//! sysctls, removals — in the order `apply` carries them out.
+//! namespaces, what a killed run left, links, addresses, interface
+//! sysctls, links up, routes, sysctls, served addresses (DHCP), removals — in the order `apply` carries them out.
 
 use std::collections::HashSet;
 
 use super::{
     desired::{Desired, DesiredKind, DesiredLink},
-    ipam, marks,
+    ipam,
+    leases::{LeaseStatus, Served},
+    marks,
     model::Topology,
     observe::Seen,
     places::{Place, Role},
@@ -19,23 +21,31 @@ use vlanmac_core::{
     Error, Result,
 };
 
+/// An address formed from a router advertisement: IPv6, global, not
+/// configured.
+pub(crate) fn is_slaac(a: &vlanmac_core::readback::Address) -> bool {
+    a.net.addr().is_ipv6() && !a.link_scope && !a.permanent
+}
+
 /// Computes the plan of `t` over `places` given what was `seen` there,
 /// with the state the kernel is to hold.
-pub(crate) fn plan(t: &Topology, places: &[Place], seen: &[Seen]) -> Result<(Plan, Desired)> {
+pub(crate) fn plan(t: &Topology, places: &[Place], seen: &[Seen], served: &Served) -> Result<(Plan, Desired)> {
     let d = desired_state(t, places, seen)?;
-    let changes = {
+    let (changes, leases) = {
         let mut p = Planner::new(t, places, seen, &d);
         p.namespaces()?;
         p.left_behind();
         p.links()?;
         p.addresses();
+        p.sysctls(&d.link_sysctls);
         p.links_up();
         p.routes();
-        p.sysctls();
+        p.sysctls(&d.sysctls);
+        let leases = p.served(served);
         p.removals();
-        p.changes
+        (p.changes, leases)
     };
-    Ok((Plan { topology: t.name.clone(), changes }, d))
+    Ok((Plan { topology: t.name.clone(), changes, leases }, d))
 }
 
 /// What `t` should look like in the kernel, IPAM resolved against what
@@ -258,7 +268,12 @@ impl<'a> Planner<'a> {
             {
                 continue;
             }
-            for a in have.addresses.iter().filter(|a| !a.link_scope) {
+            let leased = self.d.dhcp.iter().any(|x| x.place == l.place && x.dev == l.name);
+            let slaac = self.d.slaac.iter().any(|(p, dev)| *p == l.place && dev == &l.name);
+            // A lease's address and SLAAC's are the server's and the
+            // router's to give: kept, not removed as unknown.
+            let served = |a: &vlanmac_core::readback::Address| if a.net.addr().is_ipv4() { leased } else { slaac };
+            for a in have.addresses.iter().filter(|a| !a.link_scope && !served(a)) {
                 let wanted =
                     self.d.addresses.iter().any(|(p, dev, w)| *p == l.place && dev == &l.name && w.net == a.net);
                 if !wanted {
@@ -350,9 +365,12 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Phase 6: Sysctls (the lab router forwards and sends no redirects).
-    fn sysctls(&mut self) {
-        for (place, key, value) in &self.d.sysctls {
+    /// Phase 3b and 6: Sysctls — those of endpoint interfaces (router
+    /// advertisements accepted or not) before their links come up, so no
+    /// advertisement is taken or missed in between; the lab router's
+    /// (forwarding, no redirects) after the routes.
+    fn sysctls(&mut self, sysctls: &[(usize, String, &'static str)]) {
+        for (place, key, value) in sysctls {
             // An unreadable value (a namespace still to create) counts as different.
             let old = self.seen[*place].sysctls.get(key).cloned().unwrap_or_else(|| "?".into());
             if old != *value {
@@ -369,7 +387,77 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Phase 7: Links this topology alone owns that the spec no longer has.
+    /// Phase 7: Served addresses, once the links are up: the lab's DHCP
+    /// server (started when it does not run with the configuration it
+    /// needs), then a lease for each DHCP interface that does not hold a
+    /// valid one (its address on the link, its MAC the link's), then a
+    /// wait for each SLAAC interface without its address. The DHCP
+    /// interfaces that hold their lease are returned, for the plan to show.
+    fn served(&mut self, served: &Served) -> Vec<LeaseStatus> {
+        if let (Some((server, false)), Some(router)) =
+            (&served.lab_server, self.places.iter().position(|p| p.role == Role::Router))
+        {
+            let ifaces: Vec<&str> = server.config.lines().filter_map(|l| l.strip_prefix("interface=")).collect();
+            self.push(
+                Sign::Create,
+                router,
+                "lab DHCP server".into(),
+                format!("dnsmasq on {}", ifaces.join(", ")),
+                None,
+                None,
+                Action::StartLabServer { place: router },
+            );
+        }
+        let mut held = Vec::new();
+        for x in &self.d.dhcp {
+            let stored = served.leases.get(&(x.endpoint.clone(), x.dev.to_string()));
+            let link = self.seen[x.place].link(x.dev.as_str());
+            let holds = |l: &crate::dhcp::Lease| {
+                l.is_valid(served.now)
+                    && l.mac == x.mac
+                    && link.is_some_and(|k| {
+                        k.mac == Some(x.mac)
+                            && k.addresses.iter().any(|a| a.net.addr() == std::net::IpAddr::V4(l.address))
+                    })
+            };
+            match stored {
+                Some(l) if holds(l) => held.push(crate::leases::status(x, l, self.places, served.now)),
+                _ => {
+                    let previous = stored.filter(|l| l.mac == x.mac).map(|l| l.address);
+                    let detail = match previous {
+                        Some(a) => format!("acquire a lease (asking for {a} again)"),
+                        None => "acquire a lease".to_string(),
+                    };
+                    self.push(
+                        Sign::Create,
+                        x.place,
+                        format!("address {} dhcp", x.dev),
+                        detail,
+                        None,
+                        None,
+                        Action::AcquireLease { lease: x.clone(), previous },
+                    );
+                }
+            }
+        }
+        for (place, dev) in &self.d.slaac {
+            let formed = self.seen[*place].link(dev.as_str()).is_some_and(|l| l.addresses.iter().any(is_slaac));
+            if !formed {
+                self.push(
+                    Sign::Create,
+                    *place,
+                    format!("address {dev} slaac"),
+                    "await a router advertisement".into(),
+                    None,
+                    None,
+                    Action::AwaitSlaac { place: *place, dev: dev.clone() },
+                );
+            }
+        }
+        held
+    }
+
+    /// Phase 8: Links this topology alone owns that the spec no longer has.
     fn removals(&mut self) {
         for (i, s) in self.seen.iter().enumerate() {
             for l in &s.links {
@@ -495,7 +583,7 @@ mod tests {
             links: vec![link(true)],
             addresses: vec![(1, eth0.clone(), addr)],
             routes: vec![(1, route)],
-            sysctls: Vec::new(),
+            ..Desired::default()
         };
         follow_runtime_names(&mut d, &seen);
         assert_eq!(d.links[0].name.as_str(), "eth1");

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{
     desired::Desired,
+    leases::Served,
     model::Topology,
     observe::{observe, Handles, Seen},
     places::{places, places_allowing_absent, Place, Role},
@@ -31,15 +32,21 @@ pub struct EndpointAddress {
     pub prefix_len: u8,
 }
 
-/// The sysctls plans read: the lab router's.
+/// The sysctls plans read: the lab router's, and those of each endpoint
+/// interface on a `dhcp: true` network.
 pub(crate) fn sysctl_keys(t: &Topology, places: &[Place]) -> Vec<(usize, String)> {
-    let Some(lab) = &t.lab else { return Vec::new() };
-    places
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.role == Role::Router)
-        .flat_map(|(i, _)| super::desired::router_sysctls(&lab.trunk).into_iter().map(move |(k, _)| (i, k)))
-        .collect()
+    let mut keys = Vec::new();
+    for (i, p) in places.iter().enumerate() {
+        if let (Role::Router, Some(lab)) = (&p.role, &t.lab) {
+            keys.extend(super::desired::router_sysctls(&lab.trunk).into_iter().map(|(k, _)| (i, k)));
+        }
+        let Some(e) = p.endpoint().and_then(|name| t.endpoints.iter().find(|e| e.name == name)) else { continue };
+        for (j, a) in e.attach.iter().enumerate().filter(|(_, a)| t.network(&a.network).is_some_and(|n| n.dhcp)) {
+            let sysctls = super::desired::served_sysctls(&a.ifname, a.ipv6_slaac, j == 0);
+            keys.extend(sysctls.into_iter().map(|(k, _)| (i, k)));
+        }
+    }
+    keys
 }
 
 /// Reads the kernel and computes the plan (changes nothing), with the
@@ -64,7 +71,7 @@ pub(crate) struct Reading {
 pub(crate) async fn read_and_plan(t: &Topology, shared: &Shared) -> Result<Reading> {
     let places = places(t)?;
     let (handles, seen) = observe_places(&places, &sysctl_keys(t, &places), shared).await?;
-    let (plan, desired) = plan(t, &places, &seen)?;
+    let (plan, desired) = plan(t, &places, &seen, &Served::read(t))?;
     Ok(Reading { places, handles, plan, desired })
 }
 

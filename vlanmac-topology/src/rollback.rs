@@ -4,7 +4,14 @@
 
 use std::collections::HashSet;
 
-use super::{observe::Handles, places::Place};
+use super::{
+    desired::DesiredLease,
+    dhcp::{self, Lease},
+    lab_server::LabServer,
+    leases,
+    observe::Handles,
+    places::Place,
+};
 use vlanmac_core::{
     link::LinkUpdate,
     netns::{self, sysctl},
@@ -14,14 +21,52 @@ use vlanmac_core::{
 
 /// What to undo, in reverse order.
 pub(super) enum Undo {
-    Netns { place: usize },
-    Link { place: usize, dev: IfName },
-    SetLink { place: usize, dev: IfName, update: LinkUpdate },
-    DelAddress { place: usize, dev: IfName, addr: AddressSpec },
-    AddAddress { place: usize, dev: IfName, addr: AddressSpec },
-    DelRoute { place: usize, route: RouteSpec },
-    ReplaceRoute { place: usize, route: RouteSpec },
-    Sysctl { place: usize, key: String, old: String },
+    Netns {
+        place: usize,
+    },
+    Link {
+        place: usize,
+        dev: IfName,
+    },
+    SetLink {
+        place: usize,
+        dev: IfName,
+        update: LinkUpdate,
+    },
+    DelAddress {
+        place: usize,
+        dev: IfName,
+        addr: AddressSpec,
+    },
+    AddAddress {
+        place: usize,
+        dev: IfName,
+        addr: AddressSpec,
+    },
+    DelRoute {
+        place: usize,
+        route: RouteSpec,
+    },
+    ReplaceRoute {
+        place: usize,
+        route: RouteSpec,
+    },
+    Sysctl {
+        place: usize,
+        key: String,
+        old: String,
+    },
+    /// A lab DHCP server this apply started: stopped, its files removed.
+    LabServer {
+        server: LabServer,
+    },
+    /// A lease this apply acquired: given back, taken off the interface,
+    /// its file removed.
+    Lease {
+        topology: String,
+        wanted: DesiredLease,
+        lease: Lease,
+    },
 }
 
 impl Undo {
@@ -35,6 +80,8 @@ impl Undo {
             | Undo::DelRoute { place, .. }
             | Undo::ReplaceRoute { place, .. }
             | Undo::Sysctl { place, .. } => *place,
+            Undo::Lease { wanted, .. } => wanted.place,
+            Undo::LabServer { .. } => usize::MAX,
         }
     }
 }
@@ -59,7 +106,11 @@ impl Journal {
         let mut failed = Vec::new();
         let journal = std::mem::take(&mut self.0);
         for undo in journal.iter().rev() {
-            if matches!(undo, Undo::Netns { .. }) || created.contains(&undo.place()) {
+            // A lease is given back even from a namespace that goes whole:
+            // the server would hold the address for nothing, and its file
+            // would be asked for again.
+            let with_namespace = created.contains(&undo.place()) && !matches!(undo, Undo::Lease { .. });
+            if matches!(undo, Undo::Netns { .. }) || with_namespace {
                 continue;
             }
             if let Err(e) = undo_one(undo, handles, places).await {
@@ -133,5 +184,14 @@ async fn undo_one(undo: &Undo, handles: &mut Handles, places: &[Place]) -> Resul
         },
         Undo::ReplaceRoute { place, route } => handles.nl(*place).await?.replace_route(route).await,
         Undo::Sysctl { place, key, old } => sysctl::write(&places[*place].nsref, key, old).await,
+        Undo::LabServer { server } => server.remove().await.map(|_| ()),
+        Undo::Lease { topology, wanted, lease } => {
+            leases::forget(topology, &wanted.endpoint, wanted.dev.as_str());
+            if let Some(iface) = leases::interface(wanted, places) {
+                let _ = dhcp::release(&iface, lease).await;
+            }
+            let nl = handles.nl(wanted.place).await?;
+            dhcp::uninstall(nl, &wanted.dev, lease).await.map_err(leases::core_error)
+        }
     }
 }

@@ -34,10 +34,14 @@ fn lines(changes: &[Change], diff: bool) -> String {
 }
 
 impl Plan {
-    /// Each change on its line, then the summary
-    /// (`topology T: 3 to create, 1 to change, 0 to remove`).
+    /// Each change on its line, each DHCP interface that holds its lease
+    /// (`= c2  address eth0 dhcp (lease 10.0.20.57, 3540 s left)`), then
+    /// the summary (`topology T: 3 to create, 1 to change, 0 to remove`).
     pub fn to_text(&self, diff: bool) -> String {
         let mut s = lines(&self.changes, diff);
+        for l in &self.leases {
+            let _ = writeln!(s, "= {:<14} {l}", l.netns);
+        }
         let (a, m, r) = self.counts();
         if self.changes.is_empty() {
             let _ = writeln!(s, "topology {}: no changes; the kernel matches the spec", self.topology);
@@ -53,6 +57,9 @@ impl ApplyResult {
     /// (`topology T: applied 12 changes (40 netlink writes)`).
     pub fn to_text(&self, diff: bool) -> String {
         let mut s = lines(&self.changes, diff);
+        for l in &self.leases {
+            let _ = writeln!(s, "= {:<14} {l}", l.netns);
+        }
         if self.changed {
             let _ = writeln!(
                 s,
@@ -127,10 +134,22 @@ mod tests {
 
     #[test]
     fn summaries() {
-        let p = Plan { topology: "t".into(), changes: vec![change(None, None)] };
+        let p = Plan { topology: "t".into(), changes: vec![change(None, None)], leases: vec![] };
         assert!(p.to_text(false).ends_with("topology t: 0 to create, 1 to change, 0 to remove\n"));
-        let empty = Plan { topology: "t".into(), changes: vec![] };
+        let mut empty = Plan { topology: "t".into(), changes: vec![], leases: vec![] };
         assert_eq!(empty.to_string(), "topology t: no changes; the kernel matches the spec\n");
+        empty.leases.push(crate::leases::LeaseStatus {
+            netns: "c2".into(),
+            endpoint: "container2".into(),
+            interface: "eth0".into(),
+            address: "10.0.20.57".parse().unwrap(),
+            seconds_left: 3540,
+        });
+        assert_eq!(
+            empty.to_string(),
+            "= c2             address eth0 dhcp (lease 10.0.20.57, 3540 s left)\n\
+             topology t: no changes; the kernel matches the spec\n"
+        );
         let d = DownResult { topology: "t".into(), removed: vec!["netns a".into()], dry_run: false };
         assert_eq!(d.to_string(), "- netns a\ntopology t: down\n");
         let a = ApplyResult {
@@ -139,6 +158,7 @@ mod tests {
             changes: p.changes.clone(),
             writes: 3,
             addresses: vec![],
+            leases: vec![],
         };
         assert!(a.to_text(false).ends_with("topology t: applied 1 changes (3 netlink writes)\n"));
     }

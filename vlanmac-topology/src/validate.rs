@@ -49,7 +49,18 @@ pub fn topology(file: &TopologyFile, default_name: &str) -> R<Topology> {
         .lab
         .as_ref()
         .map(|l| -> R<Lab> {
-            Ok(Lab { trunk: ifname("lab.trunk", &l.trunk)?, router: netns_name("lab.router", &l.router)? })
+            if let Some(secs) = l.dhcp_lease_time.filter(|s| *s < 120) {
+                return Err(SpecError::new(
+                    "lab.dhcp_lease_time",
+                    secs,
+                    "must be at least 120 (seconds; dnsmasq's shortest)",
+                ));
+            }
+            Ok(Lab {
+                trunk: ifname("lab.trunk", &l.trunk)?,
+                router: netns_name("lab.router", &l.router)?,
+                dhcp_lease_secs: l.dhcp_lease_time,
+            })
         })
         .transpose()?;
     if let (Some(lab), Some(ns)) = (&lab, &namespace) {
@@ -60,7 +71,15 @@ pub fn topology(file: &TopologyFile, default_name: &str) -> R<Topology> {
     let networks = file.networks.iter().map(|(k, v)| network(&format!("networks.{k}"), k, v)).collect::<R<Vec<_>>>()?;
     let endpoints =
         file.endpoints.iter().map(|(k, v)| endpoint(&format!("endpoints.{k}"), k, v)).collect::<R<Vec<_>>>()?;
-    let topo = Topology { name, namespace, lab, networks, endpoints };
+    let mut topo = Topology { name, namespace, lab, networks, endpoints };
+    // On a network that serves addresses, an attachment without a static
+    // IPv4 takes a lease.
+    let served: Vec<String> = topo.networks.iter().filter(|n| n.dhcp).map(|n| n.name.clone()).collect();
+    for a in topo.endpoints.iter_mut().flat_map(|e| &mut e.attach) {
+        if a.ipv4.is_none() && served.contains(&a.network) {
+            a.ipv4_dhcp = true;
+        }
+    }
     cross_checks(&topo)?;
     Ok(topo)
 }
@@ -154,6 +173,7 @@ fn network(path: &str, name: &str, f: &NetworkFile) -> R<Network> {
         host_shim,
         docker: f.docker.unwrap_or(false),
         ipv6_link_local: f.ipv6_link_local.unwrap_or(subnets_have_v6),
+        dhcp: f.dhcp.unwrap_or(false),
     })
 }
 
@@ -253,11 +273,29 @@ fn attachment(path: &str, index: usize, f: &AttachFile) -> R<Attachment> {
         Some(n) => ifname(&format!("{path}.name"), n)?,
         None => IfName::new(format!("eth{index}")).map_err(|e| e.within(path))?,
     };
+    let ipv4_dhcp = f.ipv4.as_deref() == Some("dhcp");
+    let ipv6_slaac = f.ipv6.as_deref() == Some("slaac");
+    if f.ipv6.as_deref() == Some("dhcp") {
+        return Err(SpecError::new(
+            format!("{path}.ipv6"),
+            "dhcp",
+            "is not supported: vlanmac's client speaks DHCPv4 only (use `slaac` or a static address)",
+        ));
+    }
+    if f.ipv4.as_deref() == Some("slaac") {
+        return Err(SpecError::new(format!("{path}.ipv4"), "slaac", "is for ipv6 (use `dhcp` for IPv4)"));
+    }
+    if ipv6_slaac && ifname.as_str().contains('.') {
+        // Its sysctls (net.ipv6.conf.NAME.accept_ra) cannot be named with a dot.
+        return Err(SpecError::new(format!("{path}.name"), &ifname, "cannot contain `.` with `ipv6: slaac`"));
+    }
     Ok(Attachment {
         network: f.network.clone(),
         ifname,
-        ipv4: f.ipv4.as_deref().map(|a| ip(&format!("{path}.ipv4"), a, "IPv4")).transpose()?,
-        ipv6: f.ipv6.as_deref().map(|a| ip(&format!("{path}.ipv6"), a, "IPv6")).transpose()?,
+        ipv4: f.ipv4.as_deref().filter(|_| !ipv4_dhcp).map(|a| ip(&format!("{path}.ipv4"), a, "IPv4")).transpose()?,
+        ipv6: f.ipv6.as_deref().filter(|_| !ipv6_slaac).map(|a| ip(&format!("{path}.ipv6"), a, "IPv6")).transpose()?,
+        ipv4_dhcp,
+        ipv6_slaac,
         mac: f.mac.as_deref().map(|m| m.parse::<MacAddr>().map_err(|e| e.named(&format!("{path}.mac")))).transpose()?,
         external: false,
     })

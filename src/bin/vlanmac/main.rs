@@ -59,6 +59,11 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Seconds to wait for the DHCP leases of `ipv4: dhcp` interfaces
+        /// (all asked for at once); without them by then the apply fails,
+        /// rolled back.
+        #[arg(long, value_name = "SECS", default_value_t = 10)]
+        dhcp_timeout: u64,
     },
     /// Remove what FILE's apply created, nothing else.
     Down {
@@ -213,19 +218,29 @@ async fn run(cmd: Command) -> Result<ExitCode, Error> {
             let plan = engine(&file)?.plan(&opts).await?;
             output::print(json, &plan, || plan.to_text(false));
         }
-        Command::Apply { file, check: true, diff, json } => {
+        Command::Apply { file, check: true, diff, json, .. } => {
             let plan = engine(&file)?.plan(&opts).await?;
             output::print(json, &output::CheckResult::from(&plan), || plan.to_text(diff));
         }
-        Command::Apply { file, check: false, diff, json } => {
+        Command::Apply { file, check: false, diff, json, dhcp_timeout } => {
             let engine = engine(&file)?;
+            opts.dhcp_timeout = Some(std::time::Duration::from_secs(dhcp_timeout.max(1)));
             let progress = output::ProgressDisplay::new(json);
             opts.progress = Some(progress.callback());
             opts.interrupt = signals.as_ref().map(|s| s.interrupt().clone()).unwrap_or_default();
             let res = engine.apply(&opts).await;
             progress.finish();
             match res {
-                Ok(res) => output::print(json, &res, || res.to_text(diff)),
+                Ok(res) => {
+                    output::print(json, &res, || res.to_text(diff));
+                    if !res.leases.is_empty() && !std::path::Path::new(agent::SOCKET).exists() {
+                        eprintln!(
+                            "vlanmac: no agent runs ({}): the DHCP leases lapse at their end unless \
+                             `vlanmac agent` renews them",
+                            agent::SOCKET
+                        );
+                    }
+                }
                 Err(e) => {
                     let Some((sig, name)) = signals.as_ref().and_then(|s| s.received()) else { return Err(e) };
                     eprintln!("vlanmac: {name}: {e}");

@@ -18,6 +18,7 @@ mod probe;
 mod prober;
 mod readback;
 mod report;
+mod served;
 mod waves;
 
 pub use crate::options::CheckPlan;
@@ -34,9 +35,11 @@ use crate::{desired::Desired, model::Topology, options::Options, places::Place, 
 /// it); the probes are those of `opts.check_plan`. Fails only when checking
 /// is impossible (no permission, a netlink socket that cannot be opened).
 pub(crate) async fn verify(t: &Topology, observed: Observed, opts: &Options) -> Result<VerifyReport> {
-    let Observed { places, handles, seen, desired } = observed;
+    let Observed { places, handles, seen, mut desired } = observed;
+    let served = served::checks(t, &places, &seen, &mut desired);
     let ifaces = interfaces(t, &places, &desired);
     let mut checks = readback::checks(&places, &seen, &desired);
+    checks.extend(served);
     let sources = check_plan::sources(t, &places, &ifaces, opts.check_plan);
     let cx = probe::Ctx { t, places: &places, seen: &seen, handles: &handles, ifaces: &ifaces };
     checks.extend(probe::run(&cx, &sources).await?);

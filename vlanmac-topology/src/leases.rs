@@ -1,0 +1,267 @@
+//! The DHCP leases of a topology's `ipv4: dhcp` interfaces: kept in
+//! `/run/vlanmac/NAME/dhcp/ENDPOINT.IFNAME.json` (so a later apply or a
+//! restarted agent asks for the same address, INIT-REBOOT), acquired by
+//! `apply` for every interface at once, renewed by the agent, given back
+//! by `down` (DHCPRELEASE).
+
+use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+
+use serde::Serialize;
+
+use super::{
+    desired::DesiredLease,
+    dhcp::{self, Goal, Interface, Lease},
+    lab_server::{state_dir, LabServer},
+    model::Topology,
+    places::Place,
+};
+use vlanmac_core::{netlink::Netlink, Error, Result};
+
+/// How long `apply` waits for the leases by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A DHCP interface that holds its lease: shown by `plan` beside the
+/// changes (`address eth0 dhcp (lease 10.0.20.57, 3540 s left)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeaseStatus {
+    /// The endpoint's namespace.
+    pub netns: String,
+    /// The endpoint.
+    pub endpoint: String,
+    /// Its interface.
+    pub interface: String,
+    /// The leased address.
+    pub address: std::net::Ipv4Addr,
+    /// Seconds left of the lease.
+    pub seconds_left: u32,
+}
+
+impl std::fmt::Display for LeaseStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "address {} dhcp (lease {}, {} s left)", self.interface, self.address, self.seconds_left)
+    }
+}
+
+/// The directory of `topology`'s lease files.
+pub fn lease_dir(topology: &str) -> PathBuf {
+    state_dir(topology).join("dhcp")
+}
+
+/// The lease file of `endpoint`'s `ifname`.
+pub fn lease_path(topology: &str, endpoint: &str, ifname: &str) -> PathBuf {
+    let esc = vlanmac_core::lockfile::escape;
+    lease_dir(topology).join(format!("{}.{}.json", esc(endpoint), esc(ifname)))
+}
+
+/// The lease stored for `endpoint`'s `ifname`; `None` when there is none
+/// or it cannot be read as one.
+pub fn load(topology: &str, endpoint: &str, ifname: &str) -> Option<Lease> {
+    let text = std::fs::read_to_string(lease_path(topology, endpoint, ifname)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Stores `lease` (written to a temporary file, then renamed over the old).
+pub fn save(topology: &str, endpoint: &str, ifname: &str, lease: &Lease) -> Result<()> {
+    let path = lease_path(topology, endpoint, ifname);
+    let write = || -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(lease).map_err(std::io::Error::other)?)?;
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| Error::io(format!("store the DHCP lease in {}", path.display()), e))
+}
+
+/// Removes the stored lease of `endpoint`'s `ifname` (gone already is fine).
+pub fn forget(topology: &str, endpoint: &str, ifname: &str) {
+    let _ = std::fs::remove_file(lease_path(topology, endpoint, ifname));
+}
+
+/// What `plan` reads besides the kernel: the stored leases of `t`'s DHCP
+/// interfaces, whether its lab server runs with the configuration it
+/// needs, and the time.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Served {
+    /// Stored leases by (endpoint, interface).
+    pub(crate) leases: BTreeMap<(String, String), Lease>,
+    /// The lab server `t` needs, and whether it runs as needed.
+    pub(crate) lab_server: Option<(LabServer, bool)>,
+    /// Seconds since the epoch.
+    pub(crate) now: u64,
+}
+
+impl Served {
+    /// Reads the lease files and the lab server's state.
+    pub(crate) fn read(t: &Topology) -> Served {
+        let mut leases = BTreeMap::new();
+        for e in &t.endpoints {
+            for a in e.attach.iter().filter(|a| a.ipv4_dhcp) {
+                if let Some(l) = load(&t.name, &e.name, a.ifname.as_str()) {
+                    leases.insert((e.name.clone(), a.ifname.to_string()), l);
+                }
+            }
+        }
+        let lab_server = LabServer::of(t).map(|s| {
+            let same = std::fs::read_to_string(format!("{}.conf", s.stem.display())).is_ok_and(|c| c == s.config);
+            let up = same && s.running().is_some();
+            (s, up)
+        });
+        Served { leases, lab_server, now: dhcp::unix_now() }
+    }
+}
+
+/// The stored, unexpired leases of `desired`'s DHCP interfaces.
+pub(crate) fn held(t: &Topology, desired: &super::desired::Desired) -> Vec<(DesiredLease, Lease)> {
+    let now = dhcp::unix_now();
+    desired
+        .dhcp
+        .iter()
+        .filter_map(|x| {
+            let l = load(&t.name, &x.endpoint, x.dev.as_str())?;
+            (l.is_valid(now) && l.mac == x.mac).then(|| (x.clone(), l))
+        })
+        .collect()
+}
+
+/// How `plan` and `apply` show the lease `l` of `x`.
+pub(crate) fn status(x: &DesiredLease, l: &Lease, places: &[Place], now: u64) -> LeaseStatus {
+    LeaseStatus {
+        netns: places.get(x.place).map(|p| p.label.clone()).unwrap_or_default(),
+        endpoint: x.endpoint.clone(),
+        interface: x.dev.to_string(),
+        address: l.address,
+        seconds_left: l.remaining(now),
+    }
+}
+
+/// The interface of a desired lease, as the DHCP client runs on it.
+pub(crate) fn interface(x: &DesiredLease, places: &[Place]) -> Option<Interface> {
+    let place = places.get(x.place)?;
+    let mut iface = Interface::new(place.nsref.clone(), x.dev.clone(), x.mac);
+    iface.hostname = Some(x.endpoint.clone()).filter(|h| h.len() <= 63);
+    iface.label = format!("endpoint {} {} on network {}", x.endpoint, x.dev, x.network);
+    Some(iface)
+}
+
+/// Acquires a lease for each of `wanted` (with the address held before,
+/// if any: INIT-REBOOT), all at once, within `timeout`; installs and
+/// stores each granted one. One result per interface, in order; a lease
+/// not granted is its slot's error, naming the endpoint and network.
+pub(crate) async fn acquire<'h>(
+    topology: &str,
+    wanted: &[(DesiredLease, Option<std::net::Ipv4Addr>)],
+    places: &[Place],
+    nl_of: impl Fn(usize) -> Option<&'h Netlink>,
+    timeout: Duration,
+) -> Result<Vec<Result<Lease>>> {
+    let mut jobs = Vec::with_capacity(wanted.len());
+    for (x, previous) in wanted {
+        let iface = interface(x, places)
+            .ok_or_else(|| Error::Internal(format!("endpoint {} has no place to take a lease in", x.endpoint)))?;
+        jobs.push((iface, Goal::Acquire { previous: *previous }));
+    }
+    let outcomes = dhcp::exchange(jobs, timeout).await.map_err(core_error)?;
+    let mut out = Vec::with_capacity(wanted.len());
+    for ((x, _), outcome) in wanted.iter().zip(outcomes) {
+        let installed = async {
+            let lease = outcome.map_err(core_error)?.lease;
+            let nl = nl_of(x.place).ok_or_else(|| Error::Internal(format!("no handle to {}", x.endpoint)))?;
+            install(nl, x, &lease).await?;
+            save(topology, &x.endpoint, x.dev.as_str(), &lease)?;
+            Ok(lease)
+        };
+        out.push(installed.await);
+    }
+    Ok(out)
+}
+
+/// Waits until `dev` holds an address formed from a router
+/// advertisement, checking every 100 ms, for at most `timeout`.
+pub(crate) async fn await_slaac(nl: &Netlink, dev: &vlanmac_core::spec::IfName, timeout: Duration) -> Result<()> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if nl.addresses(Some(dev)).await?.iter().any(super::planner::is_slaac) {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(Error::io(
+                format!("SLAAC on {dev} in netns {}", nl.netns()),
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no address from a router advertisement within {} s", timeout.as_secs()),
+                ),
+            ));
+        }
+        // A sleep that needs no particular async runtime.
+        vlanmac_core::netns::spawn_blocking(|| {
+            std::thread::sleep(Duration::from_millis(100));
+            Ok(())
+        })
+        .await?;
+    }
+}
+
+/// Puts `lease` on the interface of `x`: its address with the lease's
+/// lifetimes, and its router as the default route on the endpoint's first
+/// interface.
+pub(crate) async fn install(nl: &Netlink, x: &DesiredLease, lease: &Lease) -> Result<()> {
+    if x.default_route {
+        return dhcp::install(nl, &x.dev, lease).await.map_err(core_error);
+    }
+    let addr = lease.address_spec(dhcp::unix_now()).ok_or_else(|| {
+        core_error(crate::Error::Dhcp {
+            interface: x.dev.to_string(),
+            reason: format!("the lease of {} has expired", lease.address),
+        })
+    })?;
+    nl.replace_address(&x.dev, &addr).await
+}
+
+/// Gives back every lease stored for `t` (DHCPRELEASE from the address,
+/// while the interface still holds it) and removes the files; the lines
+/// `down` reports. A release that cannot be sent (the interface is gone)
+/// only removes the file: the server's lease then lapses on its own.
+pub(crate) async fn release_all(t: &Topology, places: &[Place], dry: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    for e in &t.endpoints {
+        for (i, a) in e.attach.iter().enumerate().filter(|(_, a)| a.ipv4_dhcp) {
+            let Some(lease) = load(&t.name, &e.name, a.ifname.as_str()) else { continue };
+            let x = DesiredLease {
+                place: places.iter().position(|p| p.endpoint() == Some(e.name.as_str())).unwrap_or(usize::MAX),
+                dev: a.ifname.clone(),
+                endpoint: e.name.clone(),
+                network: a.network.clone(),
+                mac: lease.mac,
+                default_route: i == 0,
+            };
+            let sent = match (dry, interface(&x, places)) {
+                (false, Some(iface)) if lease.is_valid(dhcp::unix_now()) => dhcp::release(&iface, &lease).await.is_ok(),
+                _ => false,
+            };
+            if !dry {
+                forget(&t.name, &e.name, a.ifname.as_str());
+            }
+            let how = if sent { "DHCPRELEASE sent" } else { "lease file removed" };
+            lines.push(format!("dhcp lease {} of {} {} ({how})", lease.address, e.name, a.ifname));
+        }
+    }
+    if !dry {
+        let _ = std::fs::remove_dir(lease_dir(&t.name));
+    }
+    lines
+}
+
+/// A DHCP failure in vlanmac-core's terms (what `apply` reports): the
+/// interface and what the client waited for, as an I/O error that timed
+/// out.
+pub(crate) fn core_error(e: crate::Error) -> Error {
+    match e {
+        crate::Error::Core(c) => c,
+        crate::Error::Dhcp { interface, reason } => {
+            Error::io(format!("DHCP on {interface}"), std::io::Error::new(std::io::ErrorKind::TimedOut, reason))
+        }
+        other => Error::Internal(other.to_string()),
+    }
+}
