@@ -37,6 +37,7 @@ mod rtnetlink_interop;
 mod security;
 mod seed;
 mod seed_docker;
+mod served_vlans;
 mod topology;
 mod verify_scale;
 mod vlan;

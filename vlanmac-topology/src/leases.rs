@@ -177,12 +177,18 @@ pub(crate) async fn acquire<'h>(
     Ok(out)
 }
 
+/// An address formed from a router advertisement: IPv6, global, not
+/// configured.
+pub(crate) fn is_slaac(a: &vlanmac_core::readback::Address) -> bool {
+    a.net.addr().is_ipv6() && !a.link_scope && !a.permanent
+}
+
 /// Waits until `dev` holds an address formed from a router
 /// advertisement, checking every 100 ms, for at most `timeout`.
 pub(crate) async fn await_slaac(nl: &Netlink, dev: &vlanmac_core::spec::IfName, timeout: Duration) -> Result<()> {
     let deadline = std::time::Instant::now() + timeout;
     loop {
-        if nl.addresses(Some(dev)).await?.iter().any(super::planner::is_slaac) {
+        if nl.addresses(Some(dev)).await?.iter().any(is_slaac) {
             return Ok(());
         }
         if std::time::Instant::now() >= deadline {

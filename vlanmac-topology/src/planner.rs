@@ -21,12 +21,6 @@ use vlanmac_core::{
     Error, Result,
 };
 
-/// An address formed from a router advertisement: IPv6, global, not
-/// configured.
-pub(crate) fn is_slaac(a: &vlanmac_core::readback::Address) -> bool {
-    a.net.addr().is_ipv6() && !a.link_scope && !a.permanent
-}
-
 /// Computes the plan of `t` over `places` given what was `seen` there,
 /// with the state the kernel is to hold.
 pub(crate) fn plan(t: &Topology, places: &[Place], seen: &[Seen], served: &Served) -> Result<(Plan, Desired)> {
@@ -441,7 +435,8 @@ impl<'a> Planner<'a> {
             }
         }
         for (place, dev) in &self.d.slaac {
-            let formed = self.seen[*place].link(dev.as_str()).is_some_and(|l| l.addresses.iter().any(is_slaac));
+            let formed =
+                self.seen[*place].link(dev.as_str()).is_some_and(|l| l.addresses.iter().any(crate::leases::is_slaac));
             if !formed {
                 self.push(
                     Sign::Create,
