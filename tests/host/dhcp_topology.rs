@@ -217,8 +217,13 @@ endpoints:
     let _guard = TopoGuard(t.clone());
     let start = Instant::now();
     let opts = Options { dhcp_timeout: Some(Duration::from_secs(2)), ..Options::default() };
-    let err = t.apply(&opts).await.unwrap_err().to_string();
+    let err = t.apply(&opts).await.unwrap_err();
     let took = start.elapsed();
+    // Typed: the failed step's cause is a DHCP failure naming the interface.
+    let failure = topology::DhcpFailure::of(&err).expect("a DhcpFailure inside the apply's error");
+    assert_eq!(failure.interface, format!("endpoint {p}-a eth0 on network lan"));
+    assert!(failure.reason.contains("no answer"), "{failure:?}");
+    let err = err.to_string();
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(err.contains(&format!("endpoint {p}-a eth0 on network lan")), "{err}");
     assert!(err.contains("rolled back"), "{err}");

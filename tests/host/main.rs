@@ -13,6 +13,7 @@ mod topo_common;
 
 mod addresses;
 mod agent;
+mod agent_leases;
 mod agent_vlan;
 mod bad_input;
 mod concurrency;
@@ -21,6 +22,7 @@ mod crash_seed;
 mod dhcp_client;
 mod dhcp_topology;
 mod docker;
+mod docker_dhcp;
 mod docker_topology;
 mod errors;
 mod host_tools;

@@ -42,14 +42,30 @@ impl PyTopology {
         })
     }
 
-    /// Applies: JSON `{"topology", "changed", "changes", "writes"}` and
-    /// text. Ctrl-C (`KeyboardInterrupt`) stops it before its next step;
-    /// what it made is rolled back before the exception is raised.
-    #[pyo3(signature = (docker = None))]
-    fn apply(&self, py: Python<'_>, docker: Option<PyRef<'_, PyDocker>>) -> PyResult<Rendered> {
+    /// Applies: JSON `{"topology", "changed", "changes", "writes",
+    /// "addresses", "leases"}` and text. Ctrl-C (`KeyboardInterrupt`) stops
+    /// it before its next step; what it made is rolled back before the
+    /// exception is raised. `dhcp_timeout`: seconds to wait for the DHCP
+    /// leases (`vlanmac apply --dhcp-timeout`; default 10).
+    #[pyo3(signature = (docker = None, dhcp_timeout = None))]
+    fn apply(
+        &self,
+        py: Python<'_>,
+        docker: Option<PyRef<'_, PyDocker>>,
+        dhcp_timeout: Option<f64>,
+    ) -> PyResult<Rendered> {
+        let dhcp_timeout = match dhcp_timeout {
+            None => None,
+            Some(s) if s.is_finite() && s > 0.0 && s <= 3600.0 => Some(std::time::Duration::from_secs_f64(s)),
+            Some(s) => {
+                let e =
+                    vlanmac_core::spec::SpecError::new("dhcp_timeout", s, "is not a number of seconds in (0, 3600]");
+                return Err(crate::errors::raise(vlanmac_core::Error::from(e)));
+            }
+        };
         let engine = self.engine(docker);
         block_interruptible(py, move |interrupt| async move {
-            let res = engine.apply(&Options { interrupt, ..Options::default() }).await?;
+            let res = engine.apply(&Options { interrupt, dhcp_timeout, ..Options::default() }).await?;
             Ok::<_, vlanmac_topology::Error>((json(&res)?, res.to_text(false)))
         })
     }

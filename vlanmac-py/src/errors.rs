@@ -39,6 +39,13 @@ fn spec_fields(e: &vlanmac_core::spec::SpecError) -> Vec<Field> {
 /// The exception class and fields of a core error.
 fn core_class(e: &CoreError) -> (&'static str, Vec<Field>) {
     let kernel = kernel_fields(e.kernel());
+    if let Some(d) = vlanmac_topology::DhcpFailure::of(e) {
+        let mut fields = vec![("interface", s(&d.interface)), ("reason", s(&d.reason))];
+        if let CoreError::Apply { step, .. } = e {
+            fields.push(("step", s(step)));
+        }
+        return ("DhcpError", fields);
+    }
     match e {
         CoreError::InvalidSpec(x) => ("InvalidSpecError", spec_fields(x)),
         CoreError::AlreadyExists(_) => ("AlreadyExistsError", kernel),
@@ -88,6 +95,7 @@ fn class(e: &Error) -> (&'static str, Vec<Field>) {
             ("ConflictError", vec![("network", s(network)), ("differences", Value::List(differences.clone()))])
         }
         Error::ContainerNotRunning { container, .. } => ("DockerError", vec![("what", s(container))]),
+        Error::Dhcp { interface, reason } => ("DhcpError", vec![("interface", s(interface)), ("reason", s(reason))]),
         _ => ("Error", Vec::new()),
     }
 }

@@ -207,6 +207,21 @@ impl<R: ContainerRuntime> Engine<R> {
         Ok(verify::verify(&resolved, observed, opts).await?)
     }
 
+    /// Looks after the topology's DHCP leases as their timers say (the
+    /// agent calls it): renews from T1, rebinds from T2, asks anew once a
+    /// lease expired; each granted lease installed and stored. Returns what
+    /// it did and when to call it again (seconds since the epoch; `None`:
+    /// no lease to look after).
+    pub async fn renew_leases(&self, opts: &Options) -> Result<(Vec<crate::leases::Renewal>, Option<u64>)> {
+        let t = if self.topology.runtime_needs().is_some() {
+            self.resolve(Missing::Keep).await?.0
+        } else {
+            self.topology.clone()
+        };
+        let places = crate::places::places_allowing_absent(&t);
+        Ok(crate::leases::maintain(&t, &places, &opts.shared).await?)
+    }
+
     /// `vlanmac down`: containers leave this topology's runtime networks,
     /// the networks it created go, then the kernel side (a VLAN
     /// subinterface only with its last user).

@@ -71,6 +71,32 @@ impl From<vlanmac_core::spec::SpecError> for Error {
     }
 }
 
+/// Why an apply's DHCP step failed, typed: inside an apply, where every
+/// failure is a [`vlanmac_core::Error::Apply`] with the step and the
+/// rollback, it is the [`std::io::Error`] (kind `TimedOut`) of the
+/// [`vlanmac_core::Error::Io`] the step failed with; [`DhcpFailure::of`]
+/// finds it again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct DhcpFailure {
+    /// The interface, as [`Error::Dhcp`] names it.
+    pub interface: String,
+    /// What happened, as [`Error::Dhcp`] says it.
+    pub reason: String,
+}
+
+impl DhcpFailure {
+    /// The DHCP failure behind `e` (an apply's DHCP step), if that is what
+    /// it is.
+    pub fn of(e: &vlanmac_core::Error) -> Option<&DhcpFailure> {
+        match e {
+            vlanmac_core::Error::Apply { source, .. } => DhcpFailure::of(source),
+            vlanmac_core::Error::Io { source, .. } => source.get_ref()?.downcast_ref::<DhcpFailure>(),
+            _ => None,
+        }
+    }
+}
+
 impl Error {
     /// Whether the input was invalid (a field broke a rule; the CLI's exit
     /// code 2), as opposed to an operation that failed.

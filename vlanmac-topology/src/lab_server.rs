@@ -83,7 +83,7 @@ impl LabServer {
             if let Some(s) = n.subnet_v6().filter(|s| s.gateway().is_some()) {
                 ra = true;
                 c.push_str(&format!(
-                    "dhcp-range=set:{tag},{},slaac,ra-only,64\nra-param={dev},4\n",
+                    "dhcp-range=set:{tag},{},slaac,ra-only,64\nra-param={dev},30\n",
                     s.subnet.net().network()
                 ));
             }

@@ -225,38 +225,163 @@ pub(crate) async fn install(nl: &Netlink, x: &DesiredLease, lease: &Lease) -> Re
     nl.replace_address(&x.dev, &addr).await
 }
 
-/// Gives back every lease stored for `t` (DHCPRELEASE from the address,
-/// while the interface still holds it) and removes the files; the lines
-/// `down` reports. A release that cannot be sent (the interface is gone)
-/// only removes the file: the server's lease then lapses on its own.
-pub(crate) async fn release_all(t: &Topology, places: &[Place], dry: bool) -> Vec<String> {
-    let mut lines = Vec::new();
+/// The stored leases of `t`'s DHCP interfaces, each with its interface
+/// (at its place in `places`; `usize::MAX` for an endpoint not there).
+fn stored(t: &Topology, places: &[Place]) -> Vec<(DesiredLease, Lease)> {
+    let mut out = Vec::new();
     for e in &t.endpoints {
+        let place = places.iter().position(|p| p.endpoint() == Some(e.name.as_str())).unwrap_or(usize::MAX);
         for (i, a) in e.attach.iter().enumerate().filter(|(_, a)| a.ipv4_dhcp) {
             let Some(lease) = load(&t.name, &e.name, a.ifname.as_str()) else { continue };
             let x = DesiredLease {
-                place: places.iter().position(|p| p.endpoint() == Some(e.name.as_str())).unwrap_or(usize::MAX),
+                place,
                 dev: a.ifname.clone(),
                 endpoint: e.name.clone(),
                 network: a.network.clone(),
                 mac: lease.mac,
                 default_route: i == 0,
             };
-            let sent = match (dry, interface(&x, places)) {
-                (false, Some(iface)) if lease.is_valid(dhcp::unix_now()) => dhcp::release(&iface, &lease).await.is_ok(),
-                _ => false,
-            };
-            if !dry {
-                forget(&t.name, &e.name, a.ifname.as_str());
-            }
-            let how = if sent { "DHCPRELEASE sent" } else { "lease file removed" };
-            lines.push(format!("dhcp lease {} of {} {} ({how})", lease.address, e.name, a.ifname));
+            out.push((x, lease));
         }
+    }
+    out
+}
+
+/// Gives back every lease stored for `t` (DHCPRELEASE from the address,
+/// while the interface still holds it) and removes the files; the lines
+/// `down` reports. A release that cannot be sent (the interface is gone)
+/// only removes the file: the server's lease then lapses on its own.
+pub(crate) async fn release_all(t: &Topology, places: &[Place], dry: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (x, lease) in stored(t, places) {
+        let sent = match (dry, interface(&x, places)) {
+            (false, Some(iface)) if lease.is_valid(dhcp::unix_now()) => dhcp::release(&iface, &lease).await.is_ok(),
+            _ => false,
+        };
+        if !dry {
+            forget(&t.name, &x.endpoint, x.dev.as_str());
+        }
+        let how = if sent { "DHCPRELEASE sent" } else { "lease file removed" };
+        lines.push(format!("dhcp lease {} of {} {} ({how})", lease.address, x.endpoint, x.dev));
     }
     if !dry {
         let _ = std::fs::remove_dir(lease_dir(&t.name));
     }
     lines
+}
+
+/// What the agent did with one lease.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Renewal {
+    /// The endpoint.
+    pub endpoint: String,
+    /// Its interface.
+    pub interface: String,
+    /// The address it holds now (the old one when the attempt failed).
+    pub address: std::net::Ipv4Addr,
+    /// `renewed` (RENEWING, from its server), `rebound` (REBINDING, from
+    /// any server), `acquired again` (after it expired), each with the
+    /// lease time; `changed from A` when the server gave another address;
+    /// or what failed, and when it is tried again.
+    pub what: String,
+}
+
+/// When one of `t`'s stored leases next needs the agent (renew at T1,
+/// rebind at T2, expiry), in seconds since the epoch.
+pub fn next_due(t: &Topology) -> Option<u64> {
+    stored(t, &[]).iter().filter(|(_, l)| !l.is_infinite()).map(|(_, l)| due_at(l, dhcp::unix_now())).min()
+}
+
+fn earliest(a: Option<u64>, b: u64) -> u64 {
+    a.map_or(b, |a| a.min(b))
+}
+
+/// When `l` next needs attention at `now`: T1, then T2, then its expiry,
+/// then every 10 s until it is acquired again.
+fn due_at(l: &Lease, now: u64) -> u64 {
+    [l.renew_at(), l.rebind_at(), l.expires_at()].into_iter().find(|t| *t > now).unwrap_or(now + 10)
+}
+
+/// How long an attempt may take, and when to try again after it failed:
+/// half the time to the next timer (RFC 2131 4.4.5), at least 5 s.
+fn retry_at(l: &Lease, now: u64) -> u64 {
+    let next = due_at(l, now);
+    now + ((next.saturating_sub(now)) / 2).max(5)
+}
+
+/// Looks after `t`'s leases as their timers say, all at once: RENEWING
+/// from T1, REBINDING from T2, a new lease (INIT-REBOOT, then DISCOVER)
+/// once one expired (the kernel dropped the address at its end). A
+/// granted lease is installed (its lifetimes extended; another address
+/// replaces the old, with the default route) and stored. Returns what it
+/// did and when to look again (seconds since the epoch).
+pub(crate) async fn maintain(
+    t: &Topology,
+    places: &[Place],
+    shared: &vlanmac_core::netlink::Shared,
+) -> Result<(Vec<Renewal>, Option<u64>)> {
+    let now = dhcp::unix_now();
+    let mut jobs = Vec::new();
+    let mut todo = Vec::new();
+    let mut next: Option<u64> = None;
+    for (x, l) in stored(t, places) {
+        if l.is_infinite() {
+            continue;
+        }
+        let goal = if now < l.renew_at() {
+            next = Some(earliest(next, l.renew_at()));
+            continue;
+        } else if now < l.rebind_at() {
+            Goal::Renew(l.clone())
+        } else if now < l.expires_at() {
+            Goal::Rebind(l.clone())
+        } else {
+            Goal::Acquire { previous: Some(l.address) }
+        };
+        let Some(iface) = interface(&x, places) else { continue };
+        jobs.push((iface, goal));
+        todo.push((x, l));
+    }
+    if jobs.is_empty() {
+        return Ok((Vec::new(), next));
+    }
+    let wait = todo.iter().map(|(_, l)| retry_at(l, now) - now).min().unwrap_or(5);
+    let outcomes = dhcp::exchange(jobs, Duration::from_secs(wait.clamp(2, 10))).await.map_err(core_error)?;
+    let mut out = Vec::new();
+    for ((x, old), outcome) in todo.into_iter().zip(outcomes) {
+        let verb = if now < old.rebind_at() {
+            "renewed"
+        } else if now < old.expires_at() {
+            "rebound"
+        } else {
+            "acquired again"
+        };
+        let done = async {
+            let lease = outcome.map_err(core_error)?.lease;
+            let nl = Netlink::open_shared(places[x.place].nsref.clone(), shared).await?;
+            if lease.address != old.address {
+                dhcp::uninstall(&nl, &x.dev, &old).await.map_err(core_error)?;
+            }
+            install(&nl, &x, &lease).await?;
+            save(&t.name, &x.endpoint, x.dev.as_str(), &lease)?;
+            Ok::<_, Error>(lease)
+        };
+        let (address, what) = match done.await {
+            Ok(l) => {
+                let changed =
+                    if l.address != old.address { format!(", changed from {}", old.address) } else { String::new() };
+                next = Some(earliest(next, due_at(&l, dhcp::unix_now())));
+                (l.address, format!("{verb} for {} s{changed}", l.lease_secs))
+            }
+            Err(e) => {
+                let again = retry_at(&old, dhcp::unix_now());
+                next = Some(earliest(next, again));
+                (old.address, format!("not {verb} ({e}); tried again in {} s", again.saturating_sub(now)))
+            }
+        };
+        out.push(Renewal { endpoint: x.endpoint.clone(), interface: x.dev.to_string(), address, what });
+    }
+    Ok((out, next))
 }
 
 /// A DHCP failure in vlanmac-core's terms (what `apply` reports): the
@@ -265,9 +390,10 @@ pub(crate) async fn release_all(t: &Topology, places: &[Place], dry: bool) -> Ve
 pub(crate) fn core_error(e: crate::Error) -> Error {
     match e {
         crate::Error::Core(c) => c,
-        crate::Error::Dhcp { interface, reason } => {
-            Error::io(format!("DHCP on {interface}"), std::io::Error::new(std::io::ErrorKind::TimedOut, reason))
-        }
+        crate::Error::Dhcp { interface, reason } => Error::io(
+            format!("DHCP on {interface}"),
+            std::io::Error::new(std::io::ErrorKind::TimedOut, crate::error::DhcpFailure { interface, reason }),
+        ),
         other => Error::Internal(other.to_string()),
     }
 }

@@ -42,7 +42,7 @@ mod validate_tests;
 pub use apply::ApplyResult;
 pub use down::DownResult;
 pub use engine::Engine;
-pub use error::{Error, Result};
+pub use error::{DhcpFailure, Error, Result};
 pub use leases::LeaseStatus;
 pub use load::{from_file_struct, from_json, from_path, from_yaml, Format};
 pub use model::*;

@@ -17,6 +17,7 @@ Docker); :mod:`vlanmac.aio` has an asyncio twin of every call.
 from ._errors import (
     AlreadyExistsError,
     ConflictError,
+    DhcpError,
     DockerError,
     Error,
     InvalidSpecError,
@@ -46,6 +47,7 @@ __all__ = [
     "ApplyResult",
     "Batch",
     "ConflictError",
+    "DhcpError",
     "DockerAdapter",
     "DockerError",
     "DownResult",

@@ -31,6 +31,9 @@ class Error(Exception):
     socket: Optional[str] = None
     status: Optional[int] = None
     daemon_message: Optional[str] = None
+    # DHCP.
+    interface: Optional[str] = None
+    reason: Optional[str] = None
 
     def __init__(self, message: str, **fields: Any) -> None:
         super().__init__(message)
@@ -75,6 +78,12 @@ class DockerError(Error):
     """The Docker daemon is unreachable or refused a request."""
 
 
+class DhcpError(Error):
+    """No DHCP lease for an interface (``interface``: which endpoint, interface and
+    network; ``reason``: no offer within the timeout, or the server's refusal).
+    The apply that asked was rolled back."""
+
+
 __all__ = [
     "Error",
     "InvalidSpecError",
@@ -84,4 +93,5 @@ __all__ = [
     "PermissionDeniedError",
     "KernelUnsupportedError",
     "DockerError",
+    "DhcpError",
 ]

@@ -119,6 +119,14 @@ class ApplyResult(_Result):
         attachments too): dicts with ``endpoint``, ``interface``, ``address`` and ``prefix_len``."""
         return list(self._data.get("addresses", []))
 
+    @property
+    def leases(self) -> List[Dict[str, Any]]:
+        """The DHCP leases the endpoints hold after the apply (their addresses are in
+        :attr:`addresses` too): dicts with ``netns``, ``endpoint``, ``interface``,
+        ``address`` and ``seconds_left``. Without ``vlanmac agent`` to renew
+        them they lapse at their end, and the kernel drops the addresses."""
+        return list(self._data.get("leases", []))
+
     def __repr__(self) -> str:
         return f"ApplyResult(topology={self.topology!r}, changed={self.changed}, changes={len(self.changes)}, writes={self.writes})"
 
@@ -269,9 +277,13 @@ class Topology:
         _log(logging.DEBUG, "plan", self.name, text)
         return Plan(json.loads(data), text)
 
-    def apply(self, docker: Optional[Any] = None) -> ApplyResult:
-        """Makes the kernel (and Docker) match; rolled back if a step fails."""
-        data, text = self._native.apply(_native_docker(docker))
+    def apply(self, docker: Optional[Any] = None, dhcp_timeout: Optional[float] = None) -> ApplyResult:
+        """Makes the kernel (and Docker) match; rolled back if a step fails.
+        ``dhcp_timeout``: seconds to wait for the DHCP leases of ``ipv4: dhcp``
+        interfaces, all asked for at once (default 10; ``vlanmac apply
+        --dhcp-timeout``); an interface without a lease by then fails the
+        apply, rolled back, with a :class:`vlanmac.DhcpError` naming it."""
+        data, text = self._native.apply(_native_docker(docker), dhcp_timeout)
         _log(logging.INFO, "apply", self.name, text)
         return ApplyResult(json.loads(data), text)
 

@@ -150,6 +150,14 @@ pub enum AgentEvent {
         /// The topology.
         topology: String,
     },
+    /// A DHCP lease was renewed, rebound or acquired again (or the attempt
+    /// failed and is tried again later).
+    Leased {
+        /// The topology.
+        topology: String,
+        /// What happened to which lease.
+        renewal: crate::leases::Renewal,
+    },
     /// The sweep collected something (attachments whose namespace is gone).
     Collected {
         /// What, one line each.
@@ -206,6 +214,8 @@ struct Kept<R: ContainerRuntime> {
     /// runs meanwhile); reported until the file is valid again, whatever
     /// the applies of the last good version do.
     refused: Option<String>,
+    /// When its DHCP leases next need renewing, or its lab server a look.
+    lease_due: Option<Instant>,
 }
 
 impl<R: ContainerRuntime> Kept<R> {
@@ -281,7 +291,7 @@ impl<R: ContainerRuntime + 'static, F: Fn() -> R> Agent<R, F> {
         let _ = events.send(AgentEvent::Started { topologies: kept.len() });
         let mut next_resync = Instant::now() + self.opts.resync;
         loop {
-            let next_due = kept.values().filter_map(|k| k.due).min();
+            let next_due = kept.values().flat_map(|k| k.due.into_iter().chain(k.lease_due)).min();
             let wake = next_due.map_or(next_resync, |d| d.min(next_resync));
             let input = tokio::select! {
                 c = control.recv() => Input::Control(c.unwrap_or(Control::Stop)),
@@ -293,6 +303,7 @@ impl<R: ContainerRuntime + 'static, F: Fn() -> R> Agent<R, F> {
                         // What notifications can miss: a monitor that ended.
                         self.watch_namespaces(&kept, &mut watches, &tx).await;
                     }
+                    self.leases_due(&mut kept, &events).await;
                     self.converge_due(&mut kept, &events).await;
                     self.watch_namespaces(&kept, &mut watches, &tx).await;
                     continue;
@@ -537,7 +548,35 @@ impl<R: ContainerRuntime + 'static, F: Fn() -> R> Agent<R, F> {
         };
         k.status.backoff_s = k.flap.backoff().as_secs();
         self.metrics.set_converged(&name, k.status.state == State::Converged);
+        k.lease_due = lease_due_of(k.engine.topology(), None);
         self.publish(k);
+    }
+
+    /// Renews the DHCP leases whose timers are due, and schedules a repair
+    /// of a topology whose lab DHCP server stopped.
+    async fn leases_due(&self, kept: &mut BTreeMap<PathBuf, Kept<R>>, events: &UnboundedSender<AgentEvent>) {
+        let now = Instant::now();
+        for k in kept.values_mut().filter(|k| k.lease_due.is_some_and(|d| d <= now)) {
+            let t = k.engine.topology();
+            let name = t.name.clone();
+            if crate::lab_server::LabServer::of(t).is_some_and(|s| s.running().is_none()) {
+                self.schedule(k, "the lab DHCP server (dnsmasq) is not running");
+            }
+            let next = match k.engine.renew_leases(&self.opts.apply).await {
+                Ok((renewals, next)) => {
+                    for r in renewals {
+                        tracing::info!(target: "vlanmac::agent", topology = %name, "lease of {} {} {}: {}", r.endpoint, r.interface, r.address, r.what);
+                        let _ = events.send(AgentEvent::Leased { topology: name.clone(), renewal: r });
+                    }
+                    next
+                }
+                Err(e) => {
+                    tracing::warn!(target: "vlanmac::agent", topology = %name, "leases: {e}");
+                    Some(crate::dhcp::unix_now() + 10)
+                }
+            };
+            k.lease_due = lease_due_of(k.engine.topology(), next);
+        }
     }
 
     /// Opens a monitor on every namespace a topology watches that has
@@ -663,6 +702,7 @@ impl<R: ContainerRuntime + 'static, F: Fn() -> R> Agent<R, F> {
                         runtime_events: None,
                         fresh: true,
                         refused: None,
+                        lease_due: None,
                     };
                     self.look(&mut k, "file added");
                     self.publish(&k);
@@ -718,6 +758,17 @@ fn backoff_until<R: ContainerRuntime>(k: &Kept<R>, opts: &AgentOptions) -> Optio
     }
     let secs = 1u64 << k.failures.saturating_sub(1).min(16);
     Some(Instant::now() + Duration::from_secs(secs).min(opts.max_backoff))
+}
+
+/// When the agent next looks at `t`'s leases (`next`: when they said,
+/// else from the lease files) and, every 5 s, at its lab DHCP server.
+fn lease_due_of(t: &crate::Topology, next: Option<u64>) -> Option<Instant> {
+    let now = crate::dhcp::unix_now();
+    let leases = next
+        .or_else(|| crate::leases::next_due(t))
+        .map(|at| Instant::now() + Duration::from_secs(at.saturating_sub(now)));
+    let server = crate::lab_server::LabServer::of(t).map(|_| Instant::now() + Duration::from_secs(5));
+    leases.into_iter().chain(server).min()
 }
 
 /// What a notification says, for the repair's cause.

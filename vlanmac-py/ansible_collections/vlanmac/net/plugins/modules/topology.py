@@ -42,6 +42,13 @@ options:
     description: After applying, run the checks (read-back, pings, hop counts, neighbours); fail the task if any fails.
     type: bool
     default: false
+  dhcp_timeout:
+    description:
+      - "Seconds to wait for the DHCP leases of C(ipv4: dhcp) interfaces, all asked for at once."
+      - An interface without a lease by then fails the task; what it made is rolled back.
+      - The leases lapse at their end unless C(vlanmac agent) runs on the target to renew them.
+    type: float
+    default: 10
   docker_host:
     description:
       - The Docker daemon for the topology's Docker networks and containers, as C(unix:///path) or C(tcp://host:port).
@@ -95,6 +102,21 @@ EXAMPLES = r"""
       endpoints:
         web: { attach: [ { network: v10, ipv4: 10.0.10.5 } ] }
 
+- name: A namespace on VLAN 20 taking its address by DHCP and SLAAC
+  vlanmac.net.topology:
+    spec:
+      name: office
+      networks:
+        v20: { parent: eth0, vlan: 20, dhcp: true }
+      endpoints:
+        desk: { attach: [ { network: v20, ipv4: dhcp, ipv6: slaac } ] }
+    dhcp_timeout: 20
+  register: office
+
+- name: The leased address
+  ansible.builtin.debug:
+    msg: "{{ office.addresses | map(attribute='address') | list }}"
+
 - name: What would be removed (changes nothing)
   vlanmac.net.topology:
     src: /etc/vlanmac/seed.yaml
@@ -131,6 +153,20 @@ removed:
   type: list
   elements: str
   returned: when state is absent
+addresses:
+  description:
+    - Each endpoint interface's address after the apply (static, IPAM's choice, or the DHCP lease).
+    - Dicts with C(endpoint), C(interface), C(address) and C(prefix_len).
+  type: list
+  elements: dict
+  returned: when state is present and not in check mode
+leases:
+  description:
+    - The DHCP leases held after the apply.
+    - Dicts with C(netns), C(endpoint), C(interface), C(address) and C(seconds_left).
+  type: list
+  elements: dict
+  returned: when state is present and not in check mode
 verify:
   description: The verify report (checks with kind, from, to, expected, observed, ok).
   type: dict
@@ -199,9 +235,11 @@ def run(module):
         result["changed"] = not plan.is_empty()
         result["changes"] = plan.lines()
         return result
-    applied = topo.apply(docker=d)
+    applied = topo.apply(docker=d, dhcp_timeout=module.params["dhcp_timeout"])
     result["changed"] = applied.changed
     result["changes"] = applied.lines()
+    result["addresses"] = applied.addresses
+    result["leases"] = applied.leases
     if module.params["verify"]:
         report = topo.verify(docker=d)
         result["verify"] = report.to_dict()
@@ -219,6 +257,7 @@ def main():
             name=dict(type="str", default="topology"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             verify=dict(type="bool", default=False),
+            dhcp_timeout=dict(type="float", default=10.0),
             docker_host=dict(type="str", aliases=["docker_url"], fallback=(env_fallback, ["DOCKER_HOST"])),
             tls=dict(type="bool", default=False),
             tls_verify=dict(type="bool", default=False),
@@ -237,6 +276,8 @@ def main():
         result = run(module)
     except vlanmac.InvalidSpecError as e:
         module.fail_json(msg=str(e), field=getattr(e, "field", None))
+    except vlanmac.DhcpError as e:
+        module.fail_json(msg=str(e), error=type(e).__name__, interface=e.interface)
     except vlanmac.Error as e:
         module.fail_json(msg=str(e), error=type(e).__name__)
     except Exception as e:  # never a traceback: report it
