@@ -192,6 +192,80 @@ endpoints:
     drop(guard);
 }
 
+/// `dhcp_use: [mtu, dns, domain]`: the server's MTU, DNS servers and domain
+/// applied (the interface's MTU, the namespace's resolv.conf that `ip netns
+/// exec` shows as /etc/resolv.conf), reported in the result, checked by
+/// verify, and the resolv.conf gone with `down`. Without `dhcp_use` they
+/// are reported only.
+#[tokio::test]
+async fn dhcp_use_applies_the_servers_mtu_dns_and_domain() {
+    let test = "dhcp_topology::dhcp_use_applies_the_servers_mtu_dns_and_domain";
+    let host = TestNs::new("duh");
+    let far = TestNs::new("dus");
+    veth_trunk(&host, &far, "t0", "s0").await;
+    far.ip(&["addr", "add", "10.84.0.1/24", "dev", "s0"]);
+    let extra = ["--dhcp-option=option:mtu,1400", "--dhcp-option=option:dns-server,10.84.0.53,10.84.0.54"];
+    let Some(_server) =
+        Dnsmasq::start_with(test, far.name.as_str(), "s0", "10.84.0.100", "10.84.0.199", "10.84.0.1", &extra)
+    else {
+        return;
+    };
+    let p = format!("du{}", std::process::id());
+    let (a, b) = (format!("{p}-a"), format!("{p}-b"));
+    let yaml = format!(
+        r#"
+name: {p}
+namespace: {host}
+networks:
+  lan: {{ parent: t0, dhcp: true, dhcp_use: [mtu, dns, domain] }}
+  plain: {{ parent: t0, dhcp: true }}
+endpoints:
+  {a}: {{ attach: [ {{ network: lan }} ] }}
+  {b}: {{ attach: [ {{ network: plain }} ] }}
+"#,
+        host = host.name
+    );
+    let t = topology::from_yaml(&yaml, "x").unwrap();
+    let guard = TopoGuard(t.clone());
+    let res = t.apply(&Options::default()).await.unwrap();
+    let la = res.leases.iter().find(|l| l.endpoint == a).expect("a's lease");
+    assert_eq!(la.mtu, Some(1400), "{la:?}");
+    assert_eq!(la.domain.as_deref(), Some("lab.example"));
+    assert_eq!(la.dns, ["10.84.0.53".parse::<std::net::Ipv4Addr>().unwrap(), "10.84.0.54".parse().unwrap()]);
+    let mtu = |ns: &str| ip_json(Some(ns), &["link", "show", "dev", "eth0"])[0]["mtu"].as_u64();
+    assert_eq!(mtu(&a), Some(1400), "a's MTU is not the server's");
+    assert_eq!(mtu(&b), Some(1500), "b (no dhcp_use) took the server's MTU");
+    // The oracle: what a program in the namespace sees as /etc/resolv.conf.
+    let resolv = |ns: &str| {
+        let out = std::process::Command::new(ip_bin()).args(["netns", "exec", ns, "cat", "/etc/resolv.conf"]).output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default()
+    };
+    let seen = resolv(&a);
+    for line in ["search lab.example", "nameserver 10.84.0.53", "nameserver 10.84.0.54"] {
+        assert!(
+            seen.lines().any(|l| l == line),
+            "no `{line}` in a's /etc/resolv.conf:
+{seen}"
+        );
+    }
+    assert!(!std::path::Path::new(&format!("/etc/netns/{b}")).exists(), "b got a resolv.conf");
+    assert!(res.leases.iter().find(|l| l.endpoint == b).is_some_and(|l| l.mtu == Some(1400)), "reported for b too");
+    let report = t.verify(&Options::default()).await.unwrap();
+    assert!(report.passed(), "{report}");
+    for what in ["dhcp mtu", "dhcp resolv.conf"] {
+        assert!(report.checks.iter().any(|c| c.to == what && c.ok), "no passed {what} check\n{report}");
+    }
+    // Someone rewrites the resolv.conf: verify says so.
+    std::fs::write(format!("/etc/netns/{a}/resolv.conf"), "nameserver 192.0.2.1\n").unwrap();
+    let report = t.verify(&Options::default()).await.unwrap();
+    assert!(report.checks.iter().any(|c| c.to == "dhcp resolv.conf" && !c.ok), "{report}");
+    t.apply(&Options::default()).await.unwrap();
+    t.down(&Options::default()).await.unwrap();
+    // The second apply saw the rewrite and wrote it again; down removed it.
+    assert!(!std::path::Path::new(&format!("/etc/netns/{a}")).exists(), "the resolv.conf left behind");
+    drop(guard);
+}
+
 /// No server answers: apply fails within its timeout, naming the endpoint
 /// and network, and leaves nothing behind (no namespace, no lease file).
 #[tokio::test]

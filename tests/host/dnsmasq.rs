@@ -44,6 +44,20 @@ impl Dnsmasq {
     /// option; `None` (the test reported itself skipped) if dnsmasq is not
     /// installed outside scripts/test.
     pub fn start(test: &str, netns: &str, iface: &str, from: &str, to: &str, router: &str) -> Option<Dnsmasq> {
+        Dnsmasq::start_with(test, netns, iface, from, to, router, &[])
+    }
+
+    /// [`Dnsmasq::start`] with more of dnsmasq's options (`extra`, such as
+    /// `--dhcp-option=option:mtu,1400`).
+    pub fn start_with(
+        test: &str,
+        netns: &str,
+        iface: &str,
+        from: &str,
+        to: &str,
+        router: &str,
+        extra: &[&str],
+    ) -> Option<Dnsmasq> {
         let Some(bin) = dnsmasq_bin() else {
             // scripts/test installs dnsmasq-base: missing there is a failure.
             assert!(std::env::var("VLANMAC_REQUIRE_TOOLS").is_err(), "{test}: dnsmasq is not installed");
@@ -81,6 +95,7 @@ impl Dnsmasq {
             .arg(format!("--dhcp-leasefile={}", dir.join("leases").display()))
             .arg(format!("--pid-file={}", dir.join("pid").display()))
             .arg(format!("--log-facility={}", dir.join("log").display()))
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

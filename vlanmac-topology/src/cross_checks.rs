@@ -66,6 +66,19 @@ fn addresses_fit(t: &Topology) -> R<()> {
 /// and such networks fit for it: macvlan (a MAC of their own), not a
 /// Docker network, and in a lab the subnets the lab's server serves from.
 fn served_addresses(t: &Topology) -> R<()> {
+    for n in t.networks.iter().filter(|n| n.dhcp_use != DhcpUse::default()) {
+        let p = format!("networks.{}", n.name);
+        if !n.dhcp {
+            return Err(SpecError::new(format!("{p}.dhcp_use"), "set", "needs `dhcp: true` on the network"));
+        }
+        if let (true, Some(m)) = (n.dhcp_use.mtu, n.mtu) {
+            return Err(SpecError::new(
+                format!("{p}.mtu"),
+                m,
+                "cannot be set with `dhcp_use: [mtu]`: the MTU comes from the file or from the server, not both",
+            ));
+        }
+    }
     for n in t.networks.iter().filter(|n| n.dhcp) {
         let p = format!("networks.{}", n.name);
         if n.driver.kind() != "macvlan" {

@@ -128,6 +128,48 @@ pub struct DesiredLease {
     /// Whether the lease's router becomes the default route (the
     /// endpoint's first interface).
     pub default_route: bool,
+    /// Whether the lease's MTU becomes the interface's (`dhcp_use: [mtu]`).
+    pub use_mtu: bool,
+    /// The namespace's resolv.conf the lease's DNS servers and domain go
+    /// into (`dhcp_use: [dns, domain]`, the endpoint's first interface, a
+    /// named namespace), and which of the two.
+    pub resolv: Option<(std::path::PathBuf, crate::model::DhcpUse)>,
+}
+
+impl DesiredLease {
+    /// The lease attachment `i` of endpoint `e` (at `places[place]`) takes,
+    /// with `mac`.
+    pub fn of(
+        t: &Topology,
+        e: &crate::model::Endpoint,
+        i: usize,
+        place: usize,
+        places: &[Place],
+        mac: MacAddr,
+    ) -> Option<Self> {
+        let a = e.attach.get(i)?;
+        let n = t.network(&a.network)?;
+        let named = places.get(place).and_then(|p| p.named.as_ref());
+        let resolv = match named {
+            Some(ns) if i == 0 && n.dhcp_use.resolv() => Some((resolv_conf(ns.as_str()), n.dhcp_use)),
+            _ => None,
+        };
+        Some(DesiredLease {
+            place,
+            dev: a.ifname.clone(),
+            endpoint: e.name.clone(),
+            network: n.name.clone(),
+            mac,
+            default_route: i == 0,
+            use_mtu: n.dhcp_use.mtu,
+            resolv,
+        })
+    }
+}
+
+/// The resolv.conf `ip netns exec NS` bind-mounts over `/etc/resolv.conf`.
+pub fn resolv_conf(netns: &str) -> std::path::PathBuf {
+    std::path::Path::new("/etc/netns").join(netns).join("resolv.conf")
 }
 
 /// The per-interface sysctls of an endpoint's interface on a `dhcp: true`
@@ -348,14 +390,7 @@ fn endpoints(d: &mut Desired, t: &Topology, places: &[Place], assigned: &Assignm
                 attachment: Some(i),
             });
             if a.ipv4_dhcp {
-                d.dhcp.push(DesiredLease {
-                    place,
-                    dev: a.ifname.clone(),
-                    endpoint: e.name.clone(),
-                    network: n.name.clone(),
-                    mac: asg.mac,
-                    default_route: i == 0,
-                });
+                d.dhcp.extend(DesiredLease::of(t, e, i, place, places, asg.mac));
             }
             if a.ipv6_slaac {
                 d.slaac.push((place, a.ifname.clone()));

@@ -76,6 +76,12 @@ pub struct NetworkFile {
     /// lab router. A `subnet` is then optional and only checks what the
     /// server hands out (in a lab: where the server hands out from).
     pub dhcp: Option<bool>,
+    /// Which options of a lease to apply besides the address and router
+    /// (as systemd-networkd's `UseMTU=`, `UseDNS=`, `UseDomains=`): `mtu`
+    /// sets the interface's MTU, `dns` and `domain` write the endpoint
+    /// namespace's `/etc/netns/NS/resolv.conf` (from its first interface's
+    /// lease). Every lease's options are reported either way.
+    pub dhcp_use: Option<Vec<String>>,
 }
 
 /// `networks.NAME.subnets[i]`

@@ -34,6 +34,15 @@ pub struct LeaseStatus {
     pub address: std::net::Ipv4Addr,
     /// Seconds left of the lease.
     pub seconds_left: u32,
+    /// The DNS servers it names (option 6), applied with `dhcp_use: [dns]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<std::net::Ipv4Addr>,
+    /// Its domain (option 15), applied with `dhcp_use: [domain]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Its interface MTU (option 26), applied with `dhcp_use: [mtu]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u16>,
 }
 
 impl std::fmt::Display for LeaseStatus {
@@ -80,12 +89,15 @@ pub fn forget(topology: &str, endpoint: &str, ifname: &str) {
 }
 
 /// What `plan` reads besides the kernel: the stored leases of `t`'s DHCP
-/// interfaces, whether its lab server runs with the configuration it
-/// needs, and the time.
+/// interfaces, the resolv.conf files their leases write, whether its lab
+/// server runs with the configuration it needs, and the time.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Served {
     /// Stored leases by (endpoint, interface).
     pub(crate) leases: BTreeMap<(String, String), Lease>,
+    /// The text of each resolv.conf a lease writes (`dhcp_use: [dns,
+    /// domain]`), by path; absent when unreadable.
+    pub(crate) resolv: BTreeMap<std::path::PathBuf, String>,
     /// The lab server `t` needs, and whether it runs as needed.
     pub(crate) lab_server: Option<(LabServer, bool)>,
     /// Seconds since the epoch.
@@ -96,7 +108,15 @@ impl Served {
     /// Reads the lease files and the lab server's state.
     pub(crate) fn read(t: &Topology) -> Served {
         let mut leases = BTreeMap::new();
+        let mut resolv = BTreeMap::new();
         for e in &t.endpoints {
+            let first = e.attach.first().filter(|a| a.ipv4_dhcp).and_then(|a| t.network(&a.network));
+            if let (Some(n), crate::model::EndpointNs::Netns(ns)) = (first, &e.netns) {
+                let path = crate::desired::resolv_conf(ns.as_str());
+                if let (true, Ok(text)) = (n.dhcp_use.resolv(), std::fs::read_to_string(&path)) {
+                    resolv.insert(path, text);
+                }
+            }
             for a in e.attach.iter().filter(|a| a.ipv4_dhcp) {
                 if let Some(l) = load(&t.name, &e.name, a.ifname.as_str()) {
                     leases.insert((e.name.clone(), a.ifname.to_string()), l);
@@ -108,7 +128,7 @@ impl Served {
             let up = same && s.running().is_some();
             (s, up)
         });
-        Served { leases, lab_server, now: dhcp::unix_now() }
+        Served { leases, resolv, lab_server, now: dhcp::unix_now() }
     }
 }
 
@@ -133,6 +153,9 @@ pub(crate) fn status(x: &DesiredLease, l: &Lease, places: &[Place], now: u64) ->
         interface: x.dev.to_string(),
         address: l.address,
         seconds_left: l.remaining(now),
+        dns: l.dns.clone(),
+        domain: l.domain.clone(),
+        mtu: l.mtu,
     }
 }
 
@@ -211,18 +234,95 @@ pub(crate) async fn await_slaac(nl: &Netlink, dev: &vlanmac_core::spec::IfName, 
 
 /// Puts `lease` on the interface of `x`: its address with the lease's
 /// lifetimes, and its router as the default route on the endpoint's first
-/// interface.
+/// interface; then the options the network uses (`dhcp_use`): the MTU,
+/// the namespace's resolv.conf.
 pub(crate) async fn install(nl: &Netlink, x: &DesiredLease, lease: &Lease) -> Result<()> {
     if x.default_route {
-        return dhcp::install(nl, &x.dev, lease).await.map_err(core_error);
+        dhcp::install(nl, &x.dev, lease).await.map_err(core_error)?;
+    } else {
+        let addr = lease.address_spec(dhcp::unix_now()).ok_or_else(|| {
+            core_error(crate::Error::Dhcp {
+                interface: x.dev.to_string(),
+                reason: format!("the lease of {} has expired", lease.address),
+            })
+        })?;
+        nl.replace_address(&x.dev, &addr).await?;
     }
-    let addr = lease.address_spec(dhcp::unix_now()).ok_or_else(|| {
-        core_error(crate::Error::Dhcp {
-            interface: x.dev.to_string(),
-            reason: format!("the lease of {} has expired", lease.address),
-        })
-    })?;
-    nl.replace_address(&x.dev, &addr).await
+    // ip link set DEV mtu N (option 26; a value the kernel cannot take is
+    // the server's mistake, named as such).
+    if let (true, Some(m)) = (x.use_mtu, lease.mtu) {
+        let mtu = vlanmac_core::spec::Mtu::new(m.into()).map_err(|e| {
+            Error::io(
+                format!("DHCP MTU of {} on {}", lease.address, x.dev),
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+            )
+        })?;
+        nl.set_link(&x.dev, &vlanmac_core::link::LinkUpdate::new().mtu(mtu)).await?;
+    }
+    if let Some((path, used)) = &x.resolv {
+        write_resolv(path, &resolv_text(x, lease, *used))?;
+    }
+    Ok(())
+}
+
+/// The first line of every resolv.conf vlanmac writes: what `down` looks
+/// for before it removes one.
+const RESOLV_MARK: &str = "# written by vlanmac from the DHCP lease of";
+
+/// The resolv.conf for `lease` of `x`: its DNS servers and, as the search
+/// domain, its domain (those `used`).
+fn resolv_text(x: &DesiredLease, lease: &Lease, used: crate::model::DhcpUse) -> String {
+    let mut text = format!("{RESOLV_MARK} {} {}\n", x.endpoint, x.dev);
+    for line in resolv_lines(lease, used) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+/// The lines of `lease` that `text` (a resolv.conf) lacks, of those
+/// `used`.
+pub(crate) fn resolv_missing(text: &str, lease: &Lease, used: crate::model::DhcpUse) -> Vec<String> {
+    resolv_lines(lease, used).into_iter().filter(|w| !text.lines().any(|l| l == w)).collect()
+}
+
+/// The lines of `lease` a resolv.conf gets: `search DOMAIN` (a domain a
+/// resolv.conf line can hold) and a `nameserver` line per DNS server, of
+/// those `used`.
+fn resolv_lines(lease: &Lease, used: crate::model::DhcpUse) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let (true, Some(d)) = (used.domain, &lease.domain) {
+        if !d.is_empty() && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+            lines.push(format!("search {d}"));
+        }
+    }
+    if used.dns {
+        lines.extend(lease.dns.iter().map(|s| format!("nameserver {s}")));
+    }
+    lines
+}
+
+/// Writes `text` to `path` at once (a file beside it, renamed over it).
+fn write_resolv(path: &std::path::Path, text: &str) -> Result<()> {
+    let io = |e| Error::io(format!("write {}", path.display()), e);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let tmp = path.with_extension("vlanmac-tmp");
+    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Removes the resolv.conf the lease of `x` wrote (only one vlanmac
+/// wrote), and its folder when empty.
+pub(crate) fn remove_resolv(x: &DesiredLease) {
+    let Some((path, _)) = &x.resolv else { return };
+    if std::fs::read_to_string(path).is_ok_and(|t| t.starts_with(RESOLV_MARK)) {
+        let _ = std::fs::remove_file(path);
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
 }
 
 /// The stored leases of `t`'s DHCP interfaces, each with its interface
@@ -233,15 +333,9 @@ fn stored(t: &Topology, places: &[Place]) -> Vec<(DesiredLease, Lease)> {
         let place = places.iter().position(|p| p.endpoint() == Some(e.name.as_str())).unwrap_or(usize::MAX);
         for (i, a) in e.attach.iter().enumerate().filter(|(_, a)| a.ipv4_dhcp) {
             let Some(lease) = load(&t.name, &e.name, a.ifname.as_str()) else { continue };
-            let x = DesiredLease {
-                place,
-                dev: a.ifname.clone(),
-                endpoint: e.name.clone(),
-                network: a.network.clone(),
-                mac: lease.mac,
-                default_route: i == 0,
-            };
-            out.push((x, lease));
+            if let Some(x) = DesiredLease::of(t, e, i, place, places, lease.mac) {
+                out.push((x, lease));
+            }
         }
     }
     out
@@ -260,6 +354,7 @@ pub(crate) async fn release_all(t: &Topology, places: &[Place], dry: bool) -> Ve
         };
         if !dry {
             forget(&t.name, &x.endpoint, x.dev.as_str());
+            remove_resolv(&x);
         }
         let how = if sent { "DHCPRELEASE sent" } else { "lease file removed" };
         lines.push(format!("dhcp lease {} of {} {} ({how})", lease.address, x.endpoint, x.dev));

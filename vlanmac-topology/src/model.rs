@@ -103,6 +103,27 @@ pub struct Network {
     /// Addresses are served on the network (a DHCPv4 server, router
     /// advertisements): attachments may take `ipv4: dhcp`, `ipv6: slaac`.
     pub dhcp: bool,
+    /// The lease options applied besides the address and router.
+    pub dhcp_use: DhcpUse,
+}
+
+/// Which options of a DHCP lease are applied (`dhcp_use: [mtu, dns,
+/// domain]`); all off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DhcpUse {
+    /// The interface MTU (option 26) becomes the interface's MTU.
+    pub mtu: bool,
+    /// The DNS servers (option 6) go into the namespace's resolv.conf.
+    pub dns: bool,
+    /// The domain name (option 15) is its `search` domain.
+    pub domain: bool,
+}
+
+impl DhcpUse {
+    /// Whether anything goes into the namespace's resolv.conf.
+    pub fn resolv(&self) -> bool {
+        self.dns || self.domain
+    }
 }
 
 impl Network {

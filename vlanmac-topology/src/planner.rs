@@ -406,12 +406,18 @@ impl<'a> Planner<'a> {
         for x in &self.d.dhcp {
             let stored = served.leases.get(&(x.endpoint.clone(), x.dev.to_string()));
             let link = self.seen[x.place].link(x.dev.as_str());
+            // Held: unexpired, on the interface, and the options the
+            // network uses in place (else asked for again and installed).
             let holds = |l: &crate::dhcp::Lease| {
                 l.is_valid(served.now)
                     && l.mac == x.mac
                     && link.is_some_and(|k| {
                         k.mac == Some(x.mac)
                             && k.addresses.iter().any(|a| a.net.addr() == std::net::IpAddr::V4(l.address))
+                            && (!x.use_mtu || l.mtu.is_none() || k.mtu == l.mtu.map(u32::from))
+                    })
+                    && x.resolv.as_ref().is_none_or(|(path, used)| {
+                        served.resolv.get(path).is_some_and(|t| crate::leases::resolv_missing(t, l, *used).is_empty())
                     })
             };
             match stored {

@@ -187,6 +187,7 @@ async fn undo_one(undo: &Undo, handles: &mut Handles, places: &[Place]) -> Resul
         Undo::LabServer { server } => server.remove().await.map(|_| ()),
         Undo::Lease { topology, wanted, lease } => {
             leases::forget(topology, &wanted.endpoint, wanted.dev.as_str());
+            leases::remove_resolv(wanted);
             if let Some(iface) = leases::interface(wanted, places) {
                 let _ = dhcp::release(&iface, lease).await;
             }

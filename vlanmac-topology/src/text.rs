@@ -144,6 +144,9 @@ mod tests {
             interface: "eth0".into(),
             address: "10.0.20.57".parse().unwrap(),
             seconds_left: 3540,
+            dns: vec![],
+            domain: None,
+            mtu: None,
         });
         assert_eq!(
             empty.to_string(),

@@ -174,7 +174,22 @@ fn network(path: &str, name: &str, f: &NetworkFile) -> R<Network> {
         docker: f.docker.unwrap_or(false),
         ipv6_link_local: f.ipv6_link_local.unwrap_or(subnets_have_v6),
         dhcp: f.dhcp.unwrap_or(false),
+        dhcp_use: dhcp_use(path, f.dhcp_use.as_deref())?,
     })
+}
+
+/// `dhcp_use: [mtu, dns, domain]`.
+fn dhcp_use(path: &str, list: Option<&[String]>) -> R<DhcpUse> {
+    let mut u = DhcpUse::default();
+    for (i, v) in list.unwrap_or_default().iter().enumerate() {
+        match v.as_str() {
+            "mtu" => u.mtu = true,
+            "dns" => u.dns = true,
+            "domain" => u.domain = true,
+            _ => return Err(SpecError::new(format!("{path}.dhcp_use[{i}]"), v, "is not one of mtu, dns, domain")),
+        }
+    }
+    Ok(u)
 }
 
 fn subnet(path: &str, f: &SubnetFile) -> R<NetSubnet> {

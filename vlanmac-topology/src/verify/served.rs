@@ -57,6 +57,23 @@ pub(crate) fn checks(t: &Topology, places: &[Place], seen: &[Seen], desired: &mu
                 Stage::Missing,
             ));
         }
+        if let (true, Some(m)) = (x.use_mtu, lease.mtu) {
+            let mtu = seen[x.place].link(x.dev.as_str()).and_then(|l| l.mtu);
+            let observed = mtu.map_or_else(|| "no MTU read".into(), |m| m.to_string());
+            out.push(check(who.clone(), "dhcp mtu", m.to_string(), observed, mtu == Some(m.into()), Stage::Mismatch));
+        }
+        if let Some((path, used)) = &x.resolv {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let missing = leases::resolv_missing(&text, &lease, *used);
+            out.push(check(
+                who.clone(),
+                "dhcp resolv.conf",
+                format!("{}: the lease's DNS servers and domain", path.display()),
+                if missing.is_empty() { "all there".into() } else { format!("missing {}", missing.join("; ")) },
+                missing.is_empty(),
+                Stage::Mismatch,
+            ));
+        }
         if let Ok(net) = ipnet::IpNet::new(IpAddr::V4(lease.address), lease.prefix_len) {
             desired.addresses.push((x.place, x.dev.clone(), AddressSpec { net, nodad: false, lifetimes: None }));
         }
