@@ -17,6 +17,7 @@ mod agent_leases;
 mod agent_vlan;
 mod bad_input;
 mod concurrency;
+mod confirm;
 mod crash;
 mod crash_seed;
 mod dhcp_client;

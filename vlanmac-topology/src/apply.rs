@@ -86,6 +86,9 @@ pub async fn apply(t: &Topology, opts: &Options) -> Result<ApplyResult> {
 
 async fn apply_once(t: &Topology, opts: &Options) -> Result<ApplyResult> {
     let Reading { places, handles, plan, desired } = read_and_plan(t, &opts.shared).await?;
+    if let Some(confirm) = &opts.confirm {
+        crate::checkpoint_file::write_ahead(t, &plan, &places, confirm)?;
+    }
     let writes_before = opts.shared.stats.writes();
     let mut run = Run { t, places: &places, handles, journal: Journal::default(), interrupt: &opts.interrupt };
     let changes = &plan.changes;

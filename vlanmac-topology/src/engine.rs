@@ -118,6 +118,47 @@ impl<R: ContainerRuntime> Engine<R> {
         Ok(plan)
     }
 
+    /// `vlanmac apply FILE --confirm DURATION`: a checkpoint first
+    /// (`/run/vlanmac/NAME/checkpoint`, see [`crate::checkpoint`]), then
+    /// the apply; the change stays only if [`Pending::confirm`] comes
+    /// within `confirm.timeout` after the apply. The rollback at the
+    /// deadline is someone else's job (the CLI's watchdog, a later
+    /// `vlanmac` command, [`crate::checkpoint::watch`]): this returns once
+    /// the apply is done. Refused while another change of the topology
+    /// waits for confirmation, and for topologies with Docker parts (not
+    /// checkpointed).
+    pub async fn apply_confirmed(&self, opts: &Options, confirm: crate::checkpoint::Confirm) -> Result<Pending> {
+        use crate::checkpoint;
+        let t = &self.topology;
+        if let Some(needs) = t.runtime_needs() {
+            return Err(vlanmac_core::spec::SpecError::new(
+                "confirm",
+                needs,
+                "is not checkpointed: a confirmed apply takes topologies without Docker parts",
+            )
+            .into());
+        }
+        if let Some(c) = checkpoint::load(&t.name).filter(|c| c.state == checkpoint::State::Pending) {
+            return Err(vlanmac_core::Error::Conflict(format!(
+                "a change of topology {} waits for confirmation until {} (unix time):                  `vlanmac confirm {}` or `vlanmac rollback {}` first",
+                t.name, c.deadline, t.name, t.name
+            ))
+            .into());
+        }
+        let timeout = confirm.timeout;
+        let opts = Options { confirm: Some(confirm), ..opts.clone() };
+        match apply::apply(t, &opts).await {
+            Ok(result) => {
+                let deadline = checkpoint::start_clock(&t.name, timeout).await?;
+                Ok(Pending { topology: t.name.clone(), deadline, result })
+            }
+            Err(e) => {
+                checkpoint::failed_apply(&t.name, &e).await?;
+                Err(e.into())
+            }
+        }
+    }
+
     /// `vlanmac apply`. If the runtime's part fails, what this apply did
     /// through the runtime is undone and, if it changed the kernel side,
     /// that is taken down too: nothing stays half-made.
@@ -360,4 +401,29 @@ fn connections(t: &Topology, assigned: &[EndpointAddress]) -> Vec<Connection> {
         }
     }
     out
+}
+
+/// A change applied by [`Engine::apply_confirmed`], waiting for
+/// confirmation until its deadline.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// The topology.
+    pub topology: String,
+    /// When it is rolled back unless confirmed (seconds since the epoch).
+    pub deadline: u64,
+    /// What the apply did.
+    pub result: ApplyResult,
+}
+
+impl Pending {
+    /// `vlanmac confirm NAME`: keeps the change (if the deadline has not
+    /// passed; then it is rolled back here, and the outcome says so).
+    pub async fn confirm(&self) -> Result<crate::checkpoint::Outcome> {
+        Ok(crate::checkpoint::confirm(&self.topology, "the library (Pending::confirm)").await?)
+    }
+
+    /// `vlanmac rollback NAME`: undoes the change now.
+    pub async fn rollback(&self) -> Result<crate::checkpoint::Outcome> {
+        Ok(crate::checkpoint::rollback(&self.topology, "rolled back on request").await?)
+    }
 }

@@ -19,6 +19,8 @@ pub mod runtime;
 pub mod verify;
 
 pub(crate) mod apply;
+pub mod checkpoint;
+mod checkpoint_file;
 mod cross_checks;
 pub(crate) mod desired;
 pub(crate) mod down;
@@ -41,7 +43,7 @@ mod validate_tests;
 
 pub use apply::ApplyResult;
 pub use down::DownResult;
-pub use engine::Engine;
+pub use engine::{Engine, Pending};
 pub use error::{DhcpFailure, Error, Result};
 pub use leases::LeaseStatus;
 pub use load::{from_file_struct, from_json, from_path, from_yaml, Format};

@@ -35,6 +35,9 @@ pub struct Options {
     /// interfaces (all asked for at once); `None`: 10 s. An interface
     /// without a lease by then fails the apply, rolled back.
     pub dhcp_timeout: Option<std::time::Duration>,
+    /// A confirmed apply: the checkpoint is written after planning,
+    /// before the first change ([`crate::checkpoint`]).
+    pub confirm: Option<crate::checkpoint_file::Confirm>,
 }
 
 impl Options {
@@ -53,6 +56,7 @@ impl std::fmt::Debug for Options {
             .field("check_plan", &self.check_plan)
             .field("dry_run", &self.dry_run)
             .field("dhcp_timeout", &self.dhcp_timeout)
+            .field("confirm", &self.confirm)
             .finish()
     }
 }

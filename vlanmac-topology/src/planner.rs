@@ -86,6 +86,10 @@ struct Planner<'a> {
     mark: String,
     /// Links Docker makes (containers on Docker networks): only verified.
     external: HashSet<(usize, &'a IfName)>,
+    /// Links an IPv4 address is removed from: the kernel then flushes the
+    /// routes through them (and a primary address's secondaries), so
+    /// their routes are added again after the new addresses.
+    v4_removed: HashSet<(usize, IfName)>,
     changes: Vec<Change>,
 }
 
@@ -93,7 +97,7 @@ impl<'a> Planner<'a> {
     fn new(t: &'a Topology, places: &'a [Place], seen: &'a [Seen], d: &'a Desired) -> Self {
         let external = d.links.iter().filter(|l| l.external).map(|l| (l.place, &l.name)).collect();
         let mark = marks::alias_of(&[t.name.clone()].into());
-        Planner { t, places, seen, d, mark, external, changes: Vec::new() }
+        Planner { t, places, seen, d, mark, external, v4_removed: HashSet::new(), changes: Vec::new() }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -233,24 +237,9 @@ impl<'a> Planner<'a> {
     /// Phase 3: Addresses (IPv6 with nodad); stale global addresses on links this
     /// topology owns are removed.
     fn addresses(&mut self) {
-        for (place, dev, addr) in &self.d.addresses {
-            if self.external.contains(&(*place, dev)) {
-                continue;
-            }
-            let has =
-                self.seen[*place].link(dev.as_str()).is_some_and(|l| l.addresses.iter().any(|a| a.net == addr.net));
-            if !has {
-                self.push(
-                    Sign::Create,
-                    *place,
-                    format!("address {dev} {}", addr.net),
-                    if addr.nodad { "nodad".into() } else { String::new() },
-                    None,
-                    None,
-                    Action::AddAddress { place: *place, dev: dev.clone(), addr: *addr },
-                );
-            }
-        }
+        // Removals first: an IPv4 address added before the old one of its
+        // subnet goes would be a secondary, and removing the primary takes
+        // its secondaries with it.
         for l in &self.d.links {
             if l.external {
                 continue;
@@ -271,6 +260,9 @@ impl<'a> Planner<'a> {
                 let wanted =
                     self.d.addresses.iter().any(|(p, dev, w)| *p == l.place && dev == &l.name && w.net == a.net);
                 if !wanted {
+                    if a.net.addr().is_ipv4() {
+                        self.v4_removed.insert((l.place, l.name.clone()));
+                    }
                     let addr = AddressSpec { net: a.net, nodad: a.nodad, lifetimes: None };
                     self.push(
                         Sign::Remove,
@@ -282,6 +274,24 @@ impl<'a> Planner<'a> {
                         Action::DelAddress { place: l.place, dev: l.name.clone(), addr },
                     );
                 }
+            }
+        }
+        for (place, dev, addr) in &self.d.addresses {
+            if self.external.contains(&(*place, dev)) {
+                continue;
+            }
+            let has =
+                self.seen[*place].link(dev.as_str()).is_some_and(|l| l.addresses.iter().any(|a| a.net == addr.net));
+            if !has {
+                self.push(
+                    Sign::Create,
+                    *place,
+                    format!("address {dev} {}", addr.net),
+                    if addr.nodad { "nodad".into() } else { String::new() },
+                    None,
+                    None,
+                    Action::AddAddress { place: *place, dev: dev.clone(), addr: *addr },
+                );
             }
         }
     }
@@ -330,6 +340,11 @@ impl<'a> Planner<'a> {
             let s = &self.seen[*place];
             let dev = route.dev.as_ref().map(|d| d.as_str());
             let existing = s.routes.iter().find(|r| r.is_default() && r.dst.addr().is_ipv6() == route.is_ipv6());
+            // The kernel flushes IPv4 routes through a link whose address goes.
+            let flushed = !route.is_ipv6()
+                && route.dev.as_ref().is_some_and(|d| self.v4_removed.contains(&(*place, d.clone())))
+                && existing.is_some_and(|r| r.oif.and_then(|i| s.name_of(i)) == dev);
+            let existing = existing.filter(|_| !flushed);
             match existing {
                 Some(r) if r.gateway == route.gateway && r.oif.and_then(|i| s.name_of(i)) == dev => {}
                 Some(r) => {

@@ -177,7 +177,11 @@ async fn undo_one(undo: &Undo, handles: &mut Handles, places: &[Place]) -> Resul
             Err(Error::NotFound(_)) | Err(Error::InvalidArgument(_)) => Ok(()),
             other => other,
         },
-        Undo::AddAddress { place, dev, addr } => handles.nl(*place).await?.add_address(dev, addr).await,
+        Undo::AddAddress { place, dev, addr } => match handles.nl(*place).await?.add_address(dev, addr).await {
+            // There already (a checkpoint's step whose change never happened).
+            Err(Error::AlreadyExists(_)) => Ok(()),
+            other => other,
+        },
         Undo::DelRoute { place, route } => match handles.nl(*place).await?.delete_route(route).await {
             Err(Error::NotFound(_)) => Ok(()),
             other => other,

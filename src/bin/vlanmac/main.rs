@@ -2,6 +2,7 @@
 //! operation or check failed, 2 invalid input (the message names the field).
 
 mod agent;
+mod confirm;
 mod demo;
 #[cfg(test)]
 mod docs_tests;
@@ -64,6 +65,29 @@ enum Command {
         /// rolled back.
         #[arg(long, value_name = "SECS", default_value_t = 10)]
         dhcp_timeout: u64,
+        /// Keep the change only if confirmed within DURATION (90s, 2m, 1h)
+        /// after the apply: Enter on a terminal, or `vlanmac confirm NAME`;
+        /// otherwise it is rolled back, even if this shell is gone
+        /// (docs/CONFIRM.md).
+        #[arg(long, value_name = "DURATION", value_parser = confirm::parse_duration)]
+        confirm: Option<std::time::Duration>,
+    },
+    /// Keep the change `apply --confirm` made to topology NAME.
+    Confirm {
+        /// The topology's name.
+        name: String,
+    },
+    /// Undo the change `apply --confirm` made to topology NAME, now.
+    Rollback {
+        /// The topology's name.
+        name: String,
+    },
+    /// Roll back topology NAME's unconfirmed change at its deadline (what
+    /// `apply --confirm` leaves running).
+    #[command(hide = true)]
+    Watchdog {
+        /// The topology's name.
+        name: String,
     },
     /// Remove what FILE's apply created, nothing else.
     Down {
@@ -212,6 +236,17 @@ fn options_from_env() -> Options {
 async fn run(cmd: Command) -> Result<ExitCode, Error> {
     // First thing for apply, so a signal at any point of it is handled.
     let signals = matches!(cmd, Command::Apply { check: false, .. }).then(signals::Signals::install);
+    // Changes whose deadline passed unconfirmed go back before anything else.
+    if matches!(
+        cmd,
+        Command::Plan { .. }
+            | Command::Apply { .. }
+            | Command::Down { .. }
+            | Command::Verify { .. }
+            | Command::Agent { .. }
+    ) {
+        confirm::sweep().await;
+    }
     let mut opts = options_from_env();
     match cmd {
         Command::Plan { file, json } => {
@@ -222,7 +257,13 @@ async fn run(cmd: Command) -> Result<ExitCode, Error> {
             let plan = engine(&file)?.plan(&opts).await?;
             output::print(json, &output::CheckResult::from(&plan), || plan.to_text(diff));
         }
-        Command::Apply { file, check: false, diff, json, dhcp_timeout } => {
+        Command::Apply { file, check: false, diff, json, dhcp_timeout, confirm: Some(timeout) } => {
+            let engine = engine(&file)?;
+            opts.dhcp_timeout = Some(std::time::Duration::from_secs(dhcp_timeout.max(1)));
+            opts.interrupt = signals.as_ref().map(|s| s.interrupt().clone()).unwrap_or_default();
+            return confirm::apply(&engine, &file, &opts, timeout, json, diff).await;
+        }
+        Command::Apply { file, check: false, diff, json, dhcp_timeout, confirm: None } => {
             let engine = engine(&file)?;
             opts.dhcp_timeout = Some(std::time::Duration::from_secs(dhcp_timeout.max(1)));
             let progress = output::ProgressDisplay::new(json);
@@ -232,6 +273,9 @@ async fn run(cmd: Command) -> Result<ExitCode, Error> {
             progress.finish();
             match res {
                 Ok(res) => {
+                    if let Some(f) = confirm::stored(&file) {
+                        let _ = vlanmac::topology::checkpoint::remember(&engine.topology().name, &f);
+                    }
                     output::print(json, &res, || res.to_text(diff));
                     if !res.leases.is_empty() && !std::path::Path::new(agent::SOCKET).exists() {
                         eprintln!(
@@ -276,6 +320,17 @@ async fn run(cmd: Command) -> Result<ExitCode, Error> {
             return agent::run(agent::Args { paths, metrics, socket, resync }).await;
         }
         Command::Status { json, socket } => return agent::status(&socket, json),
+        Command::Confirm { name } => {
+            require_admin(&format!("confirm {name}"))?;
+            let outcome = vlanmac::topology::checkpoint::confirm(&name, "vlanmac confirm").await?;
+            return Ok(confirm::report(&name, "confirm", &outcome));
+        }
+        Command::Rollback { name } => {
+            require_admin(&format!("rollback {name}"))?;
+            let outcome = vlanmac::topology::checkpoint::rollback(&name, "vlanmac rollback").await?;
+            return Ok(confirm::report(&name, "rollback", &outcome));
+        }
+        Command::Watchdog { name } => return confirm::watchdog(&name).await,
     }
     Ok(ExitCode::SUCCESS)
 }

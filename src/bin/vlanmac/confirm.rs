@@ -1,0 +1,199 @@
+//! `vlanmac apply FILE --confirm DURATION`, `vlanmac confirm NAME`,
+//! `vlanmac rollback NAME`, and the watchdog a confirmed apply leaves
+//! behind (`vlanmac watchdog NAME`, a process of its own session that
+//! ignores SIGHUP, so the rollback outlives the shell that applied). Every
+//! command that touches topologies first rolls back the changes whose
+//! deadline passed unconfirmed ([`sweep`]). The checkpoint and its rules
+//! are the library's (`vlanmac::topology::checkpoint`).
+
+use std::{io::IsTerminal, os::unix::process::CommandExt, path::Path, process::ExitCode, time::Duration};
+
+use vlanmac::topology::{
+    checkpoint::{self, Confirm, Outcome, State, StoredFile},
+    dhcp::unix_now,
+    Error, Options,
+};
+
+/// `--confirm DURATION`: `90`, `90s`, `2m`, `1h`; 1 s to 24 h.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: u64 = num.parse().map_err(|_| format!("`{text}` is not a duration such as 90s, 2m or 1h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.saturating_mul(60),
+        "h" => n.saturating_mul(3600),
+        _ => return Err(format!("`{text}` has an unknown unit (s, m or h)")),
+    };
+    if !(1..=86400).contains(&secs) {
+        return Err(format!("`{text}` is outside 1s..24h"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// The file as the checkpoint keeps it.
+pub fn stored(file: &Path) -> Option<StoredFile> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let name = file.file_name()?.to_string_lossy().into_owned();
+    Some(StoredFile { name, text })
+}
+
+/// Rolls back every change whose deadline passed unconfirmed, saying so;
+/// run before a command touches topologies.
+pub async fn sweep() {
+    for name in checkpoint::expired() {
+        match checkpoint::rollback_if_expired(&name, "not confirmed by the deadline (found by a later command)").await {
+            Ok(Outcome::RolledBack(r)) => {
+                eprintln!(
+                    "vlanmac: topology {name}: its change was not confirmed by the deadline; rolled back first{}",
+                    failed_note(&r.failed)
+                );
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("vlanmac: topology {name}: rolling back its unconfirmed change failed: {e}"),
+        }
+    }
+}
+
+fn failed_note(failed: &[String]) -> String {
+    if failed.is_empty() {
+        String::new()
+    } else {
+        format!(" (undo steps that failed: {})", failed.join("; "))
+    }
+}
+
+/// Prints what a settle came to; the exit code (0: as asked).
+pub fn report(name: &str, asked: &str, outcome: &Outcome) -> ExitCode {
+    match outcome {
+        Outcome::Confirmed => {
+            println!("topology {name}: confirmed; the change stays");
+            ExitCode::SUCCESS
+        }
+        Outcome::RolledBack(r) => {
+            let prev = if r.previous_applied { ", the previous file applied again" } else { "" };
+            println!("topology {name}: rolled back{prev}{}", failed_note(&r.failed));
+            if asked == "confirm" {
+                eprintln!("vlanmac: the deadline passed before the confirm: the rollback won");
+                return ExitCode::from(1);
+            }
+            if r.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Outcome::AlreadySettled(Some(State::Confirmed { by })) if asked == "wait" => {
+            println!("topology {name}: confirmed ({by}); the change stays");
+            ExitCode::SUCCESS
+        }
+        Outcome::AlreadySettled(state) => {
+            let what = match state {
+                None => "no change of it waits for confirmation".to_string(),
+                Some(State::Confirmed { by }) => format!("already confirmed ({by})"),
+                Some(State::RolledBack { reason, .. }) => format!("already rolled back ({reason})"),
+                Some(State::Pending) => "still pending".to_string(),
+            };
+            eprintln!("vlanmac: topology {name}: {what}; nothing to {asked}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Starts the watchdog: this binary again, `watchdog NAME`, in a session of
+/// its own with SIGHUP ignored and no terminal; its log in the state
+/// directory. Returns its PID.
+fn spawn_watchdog(name: &str) -> std::io::Result<u32> {
+    let exe = std::env::current_exe()?;
+    let log_path = checkpoint::path(name).with_file_name("watchdog.log");
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path)?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("watchdog").arg(name).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(log);
+    // SAFETY: setsid and signal are async-signal-safe; nothing else runs
+    // between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let _ = nix::unistd::setsid();
+            let _ = nix::sys::signal::signal(nix::sys::signal::Signal::SIGHUP, nix::sys::signal::SigHandler::SigIgn);
+            Ok(())
+        });
+    }
+    Ok(cmd.spawn()?.id())
+}
+
+/// `vlanmac watchdog NAME`: waits for the deadline, rolls back unless
+/// settled meanwhile.
+pub async fn watchdog(name: &str) -> Result<ExitCode, Error> {
+    let outcome = checkpoint::watch(name).await?;
+    if let Outcome::RolledBack(r) = &outcome {
+        eprintln!("watchdog: topology {name} rolled back at the deadline{}", failed_note(&r.failed));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The confirmed apply: checkpoint, apply, watchdog; on a terminal, Enter
+/// confirms until the deadline.
+pub async fn apply(
+    engine: &vlanmac::topology::Engine<vlanmac::docker::Docker>,
+    file: &Path,
+    opts: &Options,
+    timeout: Duration,
+    json: bool,
+    diff: bool,
+) -> Result<ExitCode, Error> {
+    let name = engine.topology().name.clone();
+    let pending = engine.apply_confirmed(opts, Confirm { timeout, previous: None }).await?;
+    if let Some(f) = stored(file) {
+        let _ = checkpoint::remember(&name, &f);
+    }
+    crate::output::print(json, &pending.result, || pending.result.to_text(diff));
+    match spawn_watchdog(&name) {
+        Ok(pid) => {
+            let _ = checkpoint::set_watchdog(&name, pid).await;
+        }
+        Err(e) => eprintln!(
+            "vlanmac: could not start the watchdog ({e}): the next vlanmac command after the deadline rolls back"
+        ),
+    }
+    let left = pending.deadline.saturating_sub(unix_now());
+    if !std::io::stdin().is_terminal() {
+        eprintln!(
+            "vlanmac: topology {name}: confirm within {left} s (`vlanmac confirm {name}`), \
+             or it is rolled back (`vlanmac rollback {name}` does it now)"
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("vlanmac: press Enter within {left} s to keep the change of {name} (or `vlanmac confirm {name}` from another shell)");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = tx.send(std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0));
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(left);
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(true) => {
+                let outcome = checkpoint::confirm(&name, "Enter on the terminal").await?;
+                return Ok(report(&name, "confirm", &outcome));
+            }
+            Ok(false) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                eprintln!("vlanmac: no Enter to read; `vlanmac confirm {name}` keeps the change, the watchdog rolls it back at the deadline");
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        // Settled from elsewhere (`vlanmac confirm` in another shell).
+        if checkpoint::load(&name).is_none_or(|c| c.state != State::Pending) {
+            let state = checkpoint::load(&name).map(|c| c.state);
+            return Ok(report(&name, "wait", &Outcome::AlreadySettled(state)));
+        }
+        if std::time::Instant::now() >= deadline {
+            break;
+        }
+    }
+    let outcome = checkpoint::rollback_if_expired(&name, "not confirmed by the deadline").await?;
+    Ok(report(&name, "wait", &outcome))
+}
