@@ -24,3 +24,8 @@ struct AgentDoc;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/DHCP.md")]
 struct DhcpDoc;
+
+/// docs/CONFIRM.md, whose Rust example is compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/CONFIRM.md")]
+struct ConfirmDoc;

@@ -288,3 +288,33 @@ fn enter_on_a_terminal_confirms() {
     assert!(matches!(c.state(), Some(State::Confirmed { by }) if by == "Enter on the terminal"), "{:?}", c.state());
     assert!(c.exists());
 }
+
+#[test]
+fn a_probe_failing_after_the_change_rolls_back_at_once_and_one_failing_before_is_ignored() {
+    let c = Case::new("cp");
+    let (code, out, err) = cli(&["apply", c.file()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let v1 = state(&c.names);
+    let v2 = c.v2(); // endpoint a's 10.77.0.2 becomes 10.77.0.12
+    let mut names = c.names.clone();
+    names.push(format!("{}-c", c.name));
+    let probe = format!("ping 10.77.0.2 from {}-host", c.name);
+    let t0 = Instant::now();
+    let (code, out, err) =
+        cli(&["apply", v2.to_str().unwrap(), "--confirm", "120s", "--probe", &probe, "--probe", "ping 192.0.2.99"]);
+    let took = t0.elapsed();
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("probe `ping 192.0.2.99` fails before the change") && err.contains("ignored"), "{err}");
+    assert!(err.contains(&format!("probe `{probe}` passed before the change and fails after it")), "{err}");
+    assert!(out.contains("rolled back"), "{out}");
+    assert!(took < Duration::from_secs(20), "not at once: {took:?} (deadline 120 s)");
+    let now = state(&names);
+    assert!(now == v1, "not back to v1: {}", differences(&v1, &now));
+    match c.state() {
+        Some(State::RolledBack { reason, failed }) => {
+            assert!(reason.contains(&probe) && failed.is_empty(), "{reason} {failed:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let _ = std::fs::remove_file(v2);
+}

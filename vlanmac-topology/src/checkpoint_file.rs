@@ -310,6 +310,14 @@ pub fn save(c: &Checkpoint) -> Result<()> {
     write().map_err(|e| Error::io(format!("write the checkpoint {}", p.display()), e))
 }
 
+/// Removes `topology`'s checkpoint, the file it remembers as applied and
+/// the watchdog's log (`down`: nothing is left to roll back).
+pub fn forget(topology: &str) {
+    for f in ["checkpoint", "applied.json", "watchdog.log"] {
+        let _ = std::fs::remove_file(state_dir(topology).join(f));
+    }
+}
+
 /// The topology file last applied by `vlanmac apply` (kept for the
 /// checkpoint of the next confirmed apply), if any.
 pub fn remembered(topology: &str) -> Option<StoredFile> {

@@ -130,6 +130,9 @@ pub(crate) async fn down(t: &Topology, opts: &Options) -> Result<DownResult> {
         server.remove().await?; // its files, if a server died and left them
     }
     if !dry {
+        // A change still waiting for confirmation has nothing left to roll
+        // back: its checkpoint goes (its watchdog then stops).
+        crate::checkpoint_file::forget(&t.name);
         let _ = std::fs::remove_dir(super::lab_server::state_dir(&t.name));
     }
     for (i, p) in places.iter().enumerate() {

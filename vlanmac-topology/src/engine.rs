@@ -140,7 +140,8 @@ impl<R: ContainerRuntime> Engine<R> {
         }
         if let Some(c) = checkpoint::load(&t.name).filter(|c| c.state == checkpoint::State::Pending) {
             return Err(vlanmac_core::Error::Conflict(format!(
-                "a change of topology {} waits for confirmation until {} (unix time):                  `vlanmac confirm {}` or `vlanmac rollback {}` first",
+                "a change of topology {} waits for confirmation until {} (unix time): \
+                 `vlanmac confirm {}` or `vlanmac rollback {}` first",
                 t.name, c.deadline, t.name, t.name
             ))
             .into());

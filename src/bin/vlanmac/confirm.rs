@@ -11,6 +11,7 @@ use std::{io::IsTerminal, os::unix::process::CommandExt, path::Path, process::Ex
 use vlanmac::topology::{
     checkpoint::{self, Confirm, Outcome, State, StoredFile},
     dhcp::unix_now,
+    verify::Probe,
     Error, Options,
 };
 
@@ -134,17 +135,74 @@ pub async fn watchdog(name: &str) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The confirmed apply: checkpoint, apply, watchdog; on a terminal, Enter
-/// confirms until the deadline.
-pub async fn apply(
-    engine: &vlanmac::topology::Engine<vlanmac::docker::Docker>,
-    file: &Path,
-    opts: &Options,
-    timeout: Duration,
-    json: bool,
-    diff: bool,
-) -> Result<ExitCode, Error> {
+/// How `apply --confirm` was asked for.
+pub struct How {
+    /// The time a confirm may take.
+    pub timeout: Duration,
+    /// `--probe`s.
+    pub probes: Vec<Probe>,
+    /// `--json`.
+    pub json: bool,
+    /// `--diff`.
+    pub diff: bool,
+}
+
+type TheEngine = vlanmac::topology::Engine<vlanmac::docker::Docker>;
+
+/// Tries `p` once within `timeout` (`verify` through the engine).
+async fn check(engine: &TheEngine, p: &Probe, timeout: Duration) -> Result<(), String> {
+    if *p != Probe::Verify {
+        return p.check(timeout).await;
+    }
+    match engine.verify(&Options::default()).await {
+        Ok(r) if r.passed() => Ok(()),
+        Ok(r) => Err(format!("{} of {} checks failed", r.failures().count(), r.checks.len())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The probes that pass before the change (they gate it); the others are
+/// said to be ignored. `verify` always counts: before the change it checks
+/// what is not applied yet.
+async fn before(engine: &TheEngine, probes: &[Probe]) -> Vec<Probe> {
+    let mut counted = Vec::new();
+    for p in probes {
+        if *p == Probe::Verify {
+            counted.push(p.clone());
+            continue;
+        }
+        match check(engine, p, Duration::from_secs(2)).await {
+            Ok(()) => counted.push(p.clone()),
+            Err(why) => eprintln!("vlanmac: probe `{p}` fails before the change ({why}): ignored"),
+        }
+    }
+    counted
+}
+
+/// Each probe tried until it passes, for at most `grace` from the start
+/// (one after the other); the first that never did, with why.
+async fn after(engine: &TheEngine, probes: &[Probe], grace: Duration) -> Result<(), (Probe, String)> {
+    let start = std::time::Instant::now();
+    for p in probes {
+        loop {
+            let left = grace.saturating_sub(start.elapsed()).max(Duration::from_millis(500));
+            match check(engine, p, left.min(Duration::from_secs(2))).await {
+                Ok(()) => break,
+                Err(why) if start.elapsed() >= grace => return Err((p.clone(), why)),
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The confirmed apply: probes tried, checkpoint, apply, watchdog, probes
+/// again (one that passed before and not after rolls back at once); then,
+/// on a terminal, Enter confirms until the deadline.
+pub async fn apply(engine: &TheEngine, file: &Path, opts: &Options, how: &How) -> Result<ExitCode, Error> {
+    let (timeout, json, diff) = (how.timeout, how.json, how.diff);
     let name = engine.topology().name.clone();
+    let counted = before(engine, &how.probes).await;
     let pending = engine.apply_confirmed(opts, Confirm { timeout, previous: None }).await?;
     if let Some(f) = stored(file) {
         let _ = checkpoint::remember(&name, &f);
@@ -157,6 +215,18 @@ pub async fn apply(
         Err(e) => eprintln!(
             "vlanmac: could not start the watchdog ({e}): the next vlanmac command after the deadline rolls back"
         ),
+    }
+    if !counted.is_empty() {
+        // Up to 5 s in all, and never past the deadline.
+        let grace = Duration::from_secs(pending.deadline.saturating_sub(unix_now()).saturating_sub(1).clamp(1, 5));
+        if let Err((p, why)) = after(engine, &counted, grace).await {
+            eprintln!("vlanmac: probe `{p}` passed before the change and fails after it ({why}): rolling back");
+            let outcome = checkpoint::rollback(&name, &format!("probe `{p}` failed after the change: {why}")).await?;
+            report(&name, "rollback", &outcome);
+            return Ok(ExitCode::from(1));
+        }
+        let names: Vec<String> = counted.iter().map(ToString::to_string).collect();
+        eprintln!("vlanmac: probes pass after the change: {}", names.join(", "));
     }
     let left = pending.deadline.saturating_sub(unix_now());
     if !std::io::stdin().is_terminal() {

@@ -52,7 +52,7 @@ fn the_synopsis_is_what_help_says() {
     let block = &README[README.find("```text\nvlanmac plan").unwrap() + 8..];
     let block = &block[..block.find("```").unwrap()];
     let cli = Cli::command();
-    for sub in cli.get_subcommands() {
+    for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = sub.get_name();
         let line = block
             .lines()

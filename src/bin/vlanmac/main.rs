@@ -71,6 +71,11 @@ enum Command {
         /// (docs/CONFIRM.md).
         #[arg(long, value_name = "DURATION", value_parser = confirm::parse_duration)]
         confirm: Option<std::time::Duration>,
+        /// With --confirm: a check that gates the change (`ping ADDR [from
+        /// NS]`, `tcp HOST:PORT`, `gateway`, `verify`); one that passes
+        /// before the change and not after it rolls back at once. Repeatable.
+        #[arg(long = "probe", value_name = "SPEC", requires = "confirm")]
+        probes: Vec<vlanmac::topology::verify::Probe>,
     },
     /// Keep the change `apply --confirm` made to topology NAME.
     Confirm {
@@ -257,13 +262,14 @@ async fn run(cmd: Command) -> Result<ExitCode, Error> {
             let plan = engine(&file)?.plan(&opts).await?;
             output::print(json, &output::CheckResult::from(&plan), || plan.to_text(diff));
         }
-        Command::Apply { file, check: false, diff, json, dhcp_timeout, confirm: Some(timeout) } => {
+        Command::Apply { file, check: false, diff, json, dhcp_timeout, confirm: Some(timeout), probes } => {
             let engine = engine(&file)?;
             opts.dhcp_timeout = Some(std::time::Duration::from_secs(dhcp_timeout.max(1)));
             opts.interrupt = signals.as_ref().map(|s| s.interrupt().clone()).unwrap_or_default();
-            return confirm::apply(&engine, &file, &opts, timeout, json, diff).await;
+            let how = confirm::How { timeout, probes, json, diff };
+            return confirm::apply(&engine, &file, &opts, &how).await;
         }
-        Command::Apply { file, check: false, diff, json, dhcp_timeout, confirm: None } => {
+        Command::Apply { file, check: false, diff, json, dhcp_timeout, confirm: None, .. } => {
             let engine = engine(&file)?;
             opts.dhcp_timeout = Some(std::time::Duration::from_secs(dhcp_timeout.max(1)));
             let progress = output::ProgressDisplay::new(json);

@@ -16,12 +16,14 @@ mod check_plan;
 mod icmp;
 mod probe;
 mod prober;
+mod reach;
 mod readback;
 mod report;
 mod served;
 mod waves;
 
 pub use crate::options::CheckPlan;
+pub use reach::Probe;
 pub use report::{Check, CheckKind, Stage, VerifyReport};
 
 use check_plan::Iface;
