@@ -299,12 +299,17 @@ fn a_probe_failing_after_the_change_rolls_back_at_once_and_one_failing_before_is
     let mut names = c.names.clone();
     names.push(format!("{}-c", c.name));
     let probe = format!("ping 10.77.0.2 from {}-host", c.name);
+    // Nobody has it: fails before the change (inside the lab, never the machine's network).
+    let unreachable = format!("ping 10.77.0.99 from {}-host", c.name);
     let t0 = Instant::now();
     let (code, out, err) =
-        cli(&["apply", v2.to_str().unwrap(), "--confirm", "120s", "--probe", &probe, "--probe", "ping 192.0.2.99"]);
+        cli(&["apply", v2.to_str().unwrap(), "--confirm", "120s", "--probe", &probe, "--probe", &unreachable]);
     let took = t0.elapsed();
     assert_eq!(code, 1, "{out}{err}");
-    assert!(err.contains("probe `ping 192.0.2.99` fails before the change") && err.contains("ignored"), "{err}");
+    assert!(
+        err.contains(&format!("probe `{unreachable}` fails before the change")) && err.contains("ignored"),
+        "{err}"
+    );
     assert!(err.contains(&format!("probe `{probe}` passed before the change and fails after it")), "{err}");
     assert!(out.contains("rolled back"), "{out}");
     assert!(took < Duration::from_secs(20), "not at once: {took:?} (deadline 120 s)");

@@ -78,6 +78,9 @@ fn _vlanmac(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<topology::PyTopology>()?;
     m.add_class::<docker::PyDocker>()?;
     m.add_function(wrap_pyfunction!(create_netns, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::confirm_change, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::rollback_change, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::check_probe, m)?)?;
     m.add_function(wrap_pyfunction!(delete_netns, m)?)?;
     m.add_function(wrap_pyfunction!(list_netns, m)?)?;
     m.add_function(wrap_pyfunction!(netns_exists, m)?)?;

@@ -25,7 +25,7 @@ from ._errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from ._topology import ApplyResult, DownResult, Plan, Topology, VerifyReport
+from ._topology import ApplyResult, DownResult, Pending, Plan, Topology, VerifyReport, check_probe, confirm, rollback
 from ._vlanmac import (
     Batch,
     DockerAdapter,
@@ -43,10 +43,15 @@ from . import aio
 
 __all__ = [
     "__version__",
+    "aio",
     "AlreadyExistsError",
     "ApplyResult",
     "Batch",
+    "check_probe",
+    "confirm",
     "ConflictError",
+    "create_netns",
+    "delete_netns",
     "DhcpError",
     "DockerAdapter",
     "DockerError",
@@ -55,17 +60,16 @@ __all__ = [
     "InvalidSpecError",
     "KernelUnsupportedError",
     "Link",
+    "list_netns",
     "Neighbour",
     "Netlink",
+    "netns_exists",
     "NotFoundError",
+    "Pending",
     "PermissionDeniedError",
     "Plan",
+    "rollback",
     "Route",
     "Topology",
     "VerifyReport",
-    "aio",
-    "create_netns",
-    "delete_netns",
-    "list_netns",
-    "netns_exists",
 ]

@@ -201,6 +201,48 @@ class DownResult(_Result):
         return f"DownResult(topology={self.topology!r}, removed={len(self.removed)}{check})"
 
 
+class Pending:
+    """A change made by :meth:`Topology.apply_confirmed`, kept only if confirmed by
+    :attr:`deadline` (seconds since the epoch)."""
+
+    def __init__(self, topology: str, deadline: int, result: "ApplyResult") -> None:
+        self.topology = topology
+        self.deadline = deadline
+        self.result = result
+
+    def confirm(self) -> Dict[str, Any]:
+        """``vlanmac confirm NAME``: ``{"outcome": "confirmed"}``; after the deadline
+        the change is rolled back instead (``"rolled_back"``), and once settled
+        ``"already_settled"`` with the ``state``."""
+        return confirm(self.topology)
+
+    def rollback(self) -> Dict[str, Any]:
+        """``vlanmac rollback NAME``: ``{"outcome": "rolled_back", "failed": [...]}``."""
+        return rollback(self.topology)
+
+    def __repr__(self) -> str:
+        return f"Pending(topology={self.topology!r}, deadline={self.deadline})"
+
+
+def confirm(name: str) -> Dict[str, Any]:
+    """``vlanmac confirm NAME``: keeps topology NAME's pending change (see :class:`Pending`)."""
+    out: Dict[str, Any] = json.loads(_vlanmac.confirm_change(name))
+    return out
+
+
+def rollback(name: str) -> Dict[str, Any]:
+    """``vlanmac rollback NAME``: undoes topology NAME's pending change now."""
+    out: Dict[str, Any] = json.loads(_vlanmac.rollback_change(name))
+    return out
+
+
+def check_probe(spec: str, timeout: float = 2.0) -> Optional[str]:
+    """Tries a probe once (``ping ADDR [from NS]``, ``tcp HOST:PORT``, ``gateway``):
+    ``None`` when it passes, else why not. Raises :class:`vlanmac.InvalidSpecError`
+    (field ``probe``) for a malformed spec."""
+    return _vlanmac.check_probe(spec, timeout)
+
+
 class Topology:
     """A declarative topology, validated when built.
 
@@ -287,6 +329,16 @@ class Topology:
         _log(logging.INFO, "apply", self.name, text)
         return ApplyResult(json.loads(data), text)
 
+    def apply_confirmed(self, timeout: float, docker: Optional[Any] = None, dhcp_timeout: Optional[float] = None) -> "Pending":
+        """``vlanmac apply FILE --confirm TIMEOUT``: writes the checkpoint
+        (``/run/vlanmac/NAME/checkpoint``), applies, and returns a
+        :class:`Pending` to :meth:`Pending.confirm` or :meth:`Pending.rollback`.
+        Nothing in this process rolls back at the deadline: the next
+        ``vlanmac`` command does, or :meth:`Pending.rollback` (docs/CONFIRM.md)."""
+        data, text, deadline = self._native.apply_confirmed(timeout, _native_docker(docker), dhcp_timeout)
+        _log(logging.INFO, "apply --confirm", self.name, text)
+        return Pending(self.name, deadline, ApplyResult(json.loads(data), text))
+
     def verify(self, mesh: bool = False, docker: Optional[Any] = None) -> VerifyReport:
         """Read-back, pings, hop counts and the router's neighbour table
         (``vlanmac verify``). The linear check plan by default: each endpoint
@@ -315,4 +367,4 @@ class Topology:
         return f"Topology({self.name!r})"
 
 
-__all__ = ["Topology", "Plan", "ApplyResult", "VerifyReport", "DownResult"]
+__all__ = ["Topology", "Plan", "ApplyResult", "VerifyReport", "DownResult", "Pending", "confirm", "rollback", "check_probe"]

@@ -214,6 +214,7 @@ class Topology:
 
     plan = _Twin(_SyncTopology.plan)
     apply = _Twin(_SyncTopology.apply)
+    apply_confirmed = _Twin(_SyncTopology.apply_confirmed)
     verify = _Twin(_SyncTopology.verify)
     down = _Twin(_SyncTopology.down)
 

@@ -42,6 +42,22 @@ options:
     description: After applying, run the checks (read-back, pings, hop counts, neighbours); fail the task if any fails.
     type: bool
     default: false
+  confirm_timeout:
+    description:
+      - Apply as C(vlanmac apply --confirm) does, with a checkpoint written first; the change is kept only if confirmed within this many seconds.
+      - The module confirms it itself once the O(probes) pass after the change (at once without probes).
+      - A probe that passed before the change and fails after it rolls the change back and fails the task,
+        so a play with C(serial) and C(max_fail_percentage=0) stops before the next host.
+      - If the module dies before it confirms, the change is rolled back at the deadline by the next C(vlanmac) command on the host.
+    type: float
+  probes:
+    description:
+      - "Checks that gate the change: C(ping ADDR), C(ping ADDR from NS), C(tcp HOST:PORT), C(gateway), C(verify)."
+      - Only probes that pass before the change count; the others are returned in RV(probes_ignored).
+      - After the change each counted probe is tried for up to 5 seconds.
+    type: list
+    elements: str
+    default: []
   dhcp_timeout:
     description:
       - "Seconds to wait for the DHCP leases of C(ipv4: dhcp) interfaces, all asked for at once."
@@ -117,6 +133,14 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ office.addresses | map(attribute='address') | list }}"
 
+# In a play with `serial: 1` and `max_fail_percentage: 0`, a host whose probes
+# fail after the change is rolled back and the play stops before the next host.
+- name: A probe-gated change
+  vlanmac.net.topology:
+    src: /etc/vlanmac/lab.yaml
+    confirm_timeout: 120
+    probes: ["ping 10.0.10.1", "tcp 10.0.0.5:22"]
+
 - name: What would be removed (changes nothing)
   vlanmac.net.topology:
     src: /etc/vlanmac/seed.yaml
@@ -167,12 +191,26 @@ leases:
   type: list
   elements: dict
   returned: when state is present and not in check mode
+confirmed:
+  description: Whether the change was confirmed (with O(confirm_timeout)).
+  type: bool
+  returned: when confirm_timeout is set
+probes_ignored:
+  description: The probes that failed before the change, each with why.
+  type: list
+  elements: str
+  returned: when confirm_timeout is set
+failed_probe:
+  description: The probe that failed after the change (the change was rolled back).
+  type: str
+  returned: when a probe failed
 verify:
   description: The verify report (checks with kind, from, to, expected, observed, ok).
   type: dict
   returned: when verify is true
 """
 
+import time
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -235,6 +273,8 @@ def run(module):
         result["changed"] = not plan.is_empty()
         result["changes"] = plan.lines()
         return result
+    if module.params["confirm_timeout"] is not None:
+        return run_confirmed(module, topo, d, result)
     applied = topo.apply(docker=d, dhcp_timeout=module.params["dhcp_timeout"])
     result["changed"] = applied.changed
     result["changes"] = applied.lines()
@@ -249,6 +289,53 @@ def run(module):
     return result
 
 
+def probe_passes(topo, d, spec, timeout):
+    """None when the probe passes, else why not."""
+    if spec.strip() == "verify":
+        report = topo.verify(docker=d)
+        return None if report.passed else "%d of %d checks failed" % (len(report.failures()), len(report.checks))
+    return vlanmac.check_probe(spec, timeout)
+
+
+def run_confirmed(module, topo, d, result):
+    """Probes before, the confirmed apply, probes after; confirmed or rolled back."""
+    counted, ignored = [], []
+    for spec in module.params["probes"]:
+        why = None if spec.strip() == "verify" else probe_passes(topo, d, spec, 2.0)
+        if why is None:
+            counted.append(spec)
+        else:
+            ignored.append("%s: %s" % (spec, why))
+    result["probes_ignored"] = ignored
+    pending = topo.apply_confirmed(module.params["confirm_timeout"], docker=d, dhcp_timeout=module.params["dhcp_timeout"])
+    applied = pending.result
+    result["changed"] = applied.changed
+    result["changes"] = applied.lines()
+    result["addresses"] = applied.addresses
+    result["leases"] = applied.leases
+    grace = max(1.0, min(5.0, module.params["confirm_timeout"] - 1.0))
+    start = time.monotonic()
+    for spec in counted:
+        while True:
+            why = probe_passes(topo, d, spec, 1.0)
+            if why is None:
+                break
+            if time.monotonic() - start >= grace:
+                outcome = pending.rollback()
+                result["confirmed"] = False
+                result["failed_probe"] = spec
+                module.fail_json(
+                    msg="probe `%s` passed before the change and fails after it (%s): rolled back (%s)" % (spec, why, outcome.get("outcome")),
+                    **result
+                )
+            time.sleep(0.2)
+    outcome = pending.confirm()
+    result["confirmed"] = outcome.get("outcome") == "confirmed"
+    if not result["confirmed"]:
+        module.fail_json(msg="the change was not confirmed: %s" % outcome, **result)
+    return result
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -258,6 +345,8 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             verify=dict(type="bool", default=False),
             dhcp_timeout=dict(type="float", default=10.0),
+            confirm_timeout=dict(type="float"),
+            probes=dict(type="list", elements="str", default=[]),
             docker_host=dict(type="str", aliases=["docker_url"], fallback=(env_fallback, ["DOCKER_HOST"])),
             tls=dict(type="bool", default=False),
             tls_verify=dict(type="bool", default=False),
