@@ -2,7 +2,9 @@
 //! in its own namespace with a macvlan on one parent, an IPv4 address and a
 //! default route. vlanmac's apply, no-op plan and down against the same
 //! thing done by one `ip` process per step and an `ip netns del` loop; the
-//! same apply through vlanmac-py; and the peak RSS of the apply.
+//! same apply through vlanmac-py; the confirmed apply (checkpoint + apply)
+//! against the plain apply, and its rollback against `down`; and the peak
+//! RSS of the apply.
 //!
 //!     cargo bench --bench topology -- [N] [ROUNDS]
 //!
@@ -74,6 +76,8 @@ fn main() {
     std::fs::write(&file, &text).expect("write topology");
     let (mut apply, mut plan, mut down, mut step, mut netnsdel, mut py, mut rss, mut floor) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut confirmed, mut rollback) = (vec![], vec![]);
+    let engine = topology::Engine::new(t.clone());
     // The kernel tears a deleted namespace down in the background: let the
     // previous step's clean-up finish before the next measurement.
     let settle = || std::thread::sleep(std::time::Duration::from_secs(2));
@@ -91,6 +95,16 @@ fn main() {
         }));
         down.push(timed(|| {
             rt.block_on(t.down(&Options::default())).expect("down");
+        }));
+
+        settle();
+        confirmed.push(timed(|| {
+            let confirm = topology::checkpoint::Confirm { timeout: Duration::from_secs(600), previous: None };
+            rt.block_on(engine.apply_confirmed(&Options::default(), confirm)).expect("apply --confirm");
+        }));
+        rollback.push(timed(|| {
+            let out = rt.block_on(topology::checkpoint::rollback(&tag, "bench")).expect("rollback");
+            assert!(matches!(out, topology::checkpoint::Outcome::RolledBack(ref r) if r.failed.is_empty()), "{out:?}");
         }));
 
         settle();
@@ -118,19 +132,30 @@ fn main() {
         }
     }
     let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_dir_all(topology::lab_server::state_dir(&tag));
+    let ratio =
+        |a: &[Duration], b: &[Duration]| median(a.to_vec()).as_secs_f64() / median(b.to_vec()).as_secs_f64().max(1e-9);
+    let (confirm_ratio, rollback_ratio) = (ratio(&confirmed, &apply), ratio(&rollback, &down));
     let some = |v: Vec<Duration>| (!v.is_empty()).then(|| median(v));
     let mut t =
         Table::new(format!("## apply {n} endpoints (netns, macvlan, IPv4, up, default route; median of {rounds})"));
-    t.row("vlanmac apply", some(apply));
+    t.row("vlanmac apply", some(apply.clone()));
     t.row("vlanmac-py Topology.apply", some(py));
     t.row("ip, one process per step", some(step));
     t.row("floor: only making the N namespaces (unshare + bind mount, one by one)", some(floor));
     t.print();
     let mut t = Table::new(format!("## no-op plan and down of {n} endpoints"));
     t.row("vlanmac no-op plan", some(plan));
-    t.row("vlanmac down", some(down));
+    t.row("vlanmac down", some(down.clone()));
     t.row("ip netns del loop", some(netnsdel));
     t.print();
+    let mut t = Table::new(format!("## confirmed apply of {n} endpoints (median of {rounds})"));
+    t.row("vlanmac apply", some(apply.clone()));
+    t.row("vlanmac apply --confirm (checkpoint written, then the apply)", some(confirmed));
+    t.row("vlanmac down", some(down.clone()));
+    t.row("vlanmac rollback (the checkpoint's undo steps)", some(rollback));
+    t.print();
+    println!("\ncheckpoint + apply / apply: {confirm_ratio:.2}x; rollback / down: {rollback_ratio:.2}x");
     let (base, peak) = rss.iter().copied().max_by_key(|(_, p)| *p).unwrap_or_default();
     println!(
         "\npeak RSS during apply of {n} endpoints: {:.1} MiB (process before: {:.1} MiB)",
