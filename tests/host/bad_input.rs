@@ -32,7 +32,10 @@ fn machine() -> (String, String) {
     };
     let mut ns: Vec<String> =
         run(&["netns", "list"]).lines().map(|l| l.split(' ').next().unwrap_or("").into()).collect();
-    ns.retain(|n| !n.starts_with("vmt-") && !n.starts_with("vt")); // other tests' own namespaces come and go
+    // Other tests' own namespaces come and go (their names carry this
+    // process's PID or the fixtures' prefixes).
+    let pid = std::process::id().to_string();
+    ns.retain(|n| !n.starts_with("vmt-") && !n.starts_with("vt") && !n.contains(&pid));
     (ns.join(","), run(&["-o", "link", "show"]).lines().map(|l| l.split(':').nth(1).unwrap_or("")).collect())
 }
 

@@ -323,3 +323,19 @@ fn a_probe_failing_after_the_change_rolls_back_at_once_and_one_failing_before_is
     }
     let _ = std::fs::remove_file(v2);
 }
+
+#[test]
+fn a_confirm_section_makes_apply_confirmed() {
+    let c = Case::new("cf");
+    let unreachable = format!("ping 10.77.0.99 from {}-host", c.name);
+    let yaml = format!("{}confirm: {{ timeout: 2s, probes: [ \"{unreachable}\" ] }}\n", c.yaml());
+    std::fs::write(&c.file, yaml).unwrap();
+    let before = state(&c.names);
+    let (code, out, err) = cli(&["apply", c.file()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains(&format!("probe `{unreachable}` fails before the change")), "{err}");
+    assert!(err.contains(&format!("vlanmac confirm {}", c.name)), "{err}");
+    assert_eq!(c.state(), Some(State::Pending));
+    c.wait("the rollback", Duration::from_secs(5), || !c.exists());
+    assert_eq!(state(&c.names), before);
+}

@@ -22,6 +22,19 @@ pub struct TopologyFile {
     /// Endpoints by name.
     #[serde(default)]
     pub endpoints: BTreeMap<String, EndpointFile>,
+    /// `vlanmac apply FILE` is a confirmed apply (docs/CONFIRM.md).
+    pub confirm: Option<ConfirmFile>,
+}
+
+/// `confirm:`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmFile {
+    /// How long a confirm may take: `90`, `90s`, `2m`, `1h`.
+    pub timeout: String,
+    /// Probes that gate the change.
+    #[serde(default)]
+    pub probes: Vec<String>,
 }
 
 /// `lab:`

@@ -21,6 +21,7 @@ pub mod verify;
 pub(crate) mod apply;
 pub mod checkpoint;
 mod checkpoint_file;
+pub mod confirm_spec;
 mod cross_checks;
 pub(crate) mod desired;
 pub(crate) mod down;

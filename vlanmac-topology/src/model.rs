@@ -24,6 +24,9 @@ pub struct Topology {
     pub networks: Vec<Network>,
     /// Endpoints, sorted by name.
     pub endpoints: Vec<Endpoint>,
+    /// `confirm:`: `vlanmac apply` of the file is a confirmed apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<crate::confirm_spec::ConfirmSection>,
 }
 
 /// The emulated far end of the trunk: a router on a stick.

@@ -71,7 +71,24 @@ pub fn topology(file: &TopologyFile, default_name: &str) -> R<Topology> {
     let networks = file.networks.iter().map(|(k, v)| network(&format!("networks.{k}"), k, v)).collect::<R<Vec<_>>>()?;
     let endpoints =
         file.endpoints.iter().map(|(k, v)| endpoint(&format!("endpoints.{k}"), k, v)).collect::<R<Vec<_>>>()?;
-    let mut topo = Topology { name, namespace, lab, networks, endpoints };
+    let confirm = file
+        .confirm
+        .as_ref()
+        .map(|c| -> R<crate::confirm_spec::ConfirmSection> {
+            let timeout = crate::confirm_spec::parse_duration("confirm.timeout", &c.timeout)?;
+            let probes = c
+                .probes
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    p.parse::<crate::confirm_spec::Probe>()
+                        .map_err(|e| SpecError::new(format!("confirm.probes[{i}]"), p, e.rule))
+                })
+                .collect::<R<Vec<_>>>()?;
+            Ok(crate::confirm_spec::ConfirmSection { timeout, probes })
+        })
+        .transpose()?;
+    let mut topo = Topology { name, namespace, lab, networks, endpoints, confirm };
     // On a network that serves addresses, an attachment without a static
     // IPv4 takes a lease.
     let served: Vec<String> = topo.networks.iter().filter(|n| n.dhcp).map(|n| n.name.clone()).collect();

@@ -15,26 +15,6 @@ use vlanmac::topology::{
     Error, Options,
 };
 
-/// `--confirm DURATION`: `90`, `90s`, `2m`, `1h`; 1 s to 24 h.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => t.split_at(i),
-        None => (t, "s"),
-    };
-    let n: u64 = num.parse().map_err(|_| format!("`{text}` is not a duration such as 90s, 2m or 1h"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n.saturating_mul(60),
-        "h" => n.saturating_mul(3600),
-        _ => return Err(format!("`{text}` has an unknown unit (s, m or h)")),
-    };
-    if !(1..=86400).contains(&secs) {
-        return Err(format!("`{text}` is outside 1s..24h"));
-    }
-    Ok(Duration::from_secs(secs))
-}
-
 /// The file as the checkpoint keeps it.
 pub fn stored(file: &Path) -> Option<StoredFile> {
     let text = std::fs::read_to_string(file).ok()?;

@@ -69,7 +69,7 @@ enum Command {
         /// after the apply: Enter on a terminal, or `vlanmac confirm NAME`;
         /// otherwise it is rolled back, even if this shell is gone
         /// (docs/CONFIRM.md).
-        #[arg(long, value_name = "DURATION", value_parser = confirm::parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = |s: &str| vlanmac::topology::confirm_spec::parse_duration("--confirm", s))]
         confirm: Option<std::time::Duration>,
         /// With --confirm: a check that gates the change (`ping ADDR [from
         /// NS]`, `tcp HOST:PORT`, `gateway`, `verify`); one that passes
@@ -241,15 +241,18 @@ fn options_from_env() -> Options {
 async fn run(cmd: Command) -> Result<ExitCode, Error> {
     // First thing for apply, so a signal at any point of it is handled.
     let signals = matches!(cmd, Command::Apply { check: false, .. }).then(signals::Signals::install);
-    // Changes whose deadline passed unconfirmed go back before anything else.
-    if matches!(
-        cmd,
-        Command::Plan { .. }
-            | Command::Apply { .. }
-            | Command::Down { .. }
-            | Command::Verify { .. }
-            | Command::Agent { .. }
-    ) {
+    // Changes whose deadline passed unconfirmed go back before anything
+    // else — once the command's own file is valid (a refused input changes
+    // nothing, not even that).
+    let sweep = match &cmd {
+        Command::Plan { file, .. }
+        | Command::Apply { file, .. }
+        | Command::Down { file, .. }
+        | Command::Verify { file, .. } => Topology::from_path(file).is_ok(),
+        Command::Agent { .. } => true,
+        _ => false,
+    };
+    if sweep {
         confirm::sweep().await;
     }
     let mut opts = options_from_env();
@@ -262,15 +265,18 @@ async fn run(cmd: Command) -> Result<ExitCode, Error> {
             let plan = engine(&file)?.plan(&opts).await?;
             output::print(json, &output::CheckResult::from(&plan), || plan.to_text(diff));
         }
-        Command::Apply { file, check: false, diff, json, dhcp_timeout, confirm: Some(timeout), probes } => {
+        Command::Apply { file, check: false, diff, json, dhcp_timeout, confirm, probes } => {
             let engine = engine(&file)?;
-            opts.dhcp_timeout = Some(std::time::Duration::from_secs(dhcp_timeout.max(1)));
-            opts.interrupt = signals.as_ref().map(|s| s.interrupt().clone()).unwrap_or_default();
-            let how = confirm::How { timeout, probes, json, diff };
-            return confirm::apply(&engine, &file, &opts, &how).await;
-        }
-        Command::Apply { file, check: false, diff, json, dhcp_timeout, confirm: None, .. } => {
-            let engine = engine(&file)?;
+            // The file's `confirm:` section, unless --confirm says otherwise;
+            // its probes and --probe's together.
+            let section = engine.topology().confirm.clone();
+            if let Some(timeout) = confirm.or(section.as_ref().map(|s| s.timeout)) {
+                let probes = section.map(|s| s.probes).unwrap_or_default().into_iter().chain(probes).collect();
+                opts.dhcp_timeout = Some(std::time::Duration::from_secs(dhcp_timeout.max(1)));
+                opts.interrupt = signals.as_ref().map(|s| s.interrupt().clone()).unwrap_or_default();
+                let how = confirm::How { timeout, probes, json, diff };
+                return confirm::apply(&engine, &file, &opts, &how).await;
+            }
             opts.dhcp_timeout = Some(std::time::Duration::from_secs(dhcp_timeout.max(1)));
             let progress = output::ProgressDisplay::new(json);
             opts.progress = Some(progress.callback());

@@ -4,85 +4,20 @@
 //! from the caller's namespace), `gateway` (the caller's IPv4 default
 //! gateway answers an echo), `verify` (the topology's own verify, which
 //! the engine runs). Each is tried once here; the caller decides how often.
+//! The probes themselves, as a file or the CLI spells them, are
+//! `confirm_spec.rs`'s.
 
 use std::{
-    fmt,
     io::BufRead,
     net::{IpAddr, Ipv4Addr, TcpStream, ToSocketAddrs},
-    str::FromStr,
     time::{Duration, Instant},
 };
 
 use nix::sched::{setns, CloneFlags};
-use vlanmac_core::{netns::NetnsRef, spec::NetnsName, spec::SpecError};
+use vlanmac_core::netns::NetnsRef;
 
 use super::icmp::{Pinger, Reply};
-
-/// One probe.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Probe {
-    /// `ping ADDR [from NS]`.
-    Ping {
-        /// The address.
-        addr: IpAddr,
-        /// The namespace it is sent from (`None`: the caller's).
-        from: Option<NetnsName>,
-    },
-    /// `tcp HOST:PORT`.
-    Tcp {
-        /// `HOST:PORT` as given.
-        target: String,
-    },
-    /// `gateway`: the caller's IPv4 default gateway.
-    Gateway,
-    /// `verify`: the topology's own verify.
-    Verify,
-}
-
-impl fmt::Display for Probe {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Probe::Ping { addr, from: None } => write!(f, "ping {addr}"),
-            Probe::Ping { addr, from: Some(ns) } => write!(f, "ping {addr} from {ns}"),
-            Probe::Tcp { target } => write!(f, "tcp {target}"),
-            Probe::Gateway => f.write_str("gateway"),
-            Probe::Verify => f.write_str("verify"),
-        }
-    }
-}
-
-impl FromStr for Probe {
-    type Err = SpecError;
-
-    /// `ping 10.0.10.1`, `ping 10.0.10.1 from web`, `tcp host:22`,
-    /// `gateway`, `verify`; the error's field is `probe`.
-    fn from_str(s: &str) -> Result<Self, SpecError> {
-        let words: Vec<&str> = s.split_whitespace().collect();
-        let bad = |rule: &str| SpecError::new("probe", s, rule);
-        match words.as_slice() {
-            ["ping", addr] | ["ping", addr, "from", _] => {
-                let addr = addr.parse().map_err(|_| bad("needs an IP address after `ping`"))?;
-                let from = match words.get(3) {
-                    Some(ns) => {
-                        Some(NetnsName::new(*ns).map_err(|e| bad(&format!("names a bad namespace: {}", e.rule)))?)
-                    }
-                    None => None,
-                };
-                Ok(Probe::Ping { addr, from })
-            }
-            ["tcp", target] => {
-                let port = target.rsplit_once(':').and_then(|(h, p)| (!h.is_empty()).then_some(p));
-                match port.map(str::parse::<u16>) {
-                    Some(Ok(p)) if p > 0 => Ok(Probe::Tcp { target: (*target).to_string() }),
-                    _ => Err(bad("needs HOST:PORT after `tcp`")),
-                }
-            }
-            ["gateway"] => Ok(Probe::Gateway),
-            ["verify"] => Ok(Probe::Verify),
-            _ => Err(bad("is not one of `ping ADDR [from NS]`, `tcp HOST:PORT`, `gateway`, `verify`")),
-        }
-    }
-}
+pub use crate::confirm_spec::Probe;
 
 impl Probe {
     /// Tries the probe once, for at most `timeout`; what failed, if it
@@ -166,31 +101,4 @@ async fn ping(nsref: NetnsRef, addr: IpAddr, timeout: Duration) -> Result<(), St
         Err(format!("no echo reply from {addr} within {:.1} s", timeout.as_secs_f64()))
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn probes_parse_and_print_back() {
-        for s in ["ping 10.0.10.1", "ping 2001:db8::1 from web", "tcp example.org:22", "gateway", "verify"] {
-            assert_eq!(s.parse::<Probe>().unwrap().to_string(), s);
-        }
-        for bad in [
-            "",
-            "ping",
-            "ping nothere",
-            "ping 10.0.0.1 from a/b",
-            "tcp host",
-            "tcp :22",
-            "tcp h:0",
-            "tcp h:x",
-            "dns x",
-            "gateway now",
-        ] {
-            let e = bad.parse::<Probe>().unwrap_err();
-            assert_eq!(e.field, "probe", "{bad}");
-        }
-    }
 }
