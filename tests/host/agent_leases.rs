@@ -15,15 +15,6 @@ use std::{
 use crate::{agent_common::*, common::*, dnsmasq::Dnsmasq};
 use vlanmac::topology::{dhcp::Lease, lab_server::LabServer, leases};
 
-fn has_dnsmasq(test: &str) -> bool {
-    if crate::dnsmasq::dnsmasq_bin().is_some() {
-        return true;
-    }
-    assert!(std::env::var("VLANMAC_REQUIRE_TOOLS").is_err(), "{test}: dnsmasq is not installed");
-    record_skip(test, "dnsmasq (dnsmasq-base) is not installed");
-    false
-}
-
 /// Waits up to `limit` for `ok`, polling every 200 ms.
 fn wait(what: &str, limit: Duration, log: impl Fn() -> String, ok: impl Fn() -> bool) {
     let t0 = Instant::now();
@@ -53,7 +44,7 @@ fn write_file(dir: &std::path::Path, name: &str, text: &str) -> PathBuf {
 #[test]
 fn the_agent_renews_at_t1_and_restarts_the_lab_server() {
     let test = "agent_leases::the_agent_renews_at_t1_and_restarts_the_lab_server";
-    if !has_dnsmasq(test) {
+    if !crate::dnsmasq::dnsmasq_available(test) {
         return;
     }
     let p = format!("ar{}", std::process::id());

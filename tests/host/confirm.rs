@@ -66,6 +66,18 @@ impl Case {
         checkpoint::load(&self.name)?.watchdog
     }
 
+    /// Kills the watchdog (by its PID, from the checkpoint) and waits for
+    /// the deadline to pass with nobody to roll back.
+    fn kill_watchdog_and_pass_the_deadline(&self) {
+        let watchdog = self.watchdog().expect("a watchdog");
+        let _ = Command::new("kill").args(["-KILL", &watchdog.to_string()]).status();
+        self.wait("the watchdog's exit", Duration::from_secs(3), || !alive(watchdog));
+        let deadline = checkpoint::load(&self.name).unwrap().deadline;
+        while vlanmac::topology::dhcp::unix_now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits up to `limit` for `ok`; how long it took.
     fn wait(&self, what: &str, limit: Duration, ok: impl Fn() -> bool) -> Duration {
         let t0 = Instant::now();
@@ -218,13 +230,7 @@ fn the_watchdog_killed_the_next_command_rolls_back_first() {
     let c = Case::new("cw");
     let (code, out, err) = cli(&["apply", c.file(), "--confirm", "1s"]);
     assert_eq!(code, 0, "{out}{err}");
-    let watchdog = c.watchdog().expect("a watchdog");
-    let _ = Command::new("kill").args(["-KILL", &watchdog.to_string()]).status();
-    c.wait("the watchdog's exit", Duration::from_secs(3), || !alive(watchdog));
-    let deadline = checkpoint::load(&c.name).unwrap().deadline;
-    while vlanmac::topology::dhcp::unix_now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    c.kill_watchdog_and_pass_the_deadline();
     let (code, out, err) = cli(&["plan", c.file()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(!c.exists());
@@ -248,13 +254,7 @@ fn a_confirm_after_the_deadline_loses_to_the_rollback() {
     let c = Case::new("cx");
     let (code, out, err) = cli(&["apply", c.file(), "--confirm", "1s"]);
     assert_eq!(code, 0, "{out}{err}");
-    let watchdog = c.watchdog().expect("a watchdog");
-    let _ = Command::new("kill").args(["-KILL", &watchdog.to_string()]).status();
-    c.wait("the watchdog's exit", Duration::from_secs(3), || !alive(watchdog));
-    let deadline = checkpoint::load(&c.name).unwrap().deadline;
-    while vlanmac::topology::dhcp::unix_now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    c.kill_watchdog_and_pass_the_deadline();
     // The confirm comes late: it rolls back itself and says the rollback
     // won — or another test's command rolled back first, which it reports.
     let (code, out, err) = cli(&["confirm", &c.name]);

@@ -15,16 +15,6 @@ use serde_json::Value;
 use crate::{common::*, dnsmasq::Dnsmasq, topo_common::*};
 use vlanmac::topology::{self, Options};
 
-/// Whether the lab server (dnsmasq) can run here; records a skip if not.
-fn lab_server_available(test: &str) -> bool {
-    if crate::dnsmasq::dnsmasq_bin().is_some() {
-        return true;
-    }
-    assert!(std::env::var("VLANMAC_REQUIRE_TOOLS").is_err(), "{test}: dnsmasq is not installed");
-    record_skip(test, "dnsmasq (dnsmasq-base) is not installed");
-    false
-}
-
 /// Global addresses of `dev` in `ns` as (address, prefix, valid_life_time, dynamic).
 fn global_addrs(ns: &str, dev: &str) -> Vec<(String, u64, u64, bool)> {
     let v = ip_json(Some(ns), &["addr", "show", "dev", dev]);
@@ -79,7 +69,7 @@ endpoints:
 #[tokio::test]
 async fn a_lab_network_serves_dhcp_and_slaac_from_apply_to_down() {
     let test = "dhcp_topology::a_lab_network_serves_dhcp_and_slaac_from_apply_to_down";
-    if !lab_server_available(test) {
+    if !crate::dnsmasq::dnsmasq_available(test) {
         return;
     }
     let p = format!("dt{}", std::process::id());

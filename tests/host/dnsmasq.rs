@@ -19,6 +19,17 @@ pub fn dnsmasq_bin() -> Option<&'static str> {
     ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"].into_iter().find(|p| std::path::Path::new(p).exists())
 }
 
+/// Whether dnsmasq is installed; records `test` as skipped if not
+/// (outside scripts/test, which installs dnsmasq-base: missing there fails).
+pub fn dnsmasq_available(test: &str) -> bool {
+    if dnsmasq_bin().is_some() {
+        return true;
+    }
+    assert!(std::env::var("VLANMAC_REQUIRE_TOOLS").is_err(), "{test}: dnsmasq is not installed");
+    record_skip(test, "dnsmasq (dnsmasq-base) is not installed");
+    false
+}
+
 /// A running dnsmasq serving DHCP.
 pub struct Dnsmasq {
     child: Child,

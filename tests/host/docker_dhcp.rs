@@ -7,15 +7,13 @@
 //! the lab dnsmasq's lease file and log, `docker inspect`. Untagged: it
 //! runs on this machine's kernel.
 
-use crate::{agent_common::*, common::*, docker_common::*};
+use crate::{agent_common::*, docker_common::*};
 use vlanmac::topology::{dhcp::Lease, lab_server::LabServer, leases};
 
 #[test]
 fn a_restarted_container_attached_by_pid_gets_the_same_lease() {
     let test = "docker_dhcp::a_restarted_container_attached_by_pid_gets_the_same_lease";
-    if crate::dnsmasq::dnsmasq_bin().is_none() {
-        assert!(std::env::var("VLANMAC_REQUIRE_TOOLS").is_err(), "{test}: dnsmasq is not installed");
-        record_skip(test, "dnsmasq (dnsmasq-base) is not installed");
+    if !crate::dnsmasq::dnsmasq_available(test) {
         return;
     }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
