@@ -45,8 +45,11 @@ impl Out {
     }
 }
 
-/// How long one plugin invocation may run before the tests call it hung.
-pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long one plugin invocation may run before the tests call it hung:
+/// longer than the plugin's own lock wait (60 s), so a slow invocation
+/// answers for itself. In the emulated kernel VM, sixteen ADDs started at
+/// once (each a fresh process delegating to host-local) outran 30 s.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(90);
 
 /// Feeds `stdin` to `child` and collects what it printed; kills it after
 /// `deadline` (status -2, "killed after" in the text).
