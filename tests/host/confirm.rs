@@ -21,21 +21,25 @@ use vlanmac::topology::checkpoint::{self, State};
 
 /// A lab topology on its own names; taken down (and its watchdog, if still
 /// running, stopped by its PID) on drop.
-struct Case {
-    name: String,
-    file: PathBuf,
-    names: Vec<String>,
+pub(crate) struct Case {
+    pub name: String,
+    pub file: PathBuf,
+    pub names: Vec<String>,
 }
 
 impl Case {
     fn new(tag: &str) -> Case {
-        let yaml = flat_yaml(tag);
-        let t = topo(&yaml);
-        let file = write_temp(&format!("{}.yaml", t.name), &yaml);
+        Case::of_yaml(&flat_yaml(tag))
+    }
+
+    /// The case of a topology given as YAML.
+    pub fn of_yaml(yaml: &str) -> Case {
+        let t = topo(yaml);
+        let file = write_temp(&format!("{}.yaml", t.name), yaml);
         Case { name: t.name.clone(), names: namespaces_of(&t), file }
     }
 
-    fn yaml(&self) -> String {
+    pub fn yaml(&self) -> String {
         std::fs::read_to_string(&self.file).unwrap()
     }
 
@@ -50,19 +54,19 @@ impl Case {
         write_temp(&format!("{}-v2.yaml", self.name), &v2)
     }
 
-    fn file(&self) -> &str {
+    pub fn file(&self) -> &str {
         self.file.to_str().unwrap()
     }
 
-    fn exists(&self) -> bool {
+    pub fn exists(&self) -> bool {
         self.names.iter().any(|n| std::path::Path::new(&format!("/run/netns/{n}")).exists())
     }
 
-    fn state(&self) -> Option<State> {
+    pub fn state(&self) -> Option<State> {
         checkpoint::load(&self.name).map(|c| c.state)
     }
 
-    fn watchdog(&self) -> Option<u32> {
+    pub fn watchdog(&self) -> Option<u32> {
         checkpoint::load(&self.name)?.watchdog
     }
 
@@ -79,7 +83,7 @@ impl Case {
     }
 
     /// Waits up to `limit` for `ok`; how long it took.
-    fn wait(&self, what: &str, limit: Duration, ok: impl Fn() -> bool) -> Duration {
+    pub fn wait(&self, what: &str, limit: Duration, ok: impl Fn() -> bool) -> Duration {
         let t0 = Instant::now();
         while !ok() {
             assert!(t0.elapsed() < limit, "{what}: not within {limit:?}; checkpoint: {:?}", self.state());
@@ -103,7 +107,7 @@ impl Drop for Case {
 }
 
 /// The lines one snapshot has and the other lacks, for failure messages.
-fn differences(a: &Snapshot, b: &Snapshot) -> String {
+pub(crate) fn differences(a: &Snapshot, b: &Snapshot) -> String {
     let lines = |s: &Snapshot| -> Vec<String> {
         s.iter().flat_map(|(k, v)| v.iter().map(move |l| format!("{k}: {l}"))).collect()
     };
@@ -113,19 +117,37 @@ fn differences(a: &Snapshot, b: &Snapshot) -> String {
     format!("only before: {only_a:#?}\nonly after: {only_b:#?}")
 }
 
-type Snapshot = std::collections::BTreeMap<String, Vec<String>>;
+pub(crate) type Snapshot = std::collections::BTreeMap<String, Vec<String>>;
+
+/// The sysctls a topology's apply may write (the lab router's forwarding
+/// and ICMP settings, the per-interface SLAAC settings), as
+/// `PATH:VALUE` lines read inside `ns`.
+fn sysctls(ns: &str) -> Vec<String> {
+    let script = "cd /proc/sys/net && grep -rs . ipv4/conf/*/forwarding ipv6/conf/*/forwarding \
+        ipv4/conf/*/send_redirects ipv4/icmp_ratelimit ipv6/icmp/ratelimit ipv4/icmp_ratemask ipv6/icmp/ratemask \
+        ipv6/conf/*/accept_ra ipv6/conf/*/autoconf ipv6/conf/*/accept_ra_defrtr \
+        ipv6/conf/*/router_solicitation_interval ipv6/conf/*/router_solicitations";
+    let out = Command::new("nsenter")
+        .arg(format!("--net=/run/netns/{ns}"))
+        .args(["sh", "-c", script])
+        .output()
+        .expect("run nsenter");
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| format!("sysctl {l}")).collect()
+}
 
 /// [`snapshot`] without the IPv6 multicast routes the kernel adds on its
-/// own once a link's IPv6 is up (a moment after the apply).
-fn state(names: &[String]) -> Snapshot {
+/// own once a link's IPv6 is up (a moment after the apply), with each
+/// namespace's [`sysctls`].
+pub(crate) fn state(names: &[String]) -> Snapshot {
     let mut s = snapshot(names);
-    for lines in s.values_mut() {
+    for (ns, lines) in s.iter_mut().filter(|(k, _)| k.as_str() != "netns") {
         lines.retain(|l| !l.starts_with("multicast ff00::/8"));
+        lines.extend(sysctls(ns));
     }
     s
 }
 
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
 }
 

@@ -18,6 +18,7 @@ mod agent_vlan;
 mod bad_input;
 mod concurrency;
 mod confirm;
+mod confirm_vlans;
 mod crash;
 mod crash_seed;
 mod dhcp_client;

@@ -344,6 +344,40 @@ async fn removed_from_the_spec_is_removed_from_the_kernel() {
     assert!(without_shim.plan(&Options::default()).await.unwrap().is_empty());
 }
 
+/// An update that moves a network to another parent (the lab trunk
+/// renamed eth0 → eth1): the endpoints' macvlans hung off the old trunk,
+/// which the update deletes. The plan makes them again on the new one,
+/// with their addresses; the endpoint reaches its gateway through it.
+#[tokio::test]
+async fn an_update_moving_a_network_to_a_new_parent_makes_its_endpoints_again() {
+    let yaml = flat_yaml("mv");
+    let t = topo(&yaml);
+    let _g = TopoGuard(t.clone());
+    t.apply(&Options::default()).await.unwrap();
+    let moved = topo(&yaml.replace("trunk: eth0", "trunk: eth1").replace("parent: eth0", "parent: eth1"));
+    let plan = moved.plan(&Options::default()).await.unwrap();
+    let a = format!("{}-a", t.name);
+    let remade = plan.changes.iter().position(|c| c.netns == a && c.to_string().contains("to be made again on"));
+    let created = plan.changes.iter().position(|c| c.netns == a && c.sign == vlanmac::topology::Sign::Create);
+    assert!(matches!((remade, created), (Some(r), Some(c)) if r < c), "{plan}");
+    moved.apply(&Options::default()).await.unwrap();
+    let l = ip_json(Some(&a), &["-d", "link", "show", "dev", "eth0"]);
+    assert_eq!(l[0]["linkinfo"]["info_kind"], "macvlan", "{l}");
+    let addrs = ip_json(Some(&a), &["addr", "show", "dev", "eth0"]).to_string();
+    assert!(addrs.contains("10.77.0.2") && addrs.contains("2001:db8:77::2"), "{addrs}");
+    let host = &namespaces_of(&t)[0];
+    let trunk = ip_json(Some(host), &["link", "show"]).to_string();
+    assert!(trunk.contains("\"eth1\"") && !trunk.contains("\"eth0\""), "{trunk}");
+    let ping = std::process::Command::new("ip")
+        .args(["netns", "exec", &a, "ping", "-c", "1", "-W", "2", "10.77.0.1"])
+        .output()
+        .unwrap();
+    assert!(ping.status.success(), "{}", String::from_utf8_lossy(&ping.stdout));
+    let report = moved.verify(&Options::default()).await.unwrap();
+    assert!(report.passed(), "{report}");
+    assert!(moved.plan(&Options::default()).await.unwrap().is_empty());
+}
+
 /// On a terminal, apply shows progress (on stderr), cut to the terminal's
 /// width so long names never wrap and leave debris; `--json` stays quiet.
 #[test]

@@ -217,11 +217,11 @@ impl Run<'_> {
 
     async fn sysctls(&mut self, changes: &[Change], range: Range<usize>) -> std::result::Result<(), StepError> {
         for k in range {
-            if let Action::SetSysctl { place, key, value, old } = &changes[k].action {
+            if let Action::SetSysctl { place, key, value, .. } = &changes[k].action {
                 self.interrupt.check(|| changes[k].to_string()).map_err(|e| (k, e))?;
                 sysctl::write(&self.places[*place].nsref, key, value).await.map_err(|e| (k, e))?;
-                if old != "?" {
-                    self.journal.push(Undo::Sysctl { place: *place, key: key.clone(), old: old.clone() });
+                if let Some((place, key, old)) = changes[k].action.sysctl_undo() {
+                    self.journal.push(Undo::Sysctl { place, key: key.to_string(), old: old.to_string() });
                 }
             }
         }
@@ -336,7 +336,7 @@ impl Run<'_> {
                     batch.replace_route(get(*place, k)?, route.clone());
                     Undo::ReplaceRoute { place: *place, route: old.clone() }
                 }
-                Action::DeleteLink { place, dev } => {
+                Action::DeleteLink { place, dev, .. } => {
                     // Not undoable; plans put removals last.
                     batch.delete_link(get(*place, k)?, dev);
                     owners.push((k, None));
@@ -361,6 +361,11 @@ impl Run<'_> {
                         self.journal.push(u);
                     }
                 }
+                // Gone already: a veth whose peer was deleted in the same
+                // wave (the lab trunk renamed) goes with it. Removals come
+                // last and depend on nothing, so they share one wave and
+                // none is left unattempted by it.
+                Some(Err(Error::NotFound(_))) if matches!(changes[k].action, Action::DeleteLink { .. }) => {}
                 Some(Err(e)) => failed = failed.or(Some((k, e))),
                 None => unattempted = unattempted.or(Some(k)),
             }

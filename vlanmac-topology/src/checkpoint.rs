@@ -25,7 +25,7 @@ use serde::Serialize;
 use vlanmac_core::{
     link::LinkUpdate,
     spec::{AddressSpec, IfName, MacAddr, Mtu},
-    Error, Result,
+    Error, Netlink, Result,
 };
 
 pub use crate::checkpoint_file::*;
@@ -168,6 +168,7 @@ async fn settle_rollback(mut c: Checkpoint, reason: &str) -> Result<Rollback> {
                 Ok(_) => {
                     previous_applied = true;
                     let _ = remember(&c.topology, prev);
+                    failed.extend(restore_macs(&c).await);
                 }
                 Err(e) => failed.push(format!("apply the previous file {}: {e}", prev.name)),
             },
@@ -179,6 +180,29 @@ async fn settle_rollback(mut c: Checkpoint, reason: &str) -> Result<Rollback> {
     c.state = State::RolledBack { reason: reason.to_string(), failed: failed.clone() };
     save(&c)?;
     Ok(Rollback { topology: c.topology.clone(), failed, previous_applied })
+}
+
+/// Gives the links the change deleted and the previous file made again
+/// their MAC back (`ip link set DEV address MAC`); the steps that failed. A
+/// link the previous file does not make is not there: nothing to do.
+async fn restore_macs(c: &Checkpoint) -> Vec<String> {
+    let mut failed = Vec::new();
+    for step in &c.steps {
+        let Step::RestoreMac { ns, dev, mac } = step else { continue };
+        let restore = async {
+            let (dev, mac) = (IfName::new(dev.as_str())?, mac.parse::<MacAddr>()?);
+            let nl = Netlink::open(ns.place()?.nsref).await?;
+            match nl.link(&dev).await {
+                Ok(l) if l.mac != Some(mac) => nl.set_link(&dev, &LinkUpdate::new().mac(mac)).await,
+                Ok(_) | Err(Error::NotFound(_)) => Ok(()),
+                Err(e) => Err(e),
+            }
+        };
+        if let Err(e) = restore.await {
+            failed.push(format!("give {dev} its MAC {mac} back: {e}"));
+        }
+    }
+    failed
 }
 
 /// Undoes `c`'s steps in reverse; the steps that failed. A step whose
@@ -262,6 +286,8 @@ fn to_undo(
             at(ns).map(|place| Undo::ReplaceRoute { place, route })
         }
         Step::Sysctl { ns, key, old } => at(ns).map(|place| Undo::Sysctl { place, key: key.clone(), old: old.clone() }),
+        // After the previous file is applied: [`restore_macs`].
+        Step::RestoreMac { .. } => None,
         Step::StopLabServer => Some(Undo::LabServer { server: LabServer::of_name(topology) }),
         Step::ReleaseLease { ns, endpoint, dev } => {
             let Some(lease) = leases::load(topology, endpoint, dev) else { return Ok(None) };

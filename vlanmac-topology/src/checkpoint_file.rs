@@ -177,6 +177,17 @@ pub enum Step {
         /// Prior value.
         old: String,
     },
+    /// A link the apply deletes: if the previous file makes it again, it
+    /// gets its MAC back (after the previous file is applied; the kernel
+    /// picks a new one for a link whose file fixes none).
+    RestoreMac {
+        /// Where.
+        ns: Ns,
+        /// Its name.
+        dev: String,
+        /// Its MAC before.
+        mac: String,
+    },
     /// The lab DHCP server the apply starts: stopped.
     StopLabServer,
     /// A lease the apply takes: released, taken off the interface.
@@ -300,12 +311,7 @@ pub fn load(topology: &str) -> Option<Checkpoint> {
 pub fn save(c: &Checkpoint) -> Result<()> {
     let p = path(&c.topology);
     let write = || -> std::io::Result<()> {
-        if let Some(dir) = p.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = p.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(c).map_err(std::io::Error::other)?)?;
-        std::fs::rename(&tmp, &p)
+        crate::state_file::write_atomic(&p, &serde_json::to_vec_pretty(c).map_err(std::io::Error::other)?)
     };
     write().map_err(|e| Error::io(format!("write the checkpoint {}", p.display()), e))
 }
@@ -329,10 +335,7 @@ pub fn remembered(topology: &str) -> Option<StoredFile> {
 pub fn remember(topology: &str, file: &StoredFile) -> Result<()> {
     let p = state_dir(topology).join("applied.json");
     let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(state_dir(topology))?;
-        let tmp = p.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec(file).map_err(std::io::Error::other)?)?;
-        std::fs::rename(&tmp, &p)
+        crate::state_file::write_atomic(&p, &serde_json::to_vec(file).map_err(std::io::Error::other)?)
     };
     write().map_err(|e| Error::io(format!("write {}", p.display()), e))
 }
@@ -368,9 +371,10 @@ pub(crate) fn steps(plan: &Plan, places: &[Place]) -> Vec<Step> {
             Action::ReplaceRoute { place, old, .. } => {
                 ns(*place).map(|ns| Step::ReplaceRoute { ns, route: RouteRecord::of(old) })
             }
-            Action::SetSysctl { place, key, old, .. } => {
-                ns(*place).map(|ns| Step::Sysctl { ns, key: key.clone(), old: old.clone() })
-            }
+            Action::SetSysctl { .. } => c
+                .action
+                .sysctl_undo()
+                .and_then(|(place, key, old)| Some(Step::Sysctl { ns: ns(place)?, key: key.into(), old: old.into() })),
             Action::StartLabServer { .. } => Some(Step::StopLabServer),
             Action::AcquireLease { lease, .. } => ns(lease.place).map(|ns| Step::ReleaseLease {
                 ns,
@@ -378,7 +382,9 @@ pub(crate) fn steps(plan: &Plan, places: &[Place]) -> Vec<Step> {
                 dev: lease.dev.to_string(),
             }),
             // A link the change deletes comes back with the previous file.
-            Action::DeleteLink { .. } | Action::AwaitSlaac { .. } | Action::External => None,
+            Action::DeleteLink { place, dev, mac } => mac
+                .and_then(|mac| Some(Step::RestoreMac { ns: ns(*place)?, dev: dev.to_string(), mac: mac.to_string() })),
+            Action::AwaitSlaac { .. } | Action::External => None,
         };
         out.extend(step);
     }

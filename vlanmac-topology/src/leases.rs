@@ -73,12 +73,7 @@ pub fn load(topology: &str, endpoint: &str, ifname: &str) -> Option<Lease> {
 pub fn save(topology: &str, endpoint: &str, ifname: &str, lease: &Lease) -> Result<()> {
     let path = lease_path(topology, endpoint, ifname);
     let write = || -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(lease).map_err(std::io::Error::other)?)?;
-        std::fs::rename(&tmp, &path)
+        crate::state_file::write_atomic(&path, &serde_json::to_vec_pretty(lease).map_err(std::io::Error::other)?)
     };
     write().map_err(|e| Error::io(format!("store the DHCP lease in {}", path.display()), e))
 }
@@ -304,13 +299,8 @@ fn resolv_lines(lease: &Lease, used: crate::model::DhcpUse) -> Vec<String> {
 
 /// Writes `text` to `path` at once (a file beside it, renamed over it).
 fn write_resolv(path: &std::path::Path, text: &str) -> Result<()> {
-    let io = |e| Error::io(format!("write {}", path.display()), e);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    let tmp = path.with_extension("vlanmac-tmp");
-    std::fs::write(&tmp, text).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    crate::state_file::write_atomic(path, text.as_bytes())
+        .map_err(|e| Error::io(format!("write {}", path.display()), e))
 }
 
 /// Removes the resolv.conf the lease of `x` wrote (only one vlanmac

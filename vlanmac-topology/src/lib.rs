@@ -37,6 +37,7 @@ pub(crate) mod plan;
 pub(crate) mod planner;
 pub(crate) mod reading;
 mod rollback;
+mod state_file;
 mod text;
 mod validate;
 #[cfg(test)]

@@ -126,15 +126,21 @@ pub(crate) enum Action {
         route: RouteSpec,
         old: RouteSpec,
     },
+    /// `old` is the value read before, `"?"` when there was none to read
+    /// (the interface or namespace is made by this apply).
     SetSysctl {
         place: usize,
         key: String,
         value: String,
         old: String,
     },
+    /// `mac`: the link's MAC before, which a confirmed apply's rollback
+    /// gives back to the link of that name if the previous file makes it
+    /// again (the kernel would pick another when the file fixes none).
     DeleteLink {
         place: usize,
         dev: IfName,
+        mac: Option<vlanmac_core::spec::MacAddr>,
     },
     /// Starts the lab's DHCP server in the router's namespace.
     StartLabServer {
@@ -156,6 +162,17 @@ pub(crate) enum Action {
 }
 
 impl Action {
+    /// For a sysctl write whose prior value was read: where, the key and
+    /// that value, to write back on undo. `None` for any other action and
+    /// for a key that did not exist before (it goes with its interface or
+    /// namespace; "?" written back would be refused).
+    pub(crate) fn sysctl_undo(&self) -> Option<(usize, &str, &str)> {
+        match self {
+            Action::SetSysctl { place, key, old, .. } if old != "?" => Some((*place, key, old)),
+            _ => None,
+        }
+    }
+
     /// The places whose sockets carrying out this action needs.
     pub(crate) fn places(&self) -> Vec<usize> {
         match self {

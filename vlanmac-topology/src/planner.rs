@@ -25,10 +25,23 @@ use vlanmac_core::{
 /// with the state the kernel is to hold.
 pub(crate) fn plan(t: &Topology, places: &[Place], seen: &[Seen], served: &Served) -> Result<(Plan, Desired)> {
     let d = desired_state(t, places, seen)?;
+    let stranded = stranded(&t.name, &d, seen);
+    // The plan deletes and makes them again: from here on they count as absent.
+    let mut rest;
+    let seen = if stranded.is_empty() {
+        seen
+    } else {
+        rest = seen.to_vec();
+        for x in &stranded {
+            rest[x.place].links.retain(|l| l.name != x.name.as_str());
+        }
+        &rest[..]
+    };
     let (changes, leases) = {
         let mut p = Planner::new(t, places, seen, &d);
         p.namespaces()?;
         p.left_behind();
+        p.rehang(&stranded, &d)?;
         p.links()?;
         p.addresses();
         p.sysctls(&d.link_sysctls);
@@ -40,6 +53,47 @@ pub(crate) fn plan(t: &Topology, places: &[Place], seen: &[Seen], served: &Serve
         (p.changes, leases)
     };
     Ok((Plan { topology: t.name.clone(), changes, leases }, d))
+}
+
+/// The endpoint links (macvlan, ipvlan) that exist but hang off another
+/// link than their parent (a network moved to another VLAN id or parent):
+/// the parent is still to be made, or the child's lower device has another
+/// index. The plan may delete the old parent and them with it: they are
+/// deleted and made again on the new parent.
+fn stranded(topology: &str, d: &Desired, seen: &[Seen]) -> Vec<Stranded> {
+    let link = |place: usize, name: &str| seen.get(place).and_then(|s| s.link(name));
+    d.links
+        .iter()
+        .filter(|l| !l.external)
+        .filter_map(|l| {
+            // A link of another kind is a conflict phase 2 reports.
+            let have = link(l.place, l.name.as_str()).filter(|h| h.kind.name() == l.kind.kind_name())?;
+            let (DesiredKind::Macvlan { parent, parent_place, .. } | DesiredKind::Ipvlan { parent, parent_place, .. }) =
+                &l.kind
+            else {
+                return None;
+            };
+            // On its parent, the child's IFLA_LINK is that parent's index
+            // (in the parent's namespace); another index is another parent.
+            let want = link(*parent_place, parent.as_str());
+            if want.is_some_and(|w| have.parent.as_ref().is_none_or(|p| p.index == w.index)) {
+                return None;
+            }
+            let ours = marks::sole_owner(have.alias.as_deref(), have.group, topology);
+            Some(Stranded { place: l.place, name: l.name.clone(), ours, mac: have.mac })
+        })
+        .collect()
+}
+
+/// A [`stranded`] link.
+#[derive(Debug, PartialEq, Eq)]
+struct Stranded {
+    place: usize,
+    name: IfName,
+    /// Whether this topology alone owns it (else replacing it is a conflict).
+    ours: bool,
+    /// Its MAC.
+    mac: Option<vlanmac_core::spec::MacAddr>,
 }
 
 /// What `t` should look like in the kernel, IPAM resolved against what
@@ -152,11 +206,43 @@ impl<'a> Planner<'a> {
                         format!("left by an interrupted run (pid {pid}, gone)"),
                         None,
                         None,
-                        Action::DeleteLink { place: i, dev },
+                        Action::DeleteLink { place: i, dev, mac: None },
                     );
                 }
             }
         }
+    }
+
+    /// Phase 1c: The [`stranded`] links, deleted to be made again on their
+    /// new parent by phase 2 (only those this topology alone owns: another
+    /// one's are a conflict). `self.seen` no longer holds them.
+    fn rehang(&mut self, stranded: &[Stranded], d: &Desired) -> Result<()> {
+        for Stranded { place, name, ours, mac } in stranded {
+            if !ours {
+                return Err(Error::Conflict(format!(
+                    "netns {}: link {name} hangs off another parent than the topology's and is not this \
+                     topology's alone; vlanmac will not replace it",
+                    self.places[*place].label
+                )));
+            }
+            let parent = d.links.iter().find(|l| l.place == *place && l.name == *name).map(|l| match &l.kind {
+                DesiredKind::Macvlan { parent, parent_place, .. }
+                | DesiredKind::Ipvlan { parent, parent_place, .. } => {
+                    format!("{}/{parent}", self.places[*parent_place].label)
+                }
+                _ => String::new(),
+            });
+            self.push(
+                Sign::Remove,
+                *place,
+                format!("link {name}"),
+                format!("to be made again on {}", parent.unwrap_or_default()),
+                None,
+                None,
+                Action::DeleteLink { place: *place, dev: name.clone(), mac: *mac },
+            );
+        }
+        Ok(())
     }
 
     /// Phase 2: Links (trunk, VLAN subinterfaces, shims, endpoints): created, or changed to match.
@@ -488,7 +574,7 @@ impl<'a> Planner<'a> {
                             "no longer in the spec".into(),
                             None,
                             None,
-                            Action::DeleteLink { place: i, dev },
+                            Action::DeleteLink { place: i, dev, mac: l.mac },
                         );
                     }
                 }
@@ -609,5 +695,67 @@ mod tests {
         let mut ours = Desired { links: vec![link(false)], ..Desired::default() };
         follow_runtime_names(&mut ours, &seen);
         assert_eq!(ours.links[0].name.as_str(), "eth0");
+    }
+
+    /// A network moved from VLAN 10 to VLAN 30: the endpoint's macvlan
+    /// exists, its new parent `eth0.30` does not yet, so it hangs off the
+    /// old one and is made again; one whose parent exists is kept (no
+    /// lower device read: nothing says otherwise); one whose lower device
+    /// is `eth0.10` while it should be on `eth0.20` is made again.
+    #[test]
+    fn a_child_whose_parent_is_still_to_make_is_stranded() {
+        let name = |s: &str| IfName::new(s).unwrap();
+        let macvlan = |place, parent: &str| DesiredLink {
+            place,
+            name: name("eth0"),
+            kind: DesiredKind::Macvlan {
+                parent: name(parent),
+                parent_place: 0,
+                mode: vlanmac_core::spec::MacvlanMode::Bridge,
+                source_macs: Vec::new(),
+            },
+            mac: None,
+            mtu: None,
+            external: false,
+            no_ipv6: false,
+            attachment: Some(0),
+        };
+        let marked = |index, n: &str, owner: &str| {
+            let mut l = seen_link(index, n, [2, 0, 0, 0, 0, index as u8]);
+            if n == "eth0" {
+                l.kind = LinkKind::Macvlan { mode: None, source_macs: Vec::new() };
+            }
+            l.alias = Some(marks::alias_of(&[owner.to_string()].into()));
+            l.group = marks::group_of(owner);
+            l
+        };
+        let place = |links| Seen { exists: true, links, ..Seen::default() };
+        let on = |mut l: Link, index| {
+            l.parent = Some(vlanmac_core::readback::Parent { index, name: None, netnsid: Some(0) });
+            l
+        };
+        let seen = vec![
+            place(vec![marked(2, "eth0", "t"), marked(3, "eth0.10", "t"), marked(4, "eth0.20", "t")]),
+            place(vec![marked(5, "eth0", "t")]),
+            place(vec![marked(6, "eth0", "t")]),
+            place(vec![marked(7, "eth0", "other")]),
+            place(vec![on(marked(8, "eth0", "t"), 3)]),
+            place(vec![on(marked(9, "eth0", "t"), 4)]),
+            // A veth where a macvlan is wanted: phase 2's conflict, not this.
+            place(vec![on(seen_link(10, "eth0", [2, 0, 0, 0, 0, 10]), 99)]),
+        ];
+        let d = Desired {
+            links: vec![
+                macvlan(1, "eth0.30"),
+                macvlan(2, "eth0.20"),
+                macvlan(3, "eth0.30"),
+                macvlan(4, "eth0.20"),
+                macvlan(5, "eth0.20"),
+                macvlan(6, "eth0.20"),
+            ],
+            ..Desired::default()
+        };
+        let found: Vec<_> = stranded("t", &d, &seen).into_iter().map(|x| (x.place, x.name, x.ours)).collect();
+        assert_eq!(found, [(1, name("eth0"), true), (3, name("eth0"), false), (4, name("eth0"), true)]);
     }
 }
