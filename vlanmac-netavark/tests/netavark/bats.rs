@@ -8,7 +8,7 @@
 //! first on its PATH; its files stay as published). A case that fails is run
 //! again with netavark's built-in drivers, so the failure says whether the
 //! suite fails on this machine without the plugin too (a whole second run
-//! of the suite doubles its 6 minutes under emulation).
+//! of the suite would double its 8 to 11 minutes under emulation).
 
 use std::{
     collections::BTreeMap,
