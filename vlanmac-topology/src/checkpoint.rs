@@ -187,18 +187,27 @@ async fn settle_rollback(mut c: Checkpoint, reason: &str) -> Result<Rollback> {
 /// link the previous file does not make is not there: nothing to do.
 async fn restore_macs(c: &Checkpoint) -> Vec<String> {
     let mut failed = Vec::new();
+    // One socket a namespace, opened when first needed.
+    let mut open: Vec<(&Ns, Netlink)> = Vec::new();
     for step in &c.steps {
         let Step::RestoreMac { ns, dev, mac } = step else { continue };
-        let restore = async {
+        let mut restore = async || {
             let (dev, mac) = (IfName::new(dev.as_str())?, mac.parse::<MacAddr>()?);
-            let nl = Netlink::open(ns.place()?.nsref).await?;
+            let at = match open.iter().position(|(n, _)| *n == ns) {
+                Some(i) => i,
+                None => {
+                    open.push((ns, Netlink::open(ns.place()?.nsref).await?));
+                    open.len() - 1
+                }
+            };
+            let nl = &open[at].1;
             match nl.link(&dev).await {
                 Ok(l) if l.mac != Some(mac) => nl.set_link(&dev, &LinkUpdate::new().mac(mac)).await,
                 Ok(_) | Err(Error::NotFound(_)) => Ok(()),
                 Err(e) => Err(e),
             }
         };
-        if let Err(e) = restore.await {
+        if let Err(e) = restore().await {
             failed.push(format!("give {dev} its MAC {mac} back: {e}"));
         }
     }

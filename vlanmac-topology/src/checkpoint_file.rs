@@ -310,10 +310,8 @@ pub fn load(topology: &str) -> Option<Checkpoint> {
 /// Writes `c` atomically (a file beside it, renamed over it).
 pub fn save(c: &Checkpoint) -> Result<()> {
     let p = path(&c.topology);
-    let write = || -> std::io::Result<()> {
-        crate::state_file::write_atomic(&p, &serde_json::to_vec_pretty(c).map_err(std::io::Error::other)?)
-    };
-    write().map_err(|e| Error::io(format!("write the checkpoint {}", p.display()), e))
+    crate::state_file::write_json(&p, c, true)
+        .map_err(|e| Error::io(format!("write the checkpoint {}", p.display()), e))
 }
 
 /// Removes `topology`'s checkpoint, the file it remembers as applied and
@@ -334,10 +332,7 @@ pub fn remembered(topology: &str) -> Option<StoredFile> {
 /// Keeps `file` as the one last applied to `topology`.
 pub fn remember(topology: &str, file: &StoredFile) -> Result<()> {
     let p = state_dir(topology).join("applied.json");
-    let write = || -> std::io::Result<()> {
-        crate::state_file::write_atomic(&p, &serde_json::to_vec(file).map_err(std::io::Error::other)?)
-    };
-    write().map_err(|e| Error::io(format!("write {}", p.display()), e))
+    crate::state_file::write_json(&p, file, false).map_err(|e| Error::io(format!("write {}", p.display()), e))
 }
 
 /// The undo steps of `plan` over `places`, in the plan's order.

@@ -72,10 +72,8 @@ pub fn load(topology: &str, endpoint: &str, ifname: &str) -> Option<Lease> {
 /// Stores `lease` (written to a temporary file, then renamed over the old).
 pub fn save(topology: &str, endpoint: &str, ifname: &str, lease: &Lease) -> Result<()> {
     let path = lease_path(topology, endpoint, ifname);
-    let write = || -> std::io::Result<()> {
-        crate::state_file::write_atomic(&path, &serde_json::to_vec_pretty(lease).map_err(std::io::Error::other)?)
-    };
-    write().map_err(|e| Error::io(format!("store the DHCP lease in {}", path.display()), e))
+    crate::state_file::write_json(&path, lease, true)
+        .map_err(|e| Error::io(format!("store the DHCP lease in {}", path.display()), e))
 }
 
 /// Removes the stored lease of `endpoint`'s `ifname` (gone already is fine).

@@ -41,7 +41,7 @@ pub(crate) fn plan(t: &Topology, places: &[Place], seen: &[Seen], served: &Serve
         let mut p = Planner::new(t, places, seen, &d);
         p.namespaces()?;
         p.left_behind();
-        p.rehang(&stranded, &d)?;
+        p.rehang(&stranded)?;
         p.links()?;
         p.addresses();
         p.sysctls(&d.link_sysctls);
@@ -80,7 +80,8 @@ fn stranded(topology: &str, d: &Desired, seen: &[Seen]) -> Vec<Stranded> {
                 return None;
             }
             let ours = marks::sole_owner(have.alias.as_deref(), have.group, topology);
-            Some(Stranded { place: l.place, name: l.name.clone(), ours, mac: have.mac })
+            let parent = (*parent_place, parent.clone());
+            Some(Stranded { place: l.place, name: l.name.clone(), ours, mac: have.mac, parent })
         })
         .collect()
 }
@@ -94,6 +95,8 @@ struct Stranded {
     ours: bool,
     /// Its MAC.
     mac: Option<vlanmac_core::spec::MacAddr>,
+    /// Where its new parent is, and its name.
+    parent: (usize, IfName),
 }
 
 /// What `t` should look like in the kernel, IPAM resolved against what
@@ -216,8 +219,8 @@ impl<'a> Planner<'a> {
     /// Phase 1c: The [`stranded`] links, deleted to be made again on their
     /// new parent by phase 2 (only those this topology alone owns: another
     /// one's are a conflict). `self.seen` no longer holds them.
-    fn rehang(&mut self, stranded: &[Stranded], d: &Desired) -> Result<()> {
-        for Stranded { place, name, ours, mac } in stranded {
+    fn rehang(&mut self, stranded: &[Stranded]) -> Result<()> {
+        for Stranded { place, name, ours, mac, parent } in stranded {
             if !ours {
                 return Err(Error::Conflict(format!(
                     "netns {}: link {name} hangs off another parent than the topology's and is not this \
@@ -225,18 +228,11 @@ impl<'a> Planner<'a> {
                     self.places[*place].label
                 )));
             }
-            let parent = d.links.iter().find(|l| l.place == *place && l.name == *name).map(|l| match &l.kind {
-                DesiredKind::Macvlan { parent, parent_place, .. }
-                | DesiredKind::Ipvlan { parent, parent_place, .. } => {
-                    format!("{}/{parent}", self.places[*parent_place].label)
-                }
-                _ => String::new(),
-            });
             self.push(
                 Sign::Remove,
                 *place,
                 format!("link {name}"),
-                format!("to be made again on {}", parent.unwrap_or_default()),
+                format!("to be made again on {}/{}", self.places[parent.0].label, parent.1),
                 None,
                 None,
                 Action::DeleteLink { place: *place, dev: name.clone(), mac: *mac },

@@ -20,6 +20,12 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     })
 }
 
+/// [`write_atomic`] of `value` as JSON (indented when `pretty`).
+pub(crate) fn write_json(path: &Path, value: &impl serde::Serialize, pretty: bool) -> io::Result<()> {
+    let bytes = if pretty { serde_json::to_vec_pretty(value) } else { serde_json::to_vec(value) };
+    write_atomic(path, &bytes.map_err(io::Error::other)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
